@@ -1,0 +1,99 @@
+"""Command line: arguments -> :class:`~asgi_dashboard.config.DashboardConfig` -> TUI or headless.
+
+Errors found before anything starts (a wrong path, not a Django project) are one line on stderr
+and exit code 2; the project's own errors are reported by the server process as events.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .config import EXIT_BAD_INPUT, DashboardConfig, DiscoveryError, discover
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="asgi-dash",
+        description="Run a Django project under Uvicorn with a live dashboard. With no PATH and "
+        "no manage.py in the current folder, runs the bundled demo project.",
+    )
+    p.add_argument("path", nargs="?", help="folder holding manage.py (default: current folder)")
+    p.add_argument("--settings", help="settings module (overrides DJANGO_SETTINGS_MODULE)")
+    p.add_argument("--app", help="ASGI application as module:attribute")
+    p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 = any free)")
+    p.add_argument("--in-process", action="store_true", help="serve inside the dashboard process")
+    p.add_argument("--no-reload", action="store_true", help="never restart on file changes")
+    p.add_argument("--nostatic", action="store_true", help="do not serve static files in DEBUG")
+    p.add_argument("--headless", action="store_true", help="no TUI: print one line per event")
+    p.add_argument("--json", action="store_true", help="with --headless: JSON lines")
+    p.add_argument("--history", type=int, default=5000, help="requests kept in the UI")
+    p.add_argument(
+        "--graceful-timeout",
+        type=float,
+        default=1.0,
+        help="seconds in-flight requests and open WebSockets get on stop/restart (default 1)",
+    )
+    p.add_argument("--reload-dir", action="append", default=[], help="folder to watch (repeat)")
+    p.add_argument("--reload-include", action="append", default=[], help="glob to watch")
+    p.add_argument("--reload-exclude", action="append", default=[], help="glob to ignore")
+    p.add_argument("--version", action="version", version=f"asgi-dash {__version__}")
+    return p
+
+
+def config_from_args(args: argparse.Namespace) -> DashboardConfig:
+    project_dir, settings, source, is_demo = discover(args.path, settings=args.settings)
+    if not 0 <= args.port <= 65535:
+        raise DiscoveryError(f"--port {args.port} is not a port: use 0-65535 (0 = any free).")
+    return DashboardConfig(
+        project_dir=project_dir,
+        settings_module=settings,
+        settings_source=source,
+        app=args.app,
+        host=args.host,
+        port=args.port,
+        in_process=args.in_process,
+        reload=not args.no_reload,
+        static=not args.nostatic,
+        is_demo=is_demo,
+        history=max(100, args.history),
+        graceful_timeout=max(0.0, args.graceful_timeout),
+        reload_dirs=tuple(Path(d).resolve() for d in args.reload_dir),
+        reload_includes=tuple(args.reload_include),
+        reload_excludes=tuple(args.reload_exclude),
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    try:
+        config = config_from_args(args)
+    except DiscoveryError as exc:
+        print(f"asgi-dash: {exc}", file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
+    if not config.is_loopback:
+        print(
+            f"asgi-dash: warning: listening on {config.host} exposes this development server "
+            "to your network.",
+            file=sys.stderr,
+        )
+    if args.headless or args.json or not sys.stdout.isatty():
+        from .headless import run_headless
+
+        try:
+            code = asyncio.run(run_headless(config, json_lines=args.json))
+        except KeyboardInterrupt:
+            code = 0
+        sys.exit(code)
+
+    from .app import make_app
+
+    app = make_app(config)
+    app.run()
+    sys.exit(getattr(app, "exit_code", 0) or 0)
+

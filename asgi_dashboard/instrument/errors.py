@@ -1,0 +1,114 @@
+"""Turn exceptions into :class:`~asgi_dashboard.events.ExceptionInfo`: the project's own frame
+and, for the async pitfalls Django developers hit most, a concrete fix."""
+
+from __future__ import annotations
+
+import linecache
+import os
+import site
+import sys
+import sysconfig
+import traceback
+from types import FrameType, TracebackType
+
+from ..events import ExceptionInfo, FrameInfo
+
+_LIBRARY_ROOTS: tuple[str, ...] = tuple(
+    {
+        os.path.realpath(p)
+        for p in [
+            *site.getsitepackages(),
+            site.getusersitepackages(),
+            sysconfig.get_paths()["stdlib"],
+            sysconfig.get_paths()["platstdlib"],
+        ]
+        if p
+    }
+)
+_OWN_ROOT = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+
+
+def is_project_file(filename: str, project_dir: str | None = None) -> bool:
+    """Whether a frame's file is the user's code (not the stdlib, site-packages or us)."""
+    if not filename or filename.startswith("<"):
+        return False
+    real = os.path.realpath(filename)
+    if real.startswith(_OWN_ROOT + os.sep):
+        return False
+    if project_dir is not None:
+        return real.startswith(os.path.realpath(project_dir) + os.sep)
+    return not any(real.startswith(root + os.sep) for root in _LIBRARY_ROOTS)
+
+
+def frame_info(filename: str, lineno: int, function: str) -> FrameInfo:
+    line = linecache.getline(filename, lineno).strip()
+    return FrameInfo(filename=filename, lineno=lineno, function=function, line=line)
+
+
+def innermost_project_frame_tb(
+    tb: TracebackType | None, project_dir: str | None = None
+) -> FrameInfo | None:
+    """The deepest traceback entry in the project's own code."""
+    found = None
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if is_project_file(code.co_filename, project_dir):
+            found = (code.co_filename, tb.tb_lineno, code.co_name)
+        tb = tb.tb_next
+    return frame_info(*found) if found else None
+
+
+def innermost_project_frame_stack(
+    frame: FrameType | None, project_dir: str | None = None
+) -> FrameInfo | None:
+    """The deepest frame of a live stack (innermost first) in the project's own code."""
+    while frame is not None:
+        code = frame.f_code
+        if is_project_file(code.co_filename, project_dir):
+            return frame_info(code.co_filename, frame.f_lineno, code.co_name)
+        frame = frame.f_back
+    return None
+
+
+SYNC_ONLY_HINT = (
+    "Django's ORM is synchronous: called from async code it raises SynchronousOnlyOperation. "
+    "Use the async ORM (await Model.objects.aget(...), .acount(), .afirst(), `async for obj in "
+    "qs`), or wrap the sync code: await sync_to_async(fn)() (asgiref.sync; "
+    "channels.db.database_sync_to_async in consumers). Do not set "
+    "DJANGO_ALLOW_ASYNC_UNSAFE to silence it."
+)
+
+
+def hint_for(exc: BaseException) -> str | None:
+    """A concrete suggestion for well-known async pitfalls, else None."""
+    name = type(exc).__name__
+    if name == "SynchronousOnlyOperation":
+        return SYNC_ONLY_HINT
+    if isinstance(exc, RuntimeError) and "You cannot use AsyncToSync in the same thread" in str(
+        exc
+    ):
+        return (
+            "async_to_sync was called from a thread that already runs an event loop: "
+            "await the coroutine directly instead."
+        )
+    if isinstance(exc, TypeError) and "coroutine" in str(exc) and "await" in str(exc):
+        return "An async function was called without await somewhere in this call chain."
+    return None
+
+
+def exception_info(
+    exc: BaseException, project_dir: str | None = None, *, limit: int = 40
+) -> ExceptionInfo:
+    tb_text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=limit))
+    return ExceptionInfo(
+        type=f"{type(exc).__module__}.{type(exc).__qualname__}".removeprefix("builtins."),
+        message=str(exc),
+        traceback=tb_text,
+        frame=innermost_project_frame_tb(exc.__traceback__, project_dir),
+        hint=hint_for(exc),
+    )
+
+
+def current_exception_info(project_dir: str | None = None) -> ExceptionInfo | None:
+    exc = sys.exc_info()[1]
+    return exception_info(exc, project_dir) if exc is not None else None

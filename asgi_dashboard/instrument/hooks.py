@@ -1,0 +1,217 @@
+"""Patches on Django's (and Channels') seams that give exact per-request facts.
+
+Each patch is a no-op outside a request the tap is recording (``records.current`` is None), so
+code paths Django runs at start-up or in management commands are untouched.
+
+How each number is measured (all ``time.perf_counter_ns()``):
+
+* **view_ns / kind**: ``BaseHandler.make_view_atomic`` is the last call before Django dispatches
+  the view (``django/core/handlers/base.py``, ``_get_response_async``): it returns the callable
+  that Django then awaits directly (async) or wraps in ``sync_to_async(thread_sensitive=True)``
+  (sync). We wrap that returned callable with a wrapper *of the same kind*, so Django's
+  ``iscoroutinefunction`` check takes the same branch and a sync view still runs in its thread
+  (and inside ``transaction.atomic`` for ``ATOMIC_REQUESTS``). The wrapper times the view call
+  alone: middleware, ``process_view`` and the thread hop are outside it. ``kind`` is
+  ``asgiref.sync.iscoroutinefunction`` of that callable: exactly the test Django makes.
+* **thread_wait_ns** (sync views): from the moment ``make_view_atomic`` returned (Django calls
+  ``sync_to_async`` right after) until the wrapper starts running on the executor thread: the
+  queueing behind the thread-sensitive executor plus the hop itself.
+* **template_ns**: time inside ``django.template.backends.django.Template.render`` (the
+  top-level render of ``render()``, ``render_to_string`` and ``TemplateResponse``; nested
+  ``{% include %}`` renders are inside it and not counted twice).
+* **sql_count / sql_ns**: a ``connection.execute_wrappers`` entry added to every connection when
+  it is created (``connection_created`` signal): one call per ``execute``/``executemany``, the
+  same statements ``CaptureQueriesContext`` counts. The wrapper finds the request through the
+  context variable, which ``sync_to_async`` copies into executor threads.
+* **sync_hops**: calls of ``asgiref.sync.SyncToAsync`` made on behalf of the request (the view,
+  sync middleware adapted by Django, sync signal receivers such as ``close_old_connections``):
+  each one is a hop from the event loop to a thread and back.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from typing import Any
+
+from asgiref.sync import SyncToAsync, iscoroutinefunction
+
+from .errors import exception_info
+from .naming import view_kind, view_name
+from .records import ConnectionRecord, RequestRecord, current, current_connection
+
+_installed = False
+_project_dir: str | None = None
+
+#: Exceptions that are Django control flow (a 404, a 403), not errors in the view.
+_CONTROL_FLOW = ("Http404", "PermissionDenied", "Resolver404")
+
+
+def _record_error(rec: RequestRecord, exc: BaseException) -> None:
+    if type(exc).__name__ not in _CONTROL_FLOW and rec.error is None:
+        rec.error = exception_info(exc, _project_dir)
+
+
+def _identify(rec: RequestRecord, request: Any) -> None:
+    match = getattr(request, "resolver_match", None)
+    if match is not None:
+        rec.route = match.route or None
+        rec.url_name = match.url_name
+
+
+def _timed_view(view: Callable[..., Any]) -> Callable[..., Any]:
+    """A wrapper of the same kind as ``view`` that times the call alone."""
+    if iscoroutinefunction(view):
+
+        async def timed_async(request: Any, *args: Any, **kwargs: Any) -> Any:
+            rec = current.get()
+            if rec is None:
+                return await view(request, *args, **kwargs)
+            _identify(rec, request)
+            start = time.perf_counter_ns()
+            try:
+                return await view(request, *args, **kwargs)
+            except BaseException as exc:
+                _record_error(rec, exc)
+                raise
+            finally:
+                rec.view_ns = time.perf_counter_ns() - start
+
+        return timed_async
+
+    def timed_sync(request: Any, *args: Any, **kwargs: Any) -> Any:
+        rec = current.get()
+        if rec is None:
+            return view(request, *args, **kwargs)
+        start = time.perf_counter_ns()
+        if rec.dispatch_ns:
+            rec.thread_wait_ns = start - rec.dispatch_ns
+        _identify(rec, request)
+        try:
+            return view(request, *args, **kwargs)
+        except BaseException as exc:
+            _record_error(rec, exc)
+            raise
+        finally:
+            rec.view_ns = time.perf_counter_ns() - start
+
+    return timed_sync
+
+
+def _patch_view_dispatch() -> None:
+    from django.core.handlers.base import BaseHandler
+
+    original = BaseHandler.make_view_atomic
+
+    @functools.wraps(original)
+    def make_view_atomic(self: Any, view: Callable[..., Any]) -> Callable[..., Any]:
+        wrapped = original(self, view)
+        rec = current.get()
+        if rec is None:
+            return wrapped
+        rec.view = view_name(view, rec.method)
+        timed = _timed_view(wrapped)
+        rec.kind = view_kind(timed)
+        rec.dispatch_ns = time.perf_counter_ns()
+        return timed
+
+    BaseHandler.make_view_atomic = make_view_atomic  # type: ignore[method-assign]
+
+
+def _patch_templates() -> None:
+    from django.template.backends.django import Template
+
+    original = Template.render
+
+    @functools.wraps(original)
+    def render(self: Any, context: Any = None, request: Any = None) -> Any:
+        rec = current.get()
+        if rec is None or rec.template_depth:
+            return original(self, context, request)
+        rec.template_depth += 1
+        start = time.perf_counter_ns()
+        try:
+            return original(self, context, request)
+        finally:
+            rec.template_depth -= 1
+            rec.template_ns += time.perf_counter_ns() - start
+
+    Template.render = render  # type: ignore[method-assign]
+
+
+def _sql_wrapper(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any):
+    rec = current.get()
+    if rec is None:
+        return execute(sql, params, many, context)
+    start = time.perf_counter_ns()
+    try:
+        return execute(sql, params, many, context)
+    finally:
+        rec.add_sql(sql, time.perf_counter_ns() - start, many)
+
+
+def _attach_sql_wrapper(sender: Any, connection: Any, **kwargs: Any) -> None:
+    if _sql_wrapper not in connection.execute_wrappers:
+        connection.execute_wrappers.append(_sql_wrapper)
+
+
+def _patch_sql() -> None:
+    from django.db import connections
+    from django.db.backends.signals import connection_created
+
+    connection_created.connect(_attach_sql_wrapper, dispatch_uid="asgi-dash-sql")
+    # Connections opened before install (e.g. by the project's asgi.py) get it too.
+    for conn in connections.all(initialized_only=True):
+        _attach_sql_wrapper(None, conn)
+
+
+def _patch_thread_hops() -> None:
+    original = SyncToAsync.__call__
+
+    @functools.wraps(original)
+    async def __call__(self: Any, *args: Any, **kwargs: Any) -> Any:
+        rec = current.get()
+        if rec is not None:
+            rec.sync_hops += 1
+        return await original(self, *args, **kwargs)
+
+    SyncToAsync.__call__ = __call__  # type: ignore[method-assign]
+
+
+def _patch_consumers() -> None:
+    try:
+        from channels.consumer import AsyncConsumer
+    except ImportError:  # a project without Channels
+        return
+    original = AsyncConsumer.__call__
+
+    @functools.wraps(original)
+    async def __call__(self: Any, scope: Any, receive: Any, send: Any) -> Any:
+        # Channels' URLRouter does not record which consumer matched; the instance knows.
+        conn = current_connection.get()
+        if conn is not None and conn.consumer is None:
+            cls = type(self)
+            conn.consumer = f"{cls.__module__}.{cls.__qualname__}"
+            kwargs = (scope.get("url_route") or {}).get("kwargs") or {}
+            conn.url_kwargs = tuple((str(k), str(v)) for k, v in kwargs.items())
+        return await original(self, scope, receive, send)
+
+    AsyncConsumer.__call__ = __call__  # type: ignore[method-assign]
+
+
+def install(project_dir: str | None = None) -> None:
+    """Install every hook once per process (after ``django.setup()``)."""
+    global _installed, _project_dir
+    _project_dir = project_dir
+    if _installed:
+        return
+    _installed = True
+    _patch_view_dispatch()
+    _patch_templates()
+    _patch_sql()
+    _patch_thread_hops()
+    _patch_consumers()
+
+
+__all__ = ["ConnectionRecord", "RequestRecord", "install"]

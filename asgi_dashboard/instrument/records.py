@@ -1,0 +1,65 @@
+"""The mutable per-request record, and the ``ContextVar`` that carries it.
+
+The ASGI tap creates a :class:`RequestRecord` and sets :data:`current` for the request's task.
+``asgiref.sync.sync_to_async`` runs the sync work (sync views, the ORM, sync middleware) in
+``contextvars.copy_context().run``, so the same record is visible in executor threads: that is
+how SQL executed on a thread is attributed to the right request (reading ``connection.queries``
+on the loop thread would give 0).
+"""
+
+from __future__ import annotations
+
+import contextvars
+from dataclasses import dataclass, field
+
+from ..events import ExceptionInfo, SqlQuery
+
+#: Statements kept per request (the count and total time stay exact beyond this).
+MAX_SQL_STATEMENTS = 200
+MAX_SQL_TEXT = 2000
+
+
+@dataclass(slots=True)
+class RequestRecord:
+    """What the hooks learn about one HTTP request while it runs."""
+
+    start_ns: int
+    method: str = "GET"
+    route: str | None = None
+    url_name: str | None = None
+    view: str | None = None
+    kind: str | None = None
+    #: perf_counter_ns when Django handed a sync view to ``sync_to_async``.
+    dispatch_ns: int = 0
+    view_ns: int | None = None
+    thread_wait_ns: int | None = None
+    template_ns: int = 0
+    template_depth: int = 0
+    sql_count: int = 0
+    sql_ns: int = 0
+    sql: list[SqlQuery] = field(default_factory=list)
+    sync_hops: int = 0
+    error: ExceptionInfo | None = None
+
+    def add_sql(self, sql: str, duration_ns: int, many: bool) -> None:
+        self.sql_count += 1
+        self.sql_ns += duration_ns
+        if len(self.sql) < MAX_SQL_STATEMENTS:
+            self.sql.append(SqlQuery(sql=sql[:MAX_SQL_TEXT], duration_ns=duration_ns, many=many))
+
+
+@dataclass(slots=True)
+class ConnectionRecord:
+    """What the hooks learn about one WebSocket connection (the consumer that took it)."""
+
+    consumer: str | None = None
+    url_kwargs: tuple[tuple[str, str], ...] = ()
+
+
+#: The record of the request (or connection) whose code is running now, if any.
+current: contextvars.ContextVar[RequestRecord | None] = contextvars.ContextVar(
+    "asgi_dash_request", default=None
+)
+current_connection: contextvars.ContextVar[ConnectionRecord | None] = contextvars.ContextVar(
+    "asgi_dash_connection", default=None
+)

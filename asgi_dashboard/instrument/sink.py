@@ -1,0 +1,125 @@
+"""Where the server side's events go.
+
+* :class:`PipeSink` (child process): events are appended to a deque by whoever produces them
+  (the event loop, executor threads, logging) and a writer thread encodes them in batches and
+  writes each batch with one ``os.write`` to the event pipe. The request path pays for one
+  ``deque.append``; encoding and the syscall happen off the loop. If the parent stops reading
+  and the queue passes ``max_pending``, further events are dropped *and counted*, and an
+  :class:`~asgi_dashboard.events.EventsDropped` event reports the count (never silent loss).
+* :class:`CallbackSink` (in-process mode): events are handed, in batches, to a callback on the
+  event loop thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import os
+import threading
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from ..events import Event, EventsDropped, encode
+
+
+class EventSink(Protocol):
+    def emit(self, event: Event) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class PipeSink:
+    """Batched, non-blocking writer of JSON lines to a file descriptor."""
+
+    def __init__(self, fd: int, *, max_pending: int = 100_000, max_batch: int = 2000) -> None:
+        self.fd = fd
+        self.max_pending = max_pending
+        self.max_batch = max_batch
+        self.dropped = 0
+        self._queue: collections.deque[Event] = collections.deque()
+        self._wake = threading.Event()
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="asgi-dash-events", daemon=True)
+        self._thread.start()
+
+    def emit(self, event: Event) -> None:
+        if len(self._queue) >= self.max_pending:
+            self.dropped += 1
+            return
+        self._queue.append(event)
+        # Setting an already-set Event is cheap; the writer clears it before draining.
+        self._wake.set()
+
+    def _drain(self) -> None:
+        queue = self._queue
+        while queue:
+            chunks = []
+            for _ in range(min(len(queue), self.max_batch)):
+                chunks.append(encode(queue.popleft()))
+            if self.dropped:
+                count, self.dropped = self.dropped, 0
+                chunks.append(encode(EventsDropped(count=count)))
+            data = b"".join(chunks)
+            view = memoryview(data)
+            while view:
+                written = os.write(self.fd, view)
+                view = view[written:]
+
+    def _run(self) -> None:
+        try:
+            while not self._closed:
+                self._wake.wait()
+                self._wake.clear()
+                self._drain()
+        except OSError:
+            # The parent went away (EPIPE): nothing left to report to.
+            self._closed = True
+
+    def flush(self, timeout: float = 2.0) -> None:
+        """Wait until the queue is written (used right before the process exits)."""
+        deadline = threading.Event()
+        for _ in range(int(timeout / 0.01)):
+            if not self._queue or self._closed:
+                break
+            self._wake.set()
+            deadline.wait(0.01)
+
+    def close(self) -> None:
+        self.flush()
+        self._closed = True
+        self._wake.set()
+
+
+class CallbackSink:
+    """Delivers events to ``callback`` on the loop thread, coalesced into batches."""
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        callback: Callable[[Sequence[Event]], None],
+    ) -> None:
+        self.loop = loop
+        self.callback = callback
+        self._pending: list[Event] = []
+        self._lock = threading.Lock()
+        self._scheduled = False
+
+    def emit(self, event: Event) -> None:
+        with self._lock:
+            self._pending.append(event)
+            if self._scheduled:
+                return
+            self._scheduled = True
+        # One flush per loop iteration, whichever thread produced the event.
+        self.loop.call_soon_threadsafe(self._flush)
+
+    def _flush(self) -> None:
+        with self._lock:
+            batch, self._pending = self._pending, []
+            self._scheduled = False
+        if batch:
+            self.callback(batch)
+
+    def close(self) -> None:
+        if not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self._flush)

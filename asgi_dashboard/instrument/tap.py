@@ -1,0 +1,320 @@
+"""The ASGI tap: wraps the project's application and turns traffic into events.
+
+It sits outside everything the project exports (Django's handler, a Channels
+``ProtocolTypeRouter``, the static-files handler), so ``total_ns`` is the whole time the
+application took, from the ASGI call until the last response body chunk was handed to the server
+(or the app returned). The hooks in :mod:`.hooks` fill in the view, SQL and template details on
+the :class:`~.records.RequestRecord` this tap puts in the context.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from ..events import (
+    Event,
+    RequestFinished,
+    WsAccepted,
+    WsClosed,
+    WsFrame,
+    WsOpened,
+)
+from .errors import exception_info
+from .records import ConnectionRecord, RequestRecord, current, current_connection
+from .sink import EventSink
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+#: Body previews kept per request and response (the size field stays exact).
+BODY_PREVIEW = 64 * 1024
+#: Frame previews kept per WebSocket frame.
+FRAME_PREVIEW = 4 * 1024
+BINARY_PREVIEW = 256
+
+_TEXT_TYPES = ("text/", "json", "xml", "javascript", "x-www-form-urlencoded", "graphql")
+
+
+def _headers(raw: Any) -> tuple[tuple[str, str], ...]:
+    return tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in raw)
+
+
+def _content_type(headers: tuple[tuple[str, str], ...]) -> str:
+    for k, v in headers:
+        if k.lower() == "content-type":
+            return v.lower()
+    return ""
+
+
+def _preview(body: bytes, content_type: str) -> tuple[str, bool]:
+    """(text, is_base64): text for textual content types, base64 otherwise."""
+    if not body:
+        return "", False
+    if any(t in content_type for t in _TEXT_TYPES) or not content_type:
+        try:
+            return body.decode("utf-8"), False
+        except UnicodeDecodeError:
+            if content_type.startswith("text/"):
+                return body.decode("latin-1"), False
+    return base64.b64encode(body).decode("ascii"), True
+
+
+def _client(scope: Scope) -> str | None:
+    client = scope.get("client")
+    return f"{client[0]}:{client[1]}" if client else None
+
+
+class InstrumentedApp:
+    """ASGI middleware that records every HTTP request and WebSocket connection."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        sink: EventSink,
+        *,
+        generation: int = 0,
+        static_prefix: str | None = None,
+        project_dir: str | None = None,
+    ) -> None:
+        self.app = app
+        self.sink = sink
+        self.generation = generation
+        self.static_prefix = static_prefix
+        self.project_dir = project_dir
+        self._ids = itertools.count(1)
+        #: Requests/connections in flight on the loop: id -> "GET /path" (for loop diagnostics).
+        self.in_flight: dict[str, str] = {}
+
+    def _new_id(self) -> str:
+        return f"{self.generation}-{next(self._ids)}"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "websocket":
+            await self._websocket(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    # -- HTTP ---------------------------------------------------------------------------------
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        ts = time.time()
+        start = time.perf_counter_ns()
+        method = scope.get("method", "GET")
+        rec = RequestRecord(start_ns=start, method=method)
+        request_id = self._new_id()
+        path = scope.get("path", "")
+        self.in_flight[request_id] = f"{method} {path}"
+        req_body = bytearray()
+        req_truncated = False
+        resp_body = bytearray()
+        resp_truncated = False
+        status = 0
+        size = 0
+        resp_headers: tuple[tuple[str, str], ...] = ()
+
+        async def tapped_receive() -> Message:
+            nonlocal req_truncated
+            message = await receive()
+            if message["type"] == "http.request":
+                chunk = message.get("body", b"")
+                room = BODY_PREVIEW - len(req_body)
+                if chunk and room > 0:
+                    req_body.extend(chunk[:room])
+                if len(chunk) > room:
+                    req_truncated = True
+            return message
+
+        async def tapped_send(message: Message) -> None:
+            nonlocal status, size, resp_headers, resp_truncated
+            mtype = message["type"]
+            if mtype == "http.response.start":
+                status = message["status"]
+                resp_headers = _headers(message.get("headers", ()))
+            elif mtype == "http.response.body":
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                room = BODY_PREVIEW - len(resp_body)
+                if chunk and room > 0:
+                    resp_body.extend(chunk[:room])
+                if len(chunk) > room:
+                    resp_truncated = True
+            await send(message)
+
+        token = current.set(rec)
+        try:
+            await self.app(scope, tapped_receive, tapped_send)
+        except BaseException as exc:
+            if rec.error is None:
+                rec.error = exception_info(exc, self.project_dir)
+            if not status:
+                status = 500  # the server answers 500 for an app that raised before responding
+            raise
+        finally:
+            current.reset(token)
+            total = time.perf_counter_ns() - start
+            del self.in_flight[request_id]
+            req_headers = _headers(scope.get("headers", ()))
+            req_text, req_b64 = _preview(bytes(req_body), _content_type(req_headers))
+            resp_text, resp_b64 = _preview(bytes(resp_body), _content_type(resp_headers))
+            self.sink.emit(
+                RequestFinished(
+                    ts=ts,
+                    id=request_id,
+                    generation=self.generation,
+                    method=method,
+                    path=path,
+                    query=scope.get("query_string", b"").decode("latin-1"),
+                    status=status,
+                    client=_client(scope),
+                    static=bool(self.static_prefix and path.startswith(self.static_prefix)),
+                    route=rec.route,
+                    url_name=rec.url_name,
+                    view=rec.view,
+                    kind=rec.kind,  # type: ignore[arg-type]
+                    response_size=size,
+                    total_ns=total,
+                    view_ns=rec.view_ns,
+                    thread_wait_ns=rec.thread_wait_ns,
+                    template_ns=rec.template_ns or None,
+                    sql_count=rec.sql_count,
+                    sql_ns=rec.sql_ns,
+                    sql=tuple(rec.sql),
+                    sync_hops=rec.sync_hops,
+                    error=rec.error,
+                    request_headers=req_headers,
+                    response_headers=resp_headers,
+                    request_body=req_text,
+                    request_body_truncated=req_truncated,
+                    request_body_b64=req_b64,
+                    response_body=resp_text,
+                    response_body_truncated=resp_truncated,
+                    response_body_b64=resp_b64,
+                )
+            )
+
+    # -- WebSocket ----------------------------------------------------------------------------
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        conn_id = self._new_id()
+        start = time.perf_counter_ns()
+        conn = ConnectionRecord()
+        path = scope.get("path", "")
+        self.in_flight[conn_id] = f"WS {path}"
+        emit = self.sink.emit
+        state = {"accepted": False, "answered": False, "closed": False, "in": 0, "out": 0}
+
+        def closed(code: int | None, reason: str, by: str, error: Any = None) -> Event:
+            state["closed"] = True
+            return WsClosed(
+                id=conn_id,
+                code=code,
+                reason=reason,
+                by=by,  # type: ignore[arg-type]
+                duration_ns=time.perf_counter_ns() - start,
+                frames_in=state["in"],
+                frames_out=state["out"],
+                consumer=conn.consumer,
+                error=error,
+            )
+
+        def frame(direction: str, message: Message) -> Event:
+            data = message.get("bytes")
+            if data is not None:
+                return WsFrame(
+                    id=conn_id,
+                    direction=direction,  # type: ignore[arg-type]
+                    size=len(data),
+                    binary=True,
+                    preview=data[:BINARY_PREVIEW].hex(" "),
+                    truncated=len(data) > BINARY_PREVIEW,
+                )
+            text = message.get("text") or ""
+            return WsFrame(
+                id=conn_id,
+                direction=direction,  # type: ignore[arg-type]
+                size=len(text.encode("utf-8")),
+                preview=text[:FRAME_PREVIEW],
+                truncated=len(text) > FRAME_PREVIEW,
+            )
+
+        async def tapped_receive() -> Message:
+            message = await receive()
+            mtype = message["type"]
+            if mtype == "websocket.connect":
+                emit(
+                    WsOpened(
+                        id=conn_id,
+                        generation=self.generation,
+                        path=path,
+                        query=scope.get("query_string", b"").decode("latin-1"),
+                        client=_client(scope),
+                        subprotocols=tuple(scope.get("subprotocols") or ()),
+                        request_headers=_headers(scope.get("headers", ())),
+                    )
+                )
+            elif mtype == "websocket.receive":
+                state["in"] += 1
+                emit(frame("in", message))
+            elif mtype == "websocket.disconnect" and not state["closed"]:
+                emit(closed(message.get("code", 1005), message.get("reason") or "", "client"))
+            return message
+
+        def answered(accepted: bool, status: int | None, subprotocol: str | None = None) -> None:
+            state["answered"] = True
+            state["accepted"] = accepted
+            emit(
+                WsAccepted(
+                    id=conn_id,
+                    accepted=accepted,
+                    status=status,
+                    subprotocol=subprotocol,
+                    consumer=conn.consumer,
+                    url_kwargs=conn.url_kwargs,
+                )
+            )
+
+        async def tapped_send(message: Message) -> None:
+            mtype = message["type"]
+            if mtype == "websocket.accept":
+                answered(True, None, message.get("subprotocol"))
+            elif mtype == "websocket.send":
+                state["out"] += 1
+                emit(frame("out", message))
+            elif mtype == "websocket.close":
+                if not state["answered"]:
+                    # A close before accept is a rejected handshake: the server answers 403.
+                    answered(False, 403)
+                    emit(closed(None, message.get("reason") or "", "server"))
+                elif not state["closed"]:
+                    emit(closed(message.get("code", 1000), message.get("reason") or "", "server"))
+            elif mtype == "websocket.http.response.start" and not state["answered"]:
+                answered(False, message.get("status"))
+            await send(message)
+
+        token = current_connection.set(conn)
+        try:
+            await self.app(scope, tapped_receive, tapped_send)
+        except BaseException as exc:
+            if not state["answered"]:
+                answered(False, 500)
+            if not state["closed"]:
+                # Uvicorn closes an accepted socket with 1011 when the app raises.
+                emit(closed(1011, "", "error", exception_info(exc, self.project_dir)))
+            raise
+        finally:
+            current_connection.reset(token)
+            self.in_flight.pop(conn_id, None)
+            if not state["answered"]:
+                answered(False, 403)
+            if not state["closed"]:
+                emit(closed(1000 if state["accepted"] else None, "", "server"))

@@ -1,0 +1,168 @@
+"""``--in-process``: the same server and instrumentation inside this process's event loop.
+
+For ``--no-reload`` use and fast tests. Django is imported into the dashboard's own process, so a
+restart serves the same code (Python cannot unload modules); a view that blocks the loop blocks
+the dashboard too, which is why the child process is the default.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import time
+
+from ..events import ServerFailed, ServerStarted, ServerStarting, ServerStopped
+from ..instrument import CallbackSink, InstrumentedApp, install
+from ..instrument.logbridge import install_log_bridge, strip_console_handlers
+from .base import Runtime
+from .bootstrap import (
+    LoadedProject,
+    ProjectLoadError,
+    load_application,
+    startup_checks,
+    wrap_static,
+)
+from .server import BindError, DashServer, bind_socket, make_server, serve, url_for, versions
+
+
+class InProcessRuntime(Runtime):
+    sock: socket.socket | None = None
+    loaded: LoadedProject | None = None
+    server: DashServer | None = None
+    task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.sink = CallbackSink(loop, self.on_events)
+        try:
+            self.sock = bind_socket(self.config.host, self.config.port)
+        except BindError as exc:
+            self.state = "failed"
+            self.emit(ServerFailed(message=str(exc), phase="bind"))
+            return
+        self.url = url_for(self.sock, self.config.host)
+        self.pid = os.getpid()
+        await self._start_generation()
+
+    async def _start_generation(self) -> None:
+        assert self.sock is not None
+        self.generation += 1
+        self.state = "starting" if self.generation == 1 else "restarting"
+        began = time.perf_counter()
+        c = self.config
+        self.emit(
+            ServerStarting(
+                mode="in-process",
+                generation=self.generation,
+                project_dir=str(c.project_dir),
+                settings_module=c.settings_module,
+                settings_source=c.settings_source,
+            )
+        )
+        if self.loaded is None:
+            install_log_bridge(self.sink)
+            try:
+                # Imports and django.setup() off the loop, so the UI keeps drawing meanwhile.
+                self.loaded = await asyncio.to_thread(
+                    load_application, str(c.project_dir), c.settings_module, c.app
+                )
+            except ProjectLoadError as exc:
+                self.state = "failed"
+                self.emit(
+                    ServerFailed(
+                        message=exc.message,
+                        phase=exc.phase,
+                        generation=self.generation,
+                        error=exc.error,
+                    )
+                )
+                return
+            install_log_bridge(self.sink)
+            # Anything writing to our stdout/stderr would draw over the TUI.
+            strip_console_handlers()
+            install(str(c.project_dir))
+            first = True
+        else:
+            first = False
+        loaded = self.loaded
+        app, static_prefix = wrap_static(loaded, c.static)
+        tapped = InstrumentedApp(
+            app,
+            self.sink,
+            generation=self.generation,
+            static_prefix=static_prefix,
+            project_dir=str(c.project_dir),
+        )
+        sock, generation = self.sock, self.generation
+
+        def announce() -> None:
+            info = versions()
+            self.state = "running"
+            self.emit(
+                ServerStarted(
+                    url=url_for(sock, c.host),
+                    pid=os.getpid(),
+                    mode="in-process",
+                    host=c.host,
+                    port=sock.getsockname()[1],
+                    generation=generation,
+                    settings_module=c.settings_module,
+                    settings_source=c.settings_source,
+                    asgi_app=loaded.asgi_app,
+                    asgi_app_source=loaded.asgi_app_source,
+                    python=info["python"] or "",
+                    django=info["django"] or "",
+                    uvicorn=info["uvicorn"] or "",
+                    channels=info["channels"],
+                    static=static_prefix is not None,
+                    startup_s=time.perf_counter() - began,
+                )
+            )
+            if first:
+                asyncio.get_running_loop().create_task(self._report_checks())
+
+        self.server = make_server(tapped, graceful_timeout=c.graceful_timeout, on_started=announce)
+        self.task = asyncio.create_task(self._serve(self.server, sock, generation))
+
+    async def _serve(self, server: DashServer, sock: socket.socket, generation: int) -> None:
+        try:
+            await serve(server, sock)
+        except Exception as exc:
+            self.state = "crashed"
+            self.emit(
+                ServerFailed(
+                    message=f"The server stopped: {exc}", phase="runtime", generation=generation
+                )
+            )
+        self.emit(ServerStopped(pid=os.getpid(), generation=generation, exit_code=0))
+
+    async def _report_checks(self) -> None:
+        for event in await asyncio.to_thread(startup_checks):
+            self.emit(event)
+
+    async def _stop_server(self) -> None:
+        server, task = self.server, self.task
+        if server is None or task is None:
+            return
+        server.stop_accepting()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), self.config.graceful_timeout + 2.0)
+        except TimeoutError:
+            server.force_exit = True
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        self.server = self.task = None
+
+    async def restart(self, reason: str = "manual") -> None:
+        if self.sock is None or self.loaded is None:
+            return
+        await self._stop_server()
+        await self._start_generation()
+
+    async def stop(self) -> None:
+        await self._stop_server()
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+        self.state = "stopped"

@@ -1,0 +1,267 @@
+"""The default runtime: the project's server in a supervised child process.
+
+The parent binds the listening socket once and every child generation inherits it, so the port
+survives restarts and a connection that arrives mid-restart waits in the backlog instead of being
+refused. A view that blocks its event loop, or a crash, cannot freeze or kill the dashboard.
+
+Per child, the parent reads three pipes: the event pipe (JSON lines), stdout and stderr (console
+lines). A stop is a ``stop`` line on the control pipe (the child stops accepting at once and
+drains in-flight work for at most ``graceful_timeout``), escalated to SIGKILL of that child's own
+PID if it does not exit in time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import sys
+import time
+from dataclasses import dataclass, field
+
+from ..events import (
+    ConsoleOutput,
+    Event,
+    LogRecord,
+    ServerFailed,
+    ServerStarted,
+    ServerStarting,
+    ServerStopped,
+    decode,
+)
+from .base import Runtime
+from .server import BindError, bind_socket, url_for
+
+
+class EventPipeReader(asyncio.Protocol):
+    """Splits the event pipe into lines and decodes them; one callback per chunk read."""
+
+    def __init__(self, deliver: callable, closed: asyncio.Future[None]) -> None:  # type: ignore[valid-type]
+        self.deliver = deliver
+        self.closed = closed
+        self.buffer = b""
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        if b"\n" not in self.buffer:
+            return
+        *lines, self.buffer = self.buffer.split(b"\n")
+        batch: list[Event] = []
+        for line in lines:
+            if not line:
+                continue
+            try:
+                batch.append(decode(line))
+            except ValueError as exc:
+                batch.append(
+                    LogRecord(logger="asgi_dash", level="WARNING", message=f"Bad event: {exc}")
+                )
+        if batch:
+            self.deliver(batch)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+
+@dataclass(eq=False)
+class ChildProcess:
+    """One server generation."""
+
+    process: asyncio.subprocess.Process
+    generation: int
+    control_fd: int
+    events_closed: asyncio.Future[None]
+    stop_requested: bool = False
+    failed: bool = False
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def request_stop(self) -> None:
+        if self.stop_requested:
+            return
+        self.stop_requested = True
+        with contextlib.suppress(OSError):  # already gone
+            os.write(self.control_fd, b"stop\n")
+
+
+class ChildRuntime(Runtime):
+    """Runs each server generation in a child process that inherits the listening socket."""
+
+    sock: socket.socket | None = None
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.children: set[ChildProcess] = set()
+        self.current: ChildProcess | None = None
+        self._stopping = False
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        try:
+            self.sock = bind_socket(self.config.host, self.config.port)
+        except BindError as exc:
+            self.state = "failed"
+            self.emit(ServerFailed(message=str(exc), phase="bind"))
+            return
+        self.url = url_for(self.sock, self.config.host)
+        await self._spawn()
+
+    async def restart(self, reason: str = "manual") -> None:
+        if self.sock is None or self._stopping:
+            return
+        old = self.current
+        self.state = "restarting"
+        if old is not None:
+            # The old generation stops accepting now and drains in the background while the
+            # new one starts on the same socket (waiting for its exit would add ~0.1-0.3 s).
+            old.request_stop()
+        await self._spawn()
+
+    async def stop(self) -> None:
+        self._stopping = True
+        for child in list(self.children):
+            child.request_stop()
+        deadline = self.config.graceful_timeout + 2.0
+        waits = [asyncio.create_task(self._wait_exit(c, deadline)) for c in self.children]
+        if waits:
+            await asyncio.gather(*waits)
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+        self.state = "stopped"
+
+    async def _wait_exit(self, child: ChildProcess, timeout: float) -> None:
+        try:
+            await asyncio.wait_for(child.process.wait(), timeout)
+        except TimeoutError:
+            # Only ever our own child, by its PID.
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child.pid, signal.SIGKILL)
+            await asyncio.wait_for(child.process.wait(), 5.0)
+        # Let the exit watcher report ServerStopped before stop() returns.
+        await asyncio.gather(*child.tasks, return_exceptions=True)
+
+    # -- spawning ----------------------------------------------------------------------------
+
+    def _spec(self, event_fd: int, control_fd: int) -> dict[str, object]:
+        assert self.sock is not None
+        c = self.config
+        return {
+            "project_dir": str(c.project_dir),
+            "settings_module": c.settings_module,
+            "settings_source": c.settings_source,
+            "app": c.app,
+            "host": c.host,
+            "sock_fd": self.sock.fileno(),
+            "event_fd": event_fd,
+            "control_fd": control_fd,
+            "static": c.static,
+            "generation": self.generation,
+            "graceful_timeout": c.graceful_timeout,
+            "spawned_at": time.time(),
+        }
+
+    async def _spawn(self) -> None:
+        assert self.sock is not None
+        self.generation += 1
+        self.state = "starting" if self.generation == 1 else "restarting"
+        self.emit(
+            ServerStarting(
+                mode="child",
+                generation=self.generation,
+                project_dir=str(self.config.project_dir),
+                settings_module=self.config.settings_module,
+                settings_source=self.config.settings_source,
+            )
+        )
+        event_r, event_w = os.pipe()
+        control_r, control_w = os.pipe()
+        env = {**os.environ, **self.config.env, "PYTHONUNBUFFERED": "1"}
+        env.pop("DJANGO_SETTINGS_MODULE", None)  # the spec says which settings to use
+        try:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "asgi_dashboard.runtime.child",
+                json.dumps(self._spec(event_w, control_r)),
+                pass_fds=(self.sock.fileno(), event_w, control_r),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                # Its own session: Ctrl+C in the terminal goes to the dashboard, which decides.
+                start_new_session=True,
+                cwd=str(self.config.project_dir),
+                env=env,
+            )
+        finally:
+            os.close(event_w)
+            os.close(control_r)
+        loop = asyncio.get_running_loop()
+        closed: asyncio.Future[None] = loop.create_future()
+        child = ChildProcess(process, self.generation, control_w, closed)
+        self.children.add(child)
+        self.current = child
+        self.pid = process.pid
+        await loop.connect_read_pipe(
+            lambda: EventPipeReader(lambda batch: self._from_child(child, batch), closed),
+            os.fdopen(event_r, "rb", buffering=0),
+        )
+        assert process.stdout is not None and process.stderr is not None
+        child.tasks = [
+            asyncio.create_task(self._pump_output(process.stdout, "stdout")),
+            asyncio.create_task(self._pump_output(process.stderr, "stderr")),
+        ]
+        child.tasks.append(asyncio.create_task(self._watch_exit(child)))
+
+    def _from_child(self, child: ChildProcess, batch: list[Event]) -> None:
+        for event in batch:
+            if isinstance(event, ServerStarted) and child is self.current:
+                self.state = "running"
+            elif isinstance(event, ServerFailed):
+                child.failed = True
+                if child is self.current:
+                    self.state = "failed"
+        self.on_events(batch)
+
+    async def _pump_output(self, stream: asyncio.StreamReader, name: str) -> None:
+        while True:
+            line = await stream.readline()
+            if not line:
+                return
+            text = line.decode("utf-8", errors="replace").rstrip("\n")
+            self.emit(ConsoleOutput(stream=name, text=text))  # type: ignore[arg-type]
+
+    async def _watch_exit(self, child: ChildProcess) -> None:
+        code = await child.process.wait()
+        # All events the child wrote come before its ServerStopped.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(child.events_closed), 2.0)
+        await asyncio.gather(*child.tasks[:2], return_exceptions=True)
+        os.close(child.control_fd)
+        self.children.discard(child)
+        signame = None
+        if code < 0:
+            with contextlib.suppress(ValueError):
+                signame = signal.Signals(-code).name
+        reason = "requested" if child.stop_requested or self._stopping else "crashed"
+        if child.failed:
+            reason = "failed"
+        self.emit(
+            ServerStopped(
+                pid=child.pid,
+                generation=child.generation,
+                exit_code=code if code >= 0 else None,
+                signal=signame,
+                reason=reason,  # type: ignore[arg-type]
+            )
+        )
+        if child is self.current and reason == "crashed":
+            self.state = "crashed"

@@ -1,0 +1,22 @@
+"""Shared test setup.
+
+The test process itself is configured for the bundled demo project, so instrumentation tests can
+drive the demo's ASGI application directly (httpx ``ASGITransport``). The demo database lives in a
+temporary folder for the whole session; it is created and migrated by the demo's own start-up code.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DEMO_DIR = REPO / "demo_project"
+
+_tmp = tempfile.mkdtemp(prefix="asgi-dash-tests-")
+os.environ.setdefault("ASGI_DASH_DEMO_DB", str(Path(_tmp) / "demo.sqlite3"))
+os.environ["DJANGO_SETTINGS_MODULE"] = "demosite.settings"
+if str(DEMO_DIR) not in sys.path:
+    sys.path.insert(0, str(DEMO_DIR))
