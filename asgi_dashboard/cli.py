@@ -39,6 +39,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=1.0,
         help="seconds in-flight requests and open WebSockets get on stop/restart (default 1)",
     )
+    p.add_argument(
+        "--block-threshold",
+        type=float,
+        default=100.0,
+        metavar="MS",
+        help="report the event loop as blocked after MS milliseconds (default 100)",
+    )
     p.add_argument("--reload-dir", action="append", default=[], help="folder to watch (repeat)")
     p.add_argument("--reload-include", action="append", default=[], help="glob to watch")
     p.add_argument("--reload-exclude", action="append", default=[], help="glob to ignore")
@@ -63,6 +70,7 @@ def config_from_args(args: argparse.Namespace) -> DashboardConfig:
         is_demo=is_demo,
         history=max(100, args.history),
         graceful_timeout=max(0.0, args.graceful_timeout),
+        block_threshold_ms=max(1.0, args.block_threshold),
         reload_dirs=tuple(Path(d).resolve() for d in args.reload_dir),
         reload_includes=tuple(args.reload_include),
         reload_excludes=tuple(args.reload_exclude),
@@ -96,4 +104,3 @@ def main(argv: Sequence[str] | None = None) -> None:
     app = make_app(config)
     app.run()
     sys.exit(getattr(app, "exit_code", 0) or 0)
-

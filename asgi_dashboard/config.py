@@ -48,6 +48,8 @@ class DashboardConfig:
     reload_excludes: tuple[str, ...] = ()
     #: Seconds an in-flight request or open WebSocket gets when the server stops or restarts.
     graceful_timeout: float = 1.0
+    #: A loop that does not turn for this long is reported as blocked (LoopBlocked event).
+    block_threshold_ms: float = 100.0
     #: Ring-buffer size for request history in the UI.
     history: int = 5000
     #: Extra environment for the server process.

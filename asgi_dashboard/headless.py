@@ -179,8 +179,8 @@ class HeadlessPrinter:
             self.started_once = True
         elif isinstance(event, ServerFailed) and not self.started_once:
             self.exit_code = EXIT_BAD_INPUT if event.phase == "bind" else EXIT_PROJECT_FAILED
-            if not self.json_lines:
-                print(f"asgi-dash: {event.message}", file=sys.stderr)
+            # stderr even with --json: stdout stays one JSON object per line.
+            print(f"asgi-dash: {event.message}", file=sys.stderr)
             self.done.set()
         elif (
             isinstance(event, ServerStopped)

@@ -27,6 +27,7 @@ from typing import Any
 from ..events import ServerFailed, ServerStarted
 from ..instrument import InstrumentedApp, PipeSink, install
 from ..instrument.logbridge import install_log_bridge, strip_console_handlers
+from ..instrument.watchdog import LoopWatchdog
 from .bootstrap import ProjectLoadError, load_application, startup_checks, wrap_static
 from .server import DashServer, make_server, serve, url_for, versions
 
@@ -151,6 +152,13 @@ def run(spec: dict[str, Any]) -> int:
         if control.stop_requested.is_set():
             return
         task = asyncio.create_task(serve(server, sock))
+        watchdog = LoopWatchdog(
+            loop,
+            sink,
+            tapped.in_flight,
+            project_dir=project_dir,
+            threshold_ms=float(spec.get("block_threshold_ms", 100.0)),
+        ).start()
         if spec.get("checks", True):
             # After the server listens: checks must not delay the first response.
             waiter = asyncio.create_task(started.wait())
@@ -160,6 +168,7 @@ def run(spec: dict[str, Any]) -> int:
                 for event in await asyncio.to_thread(startup_checks):
                     sink.emit(event)
         await task
+        watchdog.stop()
 
     try:
         asyncio.run(main())

@@ -15,6 +15,7 @@ import time
 from ..events import ServerFailed, ServerStarted, ServerStarting, ServerStopped
 from ..instrument import CallbackSink, InstrumentedApp, install
 from ..instrument.logbridge import install_log_bridge, strip_console_handlers
+from ..instrument.watchdog import LoopWatchdog
 from .base import Runtime
 from .bootstrap import (
     LoadedProject,
@@ -31,6 +32,8 @@ class InProcessRuntime(Runtime):
     loaded: LoadedProject | None = None
     server: DashServer | None = None
     task: asyncio.Task[None] | None = None
+    watchdog: LoopWatchdog | None = None
+    checks_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -119,8 +122,16 @@ class InProcessRuntime(Runtime):
                     startup_s=time.perf_counter() - began,
                 )
             )
+            loop = asyncio.get_running_loop()
+            self.watchdog = LoopWatchdog(
+                loop,
+                self.sink,
+                tapped.in_flight,
+                project_dir=str(c.project_dir),
+                threshold_ms=c.block_threshold_ms,
+            ).start()
             if first:
-                asyncio.get_running_loop().create_task(self._report_checks())
+                self.checks_task = loop.create_task(self._report_checks())
 
         self.server = make_server(tapped, graceful_timeout=c.graceful_timeout, on_started=announce)
         self.task = asyncio.create_task(self._serve(self.server, sock, generation))
@@ -146,6 +157,9 @@ class InProcessRuntime(Runtime):
         if server is None or task is None:
             return
         server.stop_accepting()
+        if self.watchdog is not None:
+            self.watchdog.stop()
+            self.watchdog = None
         try:
             await asyncio.wait_for(asyncio.shield(task), self.config.graceful_timeout + 2.0)
         except TimeoutError:

@@ -166,6 +166,7 @@ class ChildRuntime(Runtime):
             "static": c.static,
             "generation": self.generation,
             "graceful_timeout": c.graceful_timeout,
+            "block_threshold_ms": c.block_threshold_ms,
             "spawned_at": time.time(),
         }
 

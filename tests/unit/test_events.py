@@ -1,0 +1,122 @@
+"""The event schema is a public interface: every event round-trips through the JSON codec."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from asgi_dashboard import events as ev
+
+
+def _sample(cls: type[ev.Event]) -> ev.Event:
+    """An instance of ``cls`` with every field set to a non-default value."""
+    values = {
+        ev.ServerStarting: dict(mode="child", generation=2, settings_module="a.settings"),
+        ev.ServerStarted: dict(
+            url="http://127.0.0.1:1", pid=1, mode="in-process", host="h", port=1
+        ),
+        ev.ServerStopped: dict(pid=3, exit_code=None, signal="SIGKILL", reason="crashed"),
+        ev.ServerFailed: dict(
+            message="m",
+            phase="import",
+            error=ev.ExceptionInfo("E", "msg", "tb", ev.FrameInfo("f.py", 3, "fn", "x = 1")),
+        ),
+        ev.CheckMessage: dict(level="warning", message="m", check_id="x.W001", hint="h"),
+        ev.RequestFinished: dict(
+            id="1-1",
+            method="POST",
+            path="/p/",
+            status=201,
+            query="a=1",
+            view="app.views.v",
+            kind="sync",
+            route="p/",
+            total_ns=10,
+            view_ns=5,
+            thread_wait_ns=1,
+            template_ns=2,
+            sql_count=2,
+            sql_ns=3,
+            sql=(ev.SqlQuery("SELECT 1", 1), ev.SqlQuery("INSERT", 2, many=True)),
+            request_headers=(("host", "x"), ("cookie", "a=b")),
+            response_headers=(("content-type", "text/html"),),
+            request_body="{}",
+            error=ev.ExceptionInfo("E", "m", "tb", hint="do this"),
+        ),
+        ev.WsOpened: dict(id="1", path="/ws/", subprotocols=("chat",)),
+        ev.WsAccepted: dict(id="1", accepted=False, status=403, url_kwargs=(("room", "a"),)),
+        ev.WsFrame: dict(id="1", direction="out", size=3, binary=True, preview="00 01 02"),
+        ev.WsClosed: dict(id="1", code=1011, by="error", duration_ns=5),
+        ev.LogRecord: dict(logger="django.request", level="ERROR", message="boom", exc_text="tb"),
+        ev.ConsoleOutput: dict(stream="stderr", text="hello"),
+        ev.FilesChanged: dict(paths=("a.py", "b.html"), action="restart"),
+        ev.ReloadFinished: dict(generation=3, path="fork", duration_ns=5, ok=False),
+        ev.ReloadLoopDetected: dict(path="db.sqlite3-wal", count=5),
+        ev.LoopBlocked: dict(
+            duration_ns=5, frame=ev.FrameInfo("v.py", 1, "f"), in_flight=("GET /",)
+        ),
+        ev.LoopLag: dict(current_ns=1, max_ns=2),
+        ev.MiddlewareAudit: dict(entries=(("a.B", "sync", True),), handler_is_async=True),
+        ev.EventsDropped: dict(count=7),
+    }[cls]
+    return cls(ts=1700000000.5, **values)
+
+
+@pytest.mark.parametrize("cls", ev.EVENT_TYPES, ids=lambda c: c.name)
+def test_every_event_round_trips(cls: type[ev.Event]) -> None:
+    event = _sample(cls)
+    line = ev.encode(event)
+    assert line.endswith(b"\n") and line.count(b"\n") == 1
+    data = json.loads(line)
+    assert data["event"] == cls.name
+    assert data["v"] == ev.SCHEMA_VERSION
+    assert data["ts"] == 1700000000.5
+    assert ev.decode(line) == event
+
+
+def test_names_are_unique() -> None:
+    assert len(ev.BY_NAME) == len(ev.EVENT_TYPES)
+
+
+def test_request_line_has_the_public_fields() -> None:
+    data = json.loads(ev.encode(_sample(ev.RequestFinished)))
+    for key in (
+        "method",
+        "path",
+        "status",
+        "route",
+        "view",
+        "kind",
+        "total_ns",
+        "view_ns",
+        "sql_count",
+    ):
+        assert key in data
+    assert data["event"] == "request"
+
+
+def test_unknown_fields_are_ignored_and_missing_defaults_apply() -> None:
+    line = json.dumps({"event": "console", "ts": 1.0, "stream": "stdout", "text": "x", "new": 1})
+    assert ev.decode(line) == ev.ConsoleOutput(ts=1.0, stream="stdout", text="x")
+
+
+@pytest.mark.parametrize(
+    "line", [b"not json", b'{"no": "event"}', b'{"event": "nope"}', b'{"event": "console"}', b"[]"]
+)
+def test_bad_lines_raise_decode_error(line: bytes) -> None:
+    with pytest.raises(ev.DecodeError):
+        ev.decode(line)
+
+
+def test_events_are_frozen() -> None:
+    event = _sample(ev.ConsoleOutput)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        event.text = "y"  # type: ignore[misc]
+
+
+def test_encode_many_is_concatenated_lines() -> None:
+    batch = [_sample(ev.ConsoleOutput), _sample(ev.LogRecord)]
+    data = ev.encode_many(batch)
+    assert [ev.decode(line) for line in data.splitlines()] == batch
