@@ -56,7 +56,7 @@ def _record_error(rec: RequestRecord, exc: BaseException) -> None:
 def _identify(rec: RequestRecord, request: Any) -> None:
     match = getattr(request, "resolver_match", None)
     if match is not None:
-        rec.route = match.route or None
+        rec.route = match.route
         rec.url_name = match.url_name
 
 
