@@ -105,7 +105,9 @@ def format_event(e: Event) -> str | None:
         case LogRecord():
             body = f"{e.level:<8} {e.logger}: {e.message}"
             if e.exc_text:
-                body += "\n" + e.exc_text
+                # The last line names the exception; the whole traceback is in --json output
+                # (and in the request event), not spread across the terminal.
+                body += f"  [{e.exc_text.strip().splitlines()[-1]}]"
         case ConsoleOutput():
             body = f"{e.stream}: {e.text}"
         case WsOpened():

@@ -95,3 +95,47 @@ async def test_handshake_without_origin_is_rejected(demo_server: tuple[HeadlessR
         assert exc.response.status_code == 403
     event = await run.wait_event("ws-accepted", accepted=False)
     assert event["status"] == 403
+
+
+async def test_in_process_mode_serves_the_same_events(tmp_path) -> None:
+    from tests.conftest import DEMO_DIR
+    from tests.runtime.conftest import launch
+
+    run = await launch(
+        str(DEMO_DIR),
+        "--port",
+        "0",
+        "--in-process",
+        env={"ASGI_DASH_DEMO_DB": str(tmp_path / "demo.sqlite3")},
+    )
+    try:
+        started = await run.wait_event("server-started", timeout=30)
+        assert started["mode"] == "in-process" and started["pid"] == run.process.pid
+        url = started["url"]
+        async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+            assert (await client.get("/orm/async/")).status_code == 200
+        event = await run.wait_event("request", path="/orm/async/")
+        assert event["kind"] == "async" and event["sql_count"] > 0
+        ws_url = url.replace("http://", "ws://")
+        async with websockets.connect(f"{ws_url}/ws/echo/", origin=ORIGIN, open_timeout=10) as ws:
+            await ws.send(b"\x00\x01")
+            assert await asyncio.wait_for(ws.recv(), 10) == b"\x00\x01"
+        frame = await run.wait_event("ws-frame", direction="in")
+        assert frame["binary"] and frame["preview"] == "00 01"
+    finally:
+        assert await run.stop() == 0
+
+
+async def test_child_exits_when_the_dashboard_dies(demo_server: tuple[HeadlessRun, str]) -> None:
+    import os
+    import signal
+
+    run, _ = demo_server
+    started = next(e for e in run.events if e["event"] == "server-started")
+    os.kill(run.process.pid, signal.SIGKILL)  # the dashboard process we started, by its PID
+    await asyncio.wait_for(run.process.wait(), 10)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while pid_alive(started["pid"]):  # bounded poll: the orphan must go away by itself
+        assert loop.time() < deadline, "child outlived the dashboard"
+        await asyncio.sleep(0.05)
