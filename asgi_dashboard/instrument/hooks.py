@@ -167,7 +167,7 @@ def _patch_sql() -> None:
 
 
 def _patch_thread_hops() -> None:
-    original = SyncToAsync.__call__
+    original: Any = SyncToAsync.__call__
 
     @functools.wraps(original)
     async def __call__(self: Any, *args: Any, **kwargs: Any) -> Any:
