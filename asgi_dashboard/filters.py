@@ -1,0 +1,310 @@
+"""The request-log filter language: parse a line of text into a predicate over log rows.
+
+Grammar (whitespace separates terms; every term must match, i.e. terms are ANDed)::
+
+    expression := term ( " " term )*
+    term       := [ "-" | "!" ] ( field ":" value | flag | text )
+    field      := "status" | "kind" | "view" | "method" | "path" | "slow" | "sql"
+    flag       := "ws" | "error"
+    text       := word | '"' any text '"'
+
+Terms:
+
+==================  ===========================================================================
+``text``            case-insensitive substring of the path (with query string) or the view
+``"two words"``     quoted free text (also the way to search for the words ``ws`` or ``error``)
+``status:5xx``      status class (1xx-5xx); ``status:404`` an exact status;
+                    ``status:>=400``, ``status:400-499``; alternatives with commas:
+                    ``status:404,5xx``
+``kind:async``      ``sync``, ``async``, ``ws`` or ``static`` (commas for alternatives);
+                    ``kind:static`` also shows static files while they are hidden
+``view:polls.views`` case-insensitive substring of the view's (or consumer's) dotted path
+``method:POST``     HTTP method (``WS`` for WebSockets); commas for alternatives
+``path:/api/``      case-insensitive substring of the path alone
+``slow:>200ms``     total time: ``>``, ``>=``, ``<``, ``<=`` or ``=`` (bare number means ``>=``),
+                    units ``us``, ``ms`` (default), ``s``
+``sql:>10``         number of SQL statements, same comparisons (bare number means ``>=``)
+``ws``              WebSocket connections only
+``error``           server errors: the view raised, or the status is 5xx
+``-term``           negation, e.g. ``-kind:static`` or ``-/health``
+==================  ===========================================================================
+
+:func:`parse` raises :class:`FilterError` with a message that says what is wrong and what would
+be right; it never raises anything else. No Textual here.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .history import LogItem
+
+Predicate = Callable[[LogItem], bool]
+
+FIELDS = ("status", "kind", "view", "method", "path", "slow", "sql")
+FLAGS = ("ws", "error")
+KINDS = ("sync", "async", "ws", "static")
+
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    ">=": operator.ge,
+    "<=": operator.le,
+    ">": operator.gt,
+    "<": operator.lt,
+    "=": operator.eq,
+}
+_COMPARE_RE = re.compile(r"^(>=|<=|>|<|=)?\s*(\d+(?:\.\d+)?)\s*([a-zµ]*)$")
+_UNITS_NS = {"": 1_000_000, "ms": 1_000_000, "s": 1_000_000_000, "us": 1_000, "µs": 1_000}
+_STATUS_RANGE_RE = re.compile(r"^(\d{3})-(\d{3})$")
+
+
+class FilterError(ValueError):
+    """The filter text is invalid; ``str(error)`` says what is wrong, ``position`` where."""
+
+    def __init__(self, message: str, position: int = 0) -> None:
+        super().__init__(message)
+        self.position = position
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """A parsed filter: call :meth:`matches` on a log row."""
+
+    text: str = ""
+    predicates: tuple[Predicate, ...] = ()
+    #: True when the filter explicitly asks for static files (``kind:static``), so the log shows
+    #: them even while the "show static" toggle is off.
+    wants_static: bool = False
+    terms: tuple[str, ...] = field(default=())
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.predicates
+
+    def matches(self, item: LogItem) -> bool:
+        return all(p(item) for p in self.predicates)
+
+
+EMPTY = Filter()
+
+
+def tokenize(text: str) -> list[tuple[str, int]]:
+    """Split on whitespace, keeping double-quoted runs together: ``[(token, position)]``.
+
+    Quotes are kept on the token so the parser can tell ``"error"`` (text) from ``error``.
+    """
+    tokens: list[tuple[str, int]] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i].isspace():
+            i += 1
+            continue
+        start = i
+        buf: list[str] = []
+        while i < n and not text[i].isspace():
+            if text[i] == '"':
+                end = text.find('"', i + 1)
+                if end == -1:
+                    raise FilterError(f'unclosed quote at column {i + 1}: add a closing "', i)
+                buf.append(text[i : end + 1])
+                i = end + 1
+            else:
+                buf.append(text[i])
+                i += 1
+        tokens.append(("".join(buf), start))
+    return tokens
+
+
+def parse(text: str) -> Filter:
+    """Parse filter text (see the module docstring); empty text matches everything."""
+    predicates: list[Predicate] = []
+    wants_static = False
+    terms: list[str] = []
+    for token, pos in tokenize(text):
+        negate = token[0] in "-!" and len(token) > 1
+        body = token[1:] if negate else token
+        predicate, static = _term(body, pos + negate)
+        if negate:
+            predicate = _negate(predicate)
+        elif static:
+            wants_static = True
+        predicates.append(predicate)
+        terms.append(token)
+    return Filter(text, tuple(predicates), wants_static, tuple(terms))
+
+
+def _negate(p: Predicate) -> Predicate:
+    return lambda item: not p(item)
+
+
+def _term(body: str, pos: int) -> tuple[Predicate, bool]:
+    """One term (without its negation) -> (predicate, asks for static files)."""
+    if body.startswith('"'):
+        return _text(body.replace('"', "")), False
+    lowered = body.lower()
+    if lowered == "ws":
+        return (lambda item: item.is_ws), False
+    if lowered == "error":
+        return (lambda item: item.is_error), False
+    name, sep, value = body.partition(":")
+    if not sep or name.startswith("/") or not name.isalpha():
+        # Not "field:value" (e.g. a path such as /a:b): free text.
+        return _text(body.replace('"', "")), False
+    name = name.lower()
+    value = value.replace('"', "").strip()
+    if name not in FIELDS:
+        raise FilterError(
+            f'unknown field "{name}:" at column {pos + 1}: use one of '
+            + ", ".join(f"{f}:" for f in FIELDS)
+            + ' (or quote it, "like:this", to search for the text)',
+            pos,
+        )
+    if not value:
+        raise FilterError(
+            f'"{name}:" needs a value at column {pos + 1}, e.g. {_EXAMPLES[name]}', pos
+        )
+    value_pos = pos + len(name) + 1
+    return _FIELD_PARSERS[name](value, value_pos)
+
+
+_EXAMPLES = {
+    "status": "status:5xx, status:404, status:>=400, status:400-499",
+    "kind": "kind:async (sync, async, ws, static)",
+    "view": "view:polls.views",
+    "method": "method:POST",
+    "path": "path:/api/",
+    "slow": "slow:>200ms",
+    "sql": "sql:>10",
+}
+
+
+def _text(needle: str) -> Predicate:
+    needle = needle.lower()
+
+    def match(item: LogItem) -> bool:
+        e = item.entry
+        target = e.path + ("?" + e.query if e.query else "")
+        return needle in target.lower() or needle in (item.view or "").lower()
+
+    return match
+
+
+def _status(value: str, pos: int) -> tuple[Predicate, bool]:
+    checks: list[Callable[[int], bool]] = []
+    for alt in value.split(","):
+        alt = alt.strip().lower()
+        if re.fullmatch(r"[1-5]xx", alt):
+            hundred = int(alt[0])
+            checks.append(lambda s, h=hundred: s // 100 == h)
+        elif re.fullmatch(r"\d{3}", alt):
+            checks.append(lambda s, code=int(alt): s == code)
+        elif m := _STATUS_RANGE_RE.match(alt):
+            lo, hi = int(m.group(1)), int(m.group(2))
+            if lo > hi:
+                raise FilterError(f"status range {alt} is backwards: write {hi}-{lo}", pos)
+            checks.append(lambda s, lo=lo, hi=hi: lo <= s <= hi)
+        elif (m := _COMPARE_RE.match(alt)) and m.group(1) and not m.group(3):
+            op, number = _OPS[m.group(1)], float(m.group(2))
+            checks.append(lambda s, op=op, n=number: op(s, n))
+        else:
+            raise FilterError(
+                f'status:{alt or value} is not a status at column {pos + 1}: use e.g. '
+                + _EXAMPLES["status"],
+                pos,
+            )
+
+    def match(item: LogItem) -> bool:
+        status = item.status
+        return status is not None and any(check(status) for check in checks)
+
+    return match, False
+
+
+def _kind(value: str, pos: int) -> tuple[Predicate, bool]:
+    wanted = {v.strip().lower() for v in value.split(",")}
+    bad = sorted(wanted - set(KINDS))
+    if bad:
+        raise FilterError(
+            f'kind:{bad[0]} is not a kind at column {pos + 1}: use sync, async, ws or static', pos
+        )
+    return (lambda item: item.badge in wanted), "static" in wanted
+
+
+def _view(value: str, pos: int) -> tuple[Predicate, bool]:
+    needle = value.lower()
+    return (lambda item: needle in (item.view or "").lower()), False
+
+
+def _method(value: str, pos: int) -> tuple[Predicate, bool]:
+    wanted = {v.strip().upper() for v in value.split(",") if v.strip()}
+    for method in wanted:
+        if not method.isalpha():
+            raise FilterError(
+                f"method:{method} is not an HTTP method at column {pos + 1}: e.g. method:POST",
+                pos,
+            )
+    return (lambda item: item.method.upper() in wanted), False
+
+
+def _path(value: str, pos: int) -> tuple[Predicate, bool]:
+    needle = value.lower()
+    return (lambda item: needle in item.entry.path.lower()), False
+
+
+def _compare(name: str, value: str, pos: int, *, units: bool) -> tuple[Callable, float]:
+    m = _COMPARE_RE.match(value.strip().lower())
+    if m is None or (m.group(3) and not units):
+        raise FilterError(
+            f"{name}:{value} is not a comparison at column {pos + 1}: use e.g. "
+            + _EXAMPLES[name],
+            pos,
+        )
+    op = _OPS[m.group(1) or ">="]
+    number = float(m.group(2))
+    if units:
+        unit = m.group(3)
+        if unit not in _UNITS_NS:
+            raise FilterError(
+                f'unknown unit "{unit}" in {name}:{value} at column {pos + 1}: use us, ms or s',
+                pos,
+            )
+        number *= _UNITS_NS[unit]
+    return op, number
+
+
+def _slow(value: str, pos: int) -> tuple[Predicate, bool]:
+    op, threshold_ns = _compare("slow", value, pos, units=True)
+    return (lambda item: op(item.total_ns, threshold_ns)), False
+
+
+def _sql(value: str, pos: int) -> tuple[Predicate, bool]:
+    op, count = _compare("sql", value, pos, units=False)
+    return (lambda item: op(item.sql_count, count)), False
+
+
+_FIELD_PARSERS: dict[str, Callable[[str, int], tuple[Predicate, bool]]] = {
+    "status": _status,
+    "kind": _kind,
+    "view": _view,
+    "method": _method,
+    "path": _path,
+    "slow": _slow,
+    "sql": _sql,
+}
+
+#: A short version of the grammar for the help screen and the filter bar's tooltip.
+CHEATSHEET = """\
+text            path (with query) or view contains text; "quote it" for spaces
+status:5xx      also 404, >=400, 400-499, 404,5xx
+kind:async      sync, async, ws, static (kind:static shows hidden static files)
+view:polls.views  view or consumer dotted path contains
+method:POST     HTTP method (commas for alternatives)
+path:/api/      path contains
+slow:>200ms     total time; > >= < <= =; units us, ms, s
+sql:>10         number of SQL statements
+ws              WebSocket connections only
+error           the view raised, or status 5xx
+-term           negate a term, e.g. -kind:static
+Terms are combined with AND: status:5xx kind:sync slow:>100ms"""

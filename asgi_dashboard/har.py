@@ -1,0 +1,216 @@
+"""Export requests as HAR 1.2 (http://www.softwareishard.com/blog/har-12-spec/).
+
+The result opens in a browser's DevTools (Network tab, "Import HAR"). ``Authorization``,
+``Proxy-Authorization``, ``Cookie`` and ``Set-Cookie`` values are redacted by default (headers
+and the parsed ``cookies`` arrays), because a HAR file gets attached to bug reports.
+
+What HAR cannot say is kept in underscore-prefixed custom fields (allowed by the spec): the view,
+its kind, SQL count and the server-side timings. WebSocket connections are not exported (the log
+keeps no frames for them; HAR's WebSocket support is a Chrome extension anyway). No Textual here.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+from collections.abc import Iterable
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+from . import __version__
+from .events import Header, RequestFinished
+from .formatting import request_url
+
+HAR_VERSION = "1.2"
+REDACTED = "[redacted]"
+SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+
+
+def default_filename(now: datetime.datetime | None = None) -> str:
+    """``./asgi-dash-20250101-120000.har``: the path the export dialog proposes."""
+    stamp = (now or datetime.datetime.now()).strftime("%Y%m%d-%H%M%S")
+    return f"./asgi-dash-{stamp}.har"
+
+
+def _ms(ns: int | None) -> float:
+    return round(ns / 1e6, 3) if ns else 0.0
+
+
+def _headers(headers: Iterable[Header], redact: bool) -> list[dict[str, str]]:
+    return [
+        {"name": k, "value": REDACTED if redact and k.lower() in SENSITIVE_HEADERS else v}
+        for k, v in headers
+    ]
+
+
+def _header(headers: Iterable[Header], name: str) -> str | None:
+    for k, v in headers:
+        if k.lower() == name:
+            return v
+    return None
+
+
+def _request_cookies(headers: Iterable[Header], redact: bool) -> list[dict[str, str]]:
+    cookies = []
+    for k, v in headers:
+        if k.lower() != "cookie":
+            continue
+        for pair in v.split(";"):
+            name, _, value = pair.strip().partition("=")
+            if name:
+                cookies.append({"name": name, "value": REDACTED if redact else value})
+    return cookies
+
+
+def _response_cookies(headers: Iterable[Header], redact: bool) -> list[dict[str, Any]]:
+    cookies = []
+    for k, v in headers:
+        if k.lower() != "set-cookie":
+            continue
+        first, *attrs = v.split(";")
+        name, _, value = first.strip().partition("=")
+        cookie: dict[str, Any] = {"name": name, "value": REDACTED if redact else value}
+        for attr in attrs:
+            a_name, _, a_value = attr.strip().partition("=")
+            lowered = a_name.lower()
+            if lowered in ("path", "domain", "expires"):
+                cookie[lowered] = a_value
+            elif lowered == "httponly":
+                cookie["httpOnly"] = True
+            elif lowered == "secure":
+                cookie["secure"] = True
+        cookies.append(cookie)
+    return cookies
+
+
+def _started(ts: float) -> str:
+    # ISO 8601 with an explicit offset, as the spec requires.
+    return datetime.datetime.fromtimestamp(ts, tz=datetime.UTC).isoformat(timespec="milliseconds")
+
+
+def entry(request: RequestFinished, base_url: str, *, redact: bool = True) -> dict[str, Any]:
+    """One HAR ``entry`` for a finished request."""
+    total = _ms(request.total_ns)
+    req_type = _header(request.request_headers, "content-type") or ""
+    resp_type = _header(request.response_headers, "content-type") or ""
+    har_request: dict[str, Any] = {
+        "method": request.method,
+        "url": request_url(request, base_url),
+        "httpVersion": "HTTP/1.1",
+        "cookies": _request_cookies(request.request_headers, redact),
+        "headers": _headers(request.request_headers, redact),
+        "queryString": [
+            {"name": k, "value": v} for k, v in parse_qsl(request.query, keep_blank_values=True)
+        ],
+        "headersSize": -1,
+        "bodySize": len(request.request_body) if request.request_body else 0,
+    }
+    if request.request_body:
+        post: dict[str, Any] = {"mimeType": req_type, "text": request.request_body}
+        if request.request_body_b64:
+            post["_encoding"] = "base64"
+        if request.request_body_truncated:
+            post["comment"] = "truncated preview"
+            har_request["bodySize"] = -1
+        har_request["postData"] = post
+    content: dict[str, Any] = {
+        "size": request.response_size,
+        "mimeType": resp_type,
+        "text": request.response_body,
+    }
+    if request.response_body_b64:
+        content["encoding"] = "base64"
+    if request.response_body_truncated:
+        content["comment"] = "truncated preview"
+    return {
+        "startedDateTime": _started(request.ts),
+        "time": total,
+        "request": har_request,
+        "response": {
+            "status": request.status,
+            "statusText": _status_text(request.status),
+            "httpVersion": "HTTP/1.1",
+            "cookies": _response_cookies(request.response_headers, redact),
+            "headers": _headers(request.response_headers, redact),
+            "content": content,
+            "redirectURL": _header(request.response_headers, "location") or "",
+            "headersSize": -1,
+            "bodySize": request.response_size,
+        },
+        "cache": {},
+        # The server only knows the time from the ASGI call to the last body chunk: that is the
+        # "wait" (time to first byte) as far as a server-side recorder can tell.
+        "timings": {
+            "blocked": -1,
+            "dns": -1,
+            "connect": -1,
+            "ssl": -1,
+            "send": 0,
+            "wait": total,
+            "receive": 0,
+        },
+        "_asgiDash": {
+            "id": request.id,
+            "view": request.view,
+            "route": request.route,
+            "kind": "static" if request.static else request.kind,
+            "viewMs": _ms(request.view_ns) if request.view_ns is not None else None,
+            "threadWaitMs": (
+                _ms(request.thread_wait_ns) if request.thread_wait_ns is not None else None
+            ),
+            "templateMs": _ms(request.template_ns) if request.template_ns else None,
+            "sqlCount": request.sql_count,
+            "sqlMs": _ms(request.sql_ns),
+            "error": (
+                f"{request.error.type}: {request.error.message}" if request.error else None
+            ),
+        },
+    }
+
+
+def build_har(
+    requests: Iterable[RequestFinished], base_url: str, *, redact: bool = True
+) -> dict[str, Any]:
+    """The whole HAR document (``{"log": ...}``) for the given requests, in order."""
+    return {
+        "log": {
+            "version": HAR_VERSION,
+            "creator": {"name": "asgi-dash", "version": __version__},
+            "entries": [entry(r, base_url, redact=redact) for r in requests],
+            "comment": (
+                "Exported by asgi-dash; sensitive headers redacted"
+                if redact
+                else "Exported by asgi-dash; sensitive headers kept"
+            ),
+        }
+    }
+
+
+def write_har(
+    path: str | os.PathLike[str],
+    requests: Iterable[RequestFinished],
+    base_url: str,
+    *,
+    redact: bool = True,
+) -> tuple[Path, int]:
+    """Write the HAR file (atomically: a partial file never replaces a good one).
+
+    Returns the resolved path and the number of entries written.
+    """
+    target = Path(path).expanduser()
+    document = build_har(requests, base_url, redact=redact)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(tmp, target)
+    return target.resolve(), len(document["log"]["entries"])
+
+
+def _status_text(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
