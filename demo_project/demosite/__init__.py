@@ -1,0 +1,1 @@
+"""Project package of the asgi-dash demo: settings, URLconf, ASGI entry point."""
