@@ -126,6 +126,11 @@ class ServerStarted(Event):
     static: bool = False
     #: Seconds from process start to accepting connections (child mode) or from start() call.
     startup_s: float = 0.0
+    #: Django's template directories (``django.template.autoreload.get_template_directories``):
+    #: a change inside one resets the template loaders instead of restarting.
+    template_dirs: tuple[str, ...] = ()
+    #: ``settings.MEDIA_ROOT`` if set: never watched for reloads.
+    media_root: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -304,6 +309,16 @@ class ConsoleOutput(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ReloadWatching(Event):
+    """Reloading is on: the watched folders and the effective include/exclude globs."""
+
+    name: ClassVar[str] = "reload-watching"
+    roots: tuple[str, ...]
+    includes: tuple[str, ...] = ()
+    excludes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FilesChanged(Event):
     """The watcher saw a (debounced) batch of changes and decided what to do about it."""
 
@@ -326,6 +341,8 @@ class ReloadFinished(Event):
     ok: bool = True
     paths: tuple[str, ...] = ()
     error: ExceptionInfo | None = None
+    #: Why this path was taken (e.g. "settings.py is loaded at start-up", "fork unavailable").
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -361,6 +378,27 @@ class LoopLag(Event):
     max_ns: int
 
 
+@dataclass(frozen=True, slots=True)
+class MiddlewareInfo:
+    """One MIDDLEWARE entry as Django's async handler runs it (see diagnostics/audit.py)."""
+
+    path: str
+    #: What the class declares: "sync", "async" or "both" (``sync_capable``/``async_capable``).
+    capability: str
+    #: The mode Django runs it in inside this chain.
+    runs_as: Kind
+    #: Django wrapped the handler below it (``adapt_method_mode``): a sync/async switch.
+    adapted: bool = False
+    #: Predicted ``SyncToAsync`` calls (thread hops) per request caused by this entry.
+    hops: int = 0
+    #: Predicted ``AsyncToSync`` calls (back to the loop) per request caused by this entry.
+    switches: int = 0
+    #: Hook methods it defines that Django calls (``process_view``, ``process_request`` ...).
+    hooks: tuple[str, ...] = ()
+    #: What to change, when there is something the project can change.
+    fix: str | None = None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MiddlewareAudit(Event):
     """The project's MIDDLEWARE with each entry's sync/async capability."""
@@ -369,6 +407,23 @@ class MiddlewareAudit(Event):
     #: (dotted path, "sync", "async" or "both", adapted?) per entry, outermost first.
     entries: tuple[tuple[str, str, bool], ...]
     handler_is_async: bool = True
+    #: The same entries in full, outermost first.
+    details: tuple[MiddlewareInfo, ...] = ()
+    #: Predicted thread hops (``SyncToAsync`` calls) per request made by the middleware chain
+    #: alone; the request events' ``sync_hops`` also count the view and signal hops.
+    hops_per_request: int = 0
+    #: Predicted switches back to the loop (``AsyncToSync`` calls) per request.
+    switches_per_request: int = 0
+    #: Measured median cost of one ``sync_to_async`` round trip in the server process, and of
+    #: one ``async_to_sync`` call made from that thread; None if not measured.
+    hop_ns: int | None = None
+    switch_ns: int | None = None
+    #: hops x hop_ns + switches x switch_ns: what the chain's switching costs each request.
+    cost_ns_per_request: int | None = None
+    #: Whether DEBUG is on (Django only logs "... handler adapted for middleware ..." at DEBUG).
+    debug: bool = False
+    #: Why the audit is incomplete (an entry failed to import ...), if it is.
+    error: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -396,6 +451,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     WsClosed,
     LogRecord,
     ConsoleOutput,
+    ReloadWatching,
     FilesChanged,
     ReloadFinished,
     ReloadLoopDetected,

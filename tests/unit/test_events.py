@@ -15,7 +15,13 @@ def _sample(cls: type[ev.Event]) -> ev.Event:
     values = {
         ev.ServerStarting: dict(mode="child", generation=2, settings_module="a.settings"),
         ev.ServerStarted: dict(
-            url="http://127.0.0.1:1", pid=1, mode="in-process", host="h", port=1
+            url="http://127.0.0.1:1",
+            pid=1,
+            mode="in-process",
+            host="h",
+            port=1,
+            template_dirs=("/t",),
+            media_root="/m",
         ),
         ev.ServerStopped: dict(pid=3, exit_code=None, signal="SIGKILL", reason="crashed"),
         ev.ServerFailed: dict(
@@ -51,14 +57,32 @@ def _sample(cls: type[ev.Event]) -> ev.Event:
         ev.WsClosed: dict(id="1", code=1011, by="error", duration_ns=5),
         ev.LogRecord: dict(logger="django.request", level="ERROR", message="boom", exc_text="tb"),
         ev.ConsoleOutput: dict(stream="stderr", text="hello"),
+        ev.ReloadWatching: dict(roots=("/p",), includes=("*.py",), excludes=(".git/",)),
         ev.FilesChanged: dict(paths=("a.py", "b.html"), action="restart"),
-        ev.ReloadFinished: dict(generation=3, path="fork", duration_ns=5, ok=False),
+        ev.ReloadFinished: dict(
+            generation=3, path="fork", duration_ns=5, ok=False, reason="r", paths=("a.py",)
+        ),
         ev.ReloadLoopDetected: dict(path="db.sqlite3-wal", count=5),
         ev.LoopBlocked: dict(
             duration_ns=5, frame=ev.FrameInfo("v.py", 1, "f"), in_flight=("GET /",)
         ),
         ev.LoopLag: dict(current_ns=1, max_ns=2),
-        ev.MiddlewareAudit: dict(entries=(("a.B", "sync", True),), handler_is_async=True),
+        ev.MiddlewareAudit: dict(
+            entries=(("a.B", "sync", True),),
+            handler_is_async=True,
+            details=(
+                ev.MiddlewareInfo(
+                    "a.B", "sync", "sync", True, 1, 1, ("process_view",), fix="make it async"
+                ),
+            ),
+            hops_per_request=2,
+            switches_per_request=1,
+            hop_ns=40_000,
+            switch_ns=60_000,
+            cost_ns_per_request=140_000,
+            debug=True,
+            error="x",
+        ),
         ev.EventsDropped: dict(count=7),
     }[cls]
     return cls(ts=1700000000.5, **values)
