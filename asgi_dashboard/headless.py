@@ -28,6 +28,7 @@ from .events import (
     LogRecord,
     LoopBlocked,
     LoopLag,
+    MiddlewareAudit,
     ReloadFinished,
     ReloadLoopDetected,
     RequestFinished,
@@ -144,6 +145,10 @@ def format_event(e: Event) -> str | None:
             body = f"loop blocked {ms(e.duration_ns)}{where}{during}"
         case LoopLag():
             body = None
+        case MiddlewareAudit():
+            from .diagnostics.audit import format_audit
+
+            body = format_audit(e)
         case EventsDropped():
             body = f"warning: {e.count} events dropped (the dashboard could not keep up)"
         case _:

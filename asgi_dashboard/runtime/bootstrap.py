@@ -188,7 +188,8 @@ def wrap_static(loaded: LoadedProject, enabled: bool) -> tuple[Any, str | None]:
 
 
 def startup_checks() -> list[Event]:
-    """Django's system checks and unapplied migrations, as runserver reports them."""
+    """Django's system checks and unapplied migrations, as runserver reports them, then the
+    middleware audit (:mod:`asgi_dashboard.diagnostics.audit`)."""
     from django.core import checks
     from django.db import DEFAULT_DB_ALIAS, connections
 
@@ -245,4 +246,19 @@ def startup_checks() -> list[Event]:
         )
     finally:
         connections.close_all()
+    events.append(_middleware_audit())
     return events
+
+
+def _middleware_audit() -> Event:
+    """The MIDDLEWARE audit (diagnostics/audit.py); never lets a bug there stop the checks."""
+    from ..diagnostics.audit import audit_middleware
+
+    try:
+        return audit_middleware()
+    except Exception as exc:
+        return CheckMessage(
+            level="warning",
+            check_id="asgi-dash.audit",
+            message=f"Middleware audit failed: {type(exc).__name__}: {exc}",
+        )
