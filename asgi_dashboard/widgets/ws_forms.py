@@ -1,0 +1,43 @@
+"""Parsing what the WebSocket panel's form fields hold (pure functions, no Textual)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_PARAM = re.compile(r"\{(\w+)\}")
+
+
+def ws_base(server_url: str) -> str:
+    """``http://127.0.0.1:8000/`` -> ``ws://127.0.0.1:8000`` (no trailing slash)."""
+    url = server_url.rstrip("/")
+    if url.startswith("https://"):
+        return "wss://" + url[len("https://") :]
+    if url.startswith("http://"):
+        return "ws://" + url[len("http://") :]
+    return url
+
+
+def parse_headers(text: str) -> list[tuple[str, str]]:
+    """``Name: value; Other: value`` (or one per line) -> pairs; entries without ':' are skipped."""
+    pairs: list[tuple[str, str]] = []
+    for part in re.split(r"[;\n]", text):
+        name, sep, value = part.partition(":")
+        if sep and name.strip():
+            pairs.append((name.strip(), value.strip()))
+    return pairs
+
+
+def parse_subprotocols(text: str) -> list[str]:
+    return [p.strip() for p in re.split(r"[,\s]+", text) if p.strip()]
+
+
+def unfilled_params(url: str) -> list[str]:
+    """Route parameters still written as ``{name}`` in a URL taken from a route template."""
+    return ["{" + m + "}" for m in _PARAM.findall(url)]
+
+
+def route_label(route: dict[str, Any]) -> str:
+    """``/ws/chat/{room}/  ChatConsumer`` for the routes list."""
+    consumer = (route.get("consumer") or "?").rsplit(".", 1)[-1]
+    return f"{route['path']}  {consumer}"

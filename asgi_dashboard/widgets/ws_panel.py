@@ -1,0 +1,479 @@
+"""The WebSocket panel: client sessions against the project, beside the server's own record.
+
+Top: the project's WebSocket routes (discovered from its Channels routing by
+:mod:`asgi_dashboard.runtime.tools`), the URL, connect options (extra headers, subprotocols,
+Origin on/off, auto-reconnect) and "log in as" a Django user, which creates a session in the
+project's session store. Middle: one tab per client session; the client's frame log on the left,
+the server-side record of the same connection on the right (linked through the marker header the
+client sends). Bottom: a multi-line editor with a send mode (text, JSON, hex, base64), a history
+of sent messages, messages saved per route, ping and close with a code and reason.
+
+Feeding it (the app's job): :meth:`WebSocketPanel.server_events` with each batch of server events
+(Ws* events and ``ServerStarted``, which carries the URL and tells sessions to reconnect after a
+reload). The client sessions are plain asyncio (:mod:`asgi_dashboard.wsclient`); their updates
+arrive here as :class:`WebSocketPanel.SessionUpdated` messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.suggester import SuggestFromList
+from textual.widget import Widget
+from textual.widgets import Button, Checkbox, Input, Select, Static, Tab, Tabs, TextArea
+
+from ..config import DashboardConfig
+from ..events import Event, ServerStarted
+from ..wsclient import ClientSession, OutgoingMessage, SessionOptions, SessionUpdate
+from ..wsframes import SEND_MODES, FrameRecord, PayloadError, SendMode, encode_payload
+from .palette import Palette
+from .ws_forms import parse_headers, parse_subprotocols, route_label, unfilled_params, ws_base
+from .ws_records import ServerRecords
+from .ws_views import FrameLog, ServerSideView
+
+
+class WebSocketPanel(Widget):
+    """WebSocket client sessions and the server's view of each connection."""
+
+    BINDINGS = [
+        Binding("ctrl+j", "send", "Send"),
+        Binding("ctrl+o", "toggle_connection", "Connect"),
+        Binding("ctrl+n", "new_session", "New WS"),
+        Binding("ctrl+g", "ping", "Ping"),
+        Binding("ctrl+up", "history(-1)", "Previous message", show=False),
+        Binding("ctrl+down", "history(1)", "Next message", show=False),
+    ]
+
+    class SessionUpdated(Message):
+        """A client session reported a frame, a handshake outcome or a state change."""
+
+        def __init__(self, session: ClientSession, update: SessionUpdate) -> None:
+            super().__init__()
+            self.session = session
+            self.update = update
+
+    def __init__(
+        self,
+        *,
+        config: DashboardConfig | None = None,
+        server_url: str | None = None,
+        discover: bool = True,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        self.config = config
+        #: http://host:port of the dashboard's server, once known.
+        self.server_url = server_url
+        #: Run the route/user discovery tools on mount (tests turn it off).
+        self.discover = discover
+        self.sessions: dict[str, ClientSession] = {}
+        self.active: str | None = None
+        self.records = ServerRecords()
+        self.routes: list[dict[str, Any]] = []
+        self.cookies: dict[str, str] = {}
+        #: Messages saved per route path template (or URL when no route is chosen).
+        self.saved: dict[str, list[OutgoingMessage]] = {}
+        self.history: list[tuple[str, SendMode]] = []
+        self._history_pos = 0
+        self._generation: int | None = None
+        self._tab_numbers = 0
+        self.palette = Palette()
+
+    # -- layout -------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="ws-target"):
+            yield Select[str]([], prompt="Routes", id="ws-route")
+            yield Input(self._default_url(), placeholder="ws://host:port/path", id="ws-url")
+            yield Button("Connect", id="ws-connect", variant="primary", compact=True)
+            yield Button("New", id="ws-new", compact=True)
+        with Horizontal(id="ws-options"):
+            yield Input(placeholder="Headers  Name: value; Name: value", id="ws-headers")
+            yield Input(placeholder="Subprotocols  a, b", id="ws-subprotocols")
+            yield Input(placeholder="Log in as user (creates a session)", id="ws-user")
+            yield Checkbox("Origin", True, id="ws-origin")
+            yield Checkbox("Reconnect", True, id="ws-reconnect")
+        yield Tabs(id="ws-sessions")
+        yield Static("No connection yet: pick a route or type a URL, then Connect.", id="ws-state")
+        with Horizontal(id="ws-body"):
+            yield FrameLog(id="ws-client-frames", wrap=True, markup=False)
+            yield ServerSideView(id="ws-server")
+        with Horizontal(id="ws-composer"):
+            yield TextArea(id="ws-message", soft_wrap=True, show_line_numbers=False)
+            with Vertical(id="ws-send-controls"):
+                yield Select[str](
+                    [(m, m) for m in SEND_MODES], value="text", allow_blank=False, id="ws-mode"
+                )
+                yield Checkbox("On connect", False, id="ws-on-connect")
+                yield Button("Send", id="ws-send", variant="success", compact=True)
+        with Horizontal(id="ws-actions"):
+            yield Button("Ping", id="ws-ping", compact=True)
+            yield Input("1000", placeholder="code", id="ws-close-code", compact=True)
+            yield Input(placeholder="close reason", id="ws-close-reason", compact=True)
+            yield Button("Close", id="ws-close", variant="warning", compact=True)
+            yield Button("Save", id="ws-save", compact=True)
+            yield Select[int]([], prompt="Saved messages", id="ws-saved", compact=True)
+        yield Static("", id="ws-error")
+
+    def on_mount(self) -> None:
+        self.palette = Palette.from_app(self.app)
+        self.query_one(FrameLog).border_title = "Client frames"
+        self.query_one(ServerSideView).border_title = "Server side (consumer)"
+        if self.config is None:
+            self.config = getattr(self.app, "config", None)
+        if self.server_url is None:
+            runtime = getattr(self.app, "runtime", None)
+            self.server_url = getattr(runtime, "url", None)
+            if self.server_url:
+                self.query_one("#ws-url", Input).value = self._default_url()
+        if self.discover and self.config is not None:
+            self.discover_routes()
+            self.list_users()
+
+    def _default_url(self) -> str:
+        return ws_base(self.server_url) + "/" if self.server_url else ""
+
+    # -- the app feeds these --------------------------------------------------------------------
+
+    def server_events(self, events: Sequence[Event]) -> None:
+        """A batch of server events (only Ws* and ServerStarted matter here)."""
+        for event in events:
+            if isinstance(event, ServerStarted):
+                self._server_started(event)
+        changed = self.records.ingest(events)
+        session = self.current
+        if changed and session is not None:
+            conn = self.records.for_client(session.id)
+            if conn is not None and conn.id in changed:
+                self.query_one(ServerSideView).show(conn, self.palette)
+
+    def _server_started(self, event: ServerStarted) -> None:
+        url_input = self.query_one("#ws-url", Input)
+        old_default = self._default_url()
+        self.server_url = event.url
+        if not url_input.value or url_input.value == old_default:
+            url_input.value = self._default_url()
+        restarted = self._generation is not None and event.generation != self._generation
+        self._generation = event.generation
+        if restarted:
+            for session in self.sessions.values():
+                session.server_restarted()
+
+    # -- sessions -----------------------------------------------------------------------------
+
+    @property
+    def current(self) -> ClientSession | None:
+        return self.sessions.get(self.active) if self.active else None
+
+    def _options(self) -> SessionOptions:
+        opts = SessionOptions(url=self.query_one("#ws-url", Input).value.strip())
+        self._apply_form(opts)
+        return opts
+
+    def _apply_form(self, opts: SessionOptions) -> None:
+        opts.url = self.query_one("#ws-url", Input).value.strip()
+        opts.headers = parse_headers(self.query_one("#ws-headers", Input).value)
+        opts.subprotocols = parse_subprotocols(self.query_one("#ws-subprotocols", Input).value)
+        opts.origin = "auto" if self.query_one("#ws-origin", Checkbox).value else None
+        opts.auto_reconnect = self.query_one("#ws-reconnect", Checkbox).value
+        opts.cookies = dict(self.cookies)
+
+    def new_session(self) -> ClientSession:
+        """Add a session tab (not connected yet) and make it the current one."""
+        self._tab_numbers += 1
+        tab_id = f"ws-session-{self._tab_numbers}"
+        session = ClientSession(self._options(), self._listener, name=str(self._tab_numbers))
+        self.sessions[tab_id] = session
+        self.query_one(Tabs).add_tab(Tab(self._tab_label(session), id=tab_id))
+        self._activate(tab_id)
+        return session
+
+    def _listener(self, session: ClientSession, update: SessionUpdate) -> None:
+        self.post_message(self.SessionUpdated(session, update))
+
+    def _tab_id(self, session: ClientSession) -> str | None:
+        return next((k for k, s in self.sessions.items() if s is session), None)
+
+    def _tab_label(self, session: ClientSession) -> str:
+        mark = {"open": "●", "connecting": "…", "reconnecting": "↻", "failed": "✕"}.get(
+            session.state, "○"
+        )
+        return f"{mark} {session.name} {session.state}"
+
+    def _activate(self, tab_id: str) -> None:
+        self.active = tab_id
+        tabs = self.query_one(Tabs)
+        if tabs.active != tab_id:
+            tabs.active = tab_id
+        session = self.sessions[tab_id]
+        self.query_one(FrameLog).show(session.frames, self.palette)
+        self.query_one(ServerSideView).show(self.records.for_client(session.id), self.palette)
+        self._show_state(session)
+
+    def _show_state(self, session: ClientSession) -> None:
+        hs = session.handshake
+        line = Text.assemble((f"{session.name}: ", "bold"), (session.state, "bold"))
+        if hs is not None:
+            colour = self.palette.success if hs.ok else self.palette.error
+            line.append(f"  {hs.message}", style=colour)
+        if session.state == "closed" and session.close_code is not None:
+            line.append(f"  close {session.close_code} {session.close_reason}".rstrip())
+        line.append(f"  {session.options.url}", style=self.palette.muted)
+        self.query_one("#ws-state", Static).update(line)
+
+    @on(Tabs.TabActivated, "#ws-sessions")
+    def _tab_activated(self, event: Tabs.TabActivated) -> None:
+        if event.tab.id in self.sessions and event.tab.id != self.active:
+            self._activate(event.tab.id)
+
+    @on(SessionUpdated)
+    def _session_updated(self, message: SessionUpdated) -> None:
+        session, update = message.session, message.update
+        tab_id = self._tab_id(session)
+        if tab_id is None:
+            return
+        self.query_one(Tabs).query_one(f"#{tab_id}", Tab).label = self._tab_label(session)
+        if tab_id != self.active:
+            return
+        if isinstance(update, FrameRecord):
+            self.query_one(FrameLog).add(update, self.palette)
+        else:
+            self._show_state(session)
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def _error(self, text: str) -> None:
+        self.query_one("#ws-error", Static).update(Text(text, style=self.palette.error))
+
+    def _note(self, text: str) -> None:
+        self.query_one("#ws-error", Static).update(Text(text, style=self.palette.muted))
+
+    def action_new_session(self) -> None:
+        self.new_session()
+
+    def action_toggle_connection(self) -> None:
+        session = self.current
+        if session is not None and session.state in ("open", "connecting", "reconnecting"):
+            self.close_session(session, 1000, "")
+        else:
+            self.connect()
+
+    def connect(self) -> None:
+        """Connect the current session (a new one if there is none) with the form's options."""
+        url = self.query_one("#ws-url", Input).value.strip()
+        missing = unfilled_params(url)
+        if missing:
+            self._error(f"Fill in the URL parameter(s) {', '.join(missing)} first.")
+            return
+        session = self.current
+        if session is None or session.state in ("open", "connecting"):
+            session = self.new_session()
+        self._apply_form(session.options)
+        self._note("")
+        self.connect_session(session)
+
+    @work(group="ws-connect", exit_on_error=False, name="connect_ws_session")
+    async def connect_session(self, session: ClientSession) -> None:
+        await session.connect()
+
+    @work(group="ws-close", exit_on_error=False, name="close_ws_session")
+    async def close_session(self, session: ClientSession, code: int, reason: str) -> None:
+        await session.close(code, reason)
+
+    def action_send(self) -> None:
+        area = self.query_one("#ws-message", TextArea)
+        mode: SendMode = self.query_one("#ws-mode", Select).value  # type: ignore[assignment]
+        text = area.text
+        try:
+            encode_payload(text, mode)  # validation before anything is sent
+        except PayloadError as exc:
+            self._error(str(exc))
+            return
+        session = self.current
+        if session is None or session.state != "open":
+            self._error("Not connected: Connect first (ctrl+o).")
+            return
+        if self.query_one("#ws-on-connect", Checkbox).value:
+            session.options.on_connect.append(OutgoingMessage(text, mode, on_connect=True))
+        if not self.history or self.history[-1] != (text, mode):
+            self.history.append((text, mode))
+        self._history_pos = len(self.history)
+        self._note("")
+        self.send_message(session, text, mode)
+
+    @work(group="ws-send", exit_on_error=False, name="send_ws_message")
+    async def send_message(self, session: ClientSession, text: str, mode: SendMode) -> None:
+        try:
+            await session.send(text, mode)
+        except (PayloadError, ConnectionError) as exc:
+            self._error(str(exc))
+
+    def action_history(self, step: int) -> None:
+        if not self.history:
+            return
+        self._history_pos = max(0, min(len(self.history) - 1, self._history_pos + step))
+        text, mode = self.history[self._history_pos]
+        self.query_one("#ws-message", TextArea).text = text
+        self.query_one("#ws-mode", Select).value = mode
+
+    def action_ping(self) -> None:
+        session = self.current
+        if session is None or session.state != "open":
+            self._error("Not connected: nothing to ping.")
+            return
+        self.ping_session(session)
+
+    @work(group="ws-ping", exit_on_error=False, name="ping_ws_session")
+    async def ping_session(self, session: ClientSession) -> None:
+        try:
+            rtt = await session.ping()
+        except (TimeoutError, ConnectionError) as exc:
+            self._error(f"Ping failed: {exc or 'no pong in time'}")
+            return
+        self._note(f"pong in {rtt * 1000:.2f} ms")
+
+    def _close_from_form(self) -> None:
+        session = self.current
+        if session is None:
+            return
+        raw = self.query_one("#ws-close-code", Input).value.strip() or "1000"
+        if not raw.isdigit() or not (int(raw) == 1000 or 3000 <= int(raw) <= 4999):
+            self._error(f"Close code {raw!r}: use 1000 or an application code 3000-4999.")
+            return
+        reason = self.query_one("#ws-close-reason", Input).value
+        if len(reason.encode()) > 123:
+            self._error("Close reason is limited to 123 bytes by the protocol.")
+            return
+        self.close_session(session, int(raw), reason)
+
+    def _route_key(self) -> str:
+        value = self.query_one("#ws-route", Select).value
+        return value if isinstance(value, str) else self.query_one("#ws-url", Input).value
+
+    def _save_message(self) -> None:
+        text = self.query_one("#ws-message", TextArea).text
+        if not text.strip():
+            return
+        mode: SendMode = self.query_one("#ws-mode", Select).value  # type: ignore[assignment]
+        on_connect = self.query_one("#ws-on-connect", Checkbox).value
+        saved = self.saved.setdefault(self._route_key(), [])
+        saved.append(OutgoingMessage(text, mode, on_connect))
+        self._refresh_saved()
+        self._note(f"Saved for {self._route_key()} ({len(saved)} message(s)).")
+
+    def _refresh_saved(self) -> None:
+        saved = self.saved.get(self._route_key(), [])
+        options = [(f"{m.mode}: {m.text[:40]!r}", i) for i, m in enumerate(saved)]
+        self.query_one("#ws-saved", Select).set_options(options)
+
+    @on(Select.Changed, "#ws-saved")
+    def _saved_chosen(self, event: Select.Changed) -> None:
+        if isinstance(event.value, int):
+            message = self.saved.get(self._route_key(), [])[event.value]
+            self.query_one("#ws-message", TextArea).text = message.text
+            self.query_one("#ws-mode", Select).value = message.mode
+            self.query_one("#ws-on-connect", Checkbox).value = message.on_connect
+
+    @on(Button.Pressed)
+    def _button(self, event: Button.Pressed) -> None:
+        actions = {
+            "ws-connect": self.action_toggle_connection,
+            "ws-new": self.action_new_session,
+            "ws-send": self.action_send,
+            "ws-ping": self.action_ping,
+            "ws-close": self._close_from_form,
+            "ws-save": self._save_message,
+        }
+        action = actions.get(event.button.id or "")
+        if action is not None:
+            event.stop()
+            action()
+
+    # -- routes and users (tools run against the project in a subprocess) ---------------------
+
+    @on(Select.Changed, "#ws-route")
+    def _route_chosen(self, event: Select.Changed) -> None:
+        if not isinstance(event.value, str):
+            return
+        self.query_one("#ws-url", Input).value = ws_base(self.server_url or "") + event.value
+        route = next((r for r in self.routes if r["path"] == event.value), None)
+        params = route["params"] if route else []
+        if params:
+            names = ", ".join(f"{{{p['name']}}} ({p['converter']})" for p in params)
+            self._note(f"Fill in {names} in the URL.")
+        self._refresh_saved()
+
+    @work(group="ws-tools", exit_on_error=False, name="discover_routes")
+    async def discover_routes(self) -> None:
+        from ..runtime.tools import run_tool
+
+        result = await run_tool("routes", **self._tool_kwargs())
+        if "error" in result:
+            self._error(f"Route discovery: {result['error']}")
+            return
+        self.set_routes(result["routes"], result.get("note"))
+
+    def set_routes(self, routes: list[dict[str, Any]], note: str | None = None) -> None:
+        self.routes = routes
+        self.query_one("#ws-route", Select).set_options(
+            [(route_label(r), r["path"]) for r in routes]
+        )
+        if note:
+            self._note(note)
+
+    @work(group="ws-tools", exit_on_error=False, name="list_users")
+    async def list_users(self) -> None:
+        from ..runtime.tools import run_tool
+
+        result = await run_tool("users", **self._tool_kwargs())
+        names = [u["username"] for u in result.get("users", [])]
+        self.query_one("#ws-user", Input).suggester = SuggestFromList(names)
+
+    @on(Input.Submitted, "#ws-user")
+    def _user_submitted(self, event: Input.Submitted) -> None:
+        username = event.value.strip()
+        if not username:
+            self.cookies.clear()
+            self._note("Logged out: new connections send no session cookie.")
+        elif self.config is None:
+            self._error("No project to log in to.")
+        else:
+            self.log_in_as(username)
+
+    @work(group="ws-tools", exit_on_error=False, name="log_in_as_user")
+    async def log_in_as(self, username: str) -> None:
+        from ..runtime.tools import run_tool
+
+        result = await run_tool("session", username, **self._tool_kwargs())
+        if "error" in result:
+            self._error(result["error"])
+            return
+        self.cookies = {result["cookie_name"]: result["cookie_value"]}
+        self._note(
+            f"Created a new Django session for '{result['user']}' in the project's session "
+            f"store; connections now send {result['cookie_name']}=… (reconnect to use it)."
+        )
+
+    def _tool_kwargs(self) -> dict[str, Any]:
+        config = self.config
+        assert config is not None
+        return {
+            "project_dir": str(config.project_dir),
+            "settings_module": config.settings_module,
+            "app": config.app,
+            "env": dict(config.env),
+        }
+
+    async def on_unmount(self) -> None:
+        for session in self.sessions.values():
+            await session.aclose()

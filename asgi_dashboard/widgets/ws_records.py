@@ -1,0 +1,95 @@
+"""The server side of WebSocket connections, as the panel shows it beside the client's frames.
+
+Pure Python (no Textual): folds ``WsOpened`` / ``WsAccepted`` / ``WsFrame`` / ``WsClosed`` events
+into one :class:`ServerConnection` per connection id, bounded in connections and in frames per
+connection, and links a connection to the panel's client session through the marker header the
+client sends (:data:`asgi_dashboard.wsclient.MARKER_HEADER`, seen in ``WsOpened.request_headers``).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ..events import Event, WsAccepted, WsClosed, WsFrame, WsOpened
+from ..wsclient import MARKER_HEADER
+
+#: Connections remembered (oldest forgotten first).
+MAX_CONNECTIONS = 300
+#: Server-side frames kept per connection.
+MAX_FRAMES = 500
+
+
+@dataclass(slots=True)
+class ServerConnection:
+    """Everything the server reported about one connection so far."""
+
+    opened: WsOpened
+    accepted: WsAccepted | None = None
+    closed: WsClosed | None = None
+    frames: deque[WsFrame] = field(default_factory=lambda: deque(maxlen=MAX_FRAMES))
+    #: The panel session that opened it (from the marker header), or None (a browser, a script).
+    client_id: str | None = None
+
+    @property
+    def id(self) -> str:
+        return self.opened.id
+
+    @property
+    def state(self) -> str:
+        if self.accepted is None:
+            return "handshake"
+        if not self.accepted.accepted:
+            return f"rejected {self.accepted.status or ''}".strip()
+        if self.closed is None:
+            return "open"
+        return "crashed" if self.closed.error is not None else "closed"
+
+
+class ServerRecords:
+    """Connections by server id, and the latest one per client session id."""
+
+    def __init__(self, max_connections: int = MAX_CONNECTIONS) -> None:
+        self.max_connections = max_connections
+        self.connections: OrderedDict[str, ServerConnection] = OrderedDict()
+        self._by_client: dict[str, str] = {}
+
+    def ingest(self, events: Iterable[Event]) -> set[str]:
+        """Apply events; the ids of the connections that changed."""
+        changed: set[str] = set()
+        for event in events:
+            if isinstance(event, WsOpened):
+                client_id = next(
+                    (v for k, v in event.request_headers if k.lower() == MARKER_HEADER), None
+                )
+                self.connections[event.id] = ServerConnection(event, client_id=client_id)
+                if client_id:
+                    self._by_client[client_id] = event.id
+                while len(self.connections) > self.max_connections:
+                    _, old = self.connections.popitem(last=False)
+                    if old.client_id and self._by_client.get(old.client_id) == old.id:
+                        del self._by_client[old.client_id]
+            elif isinstance(event, WsAccepted | WsFrame | WsClosed):
+                conn = self.connections.get(event.id)
+                if conn is None:
+                    continue  # opened before we started listening, or already forgotten
+                if isinstance(event, WsAccepted):
+                    conn.accepted = event
+                elif isinstance(event, WsFrame):
+                    conn.frames.append(event)
+                else:
+                    conn.closed = event
+            else:
+                continue
+            changed.add(event.id)
+        return changed
+
+    def for_client(self, client_id: str) -> ServerConnection | None:
+        """The newest server-side connection opened by the panel session ``client_id``."""
+        server_id = self._by_client.get(client_id)
+        return self.connections.get(server_id) if server_id else None
+
+    def others(self) -> list[ServerConnection]:
+        """Connections the panel did not open (browsers, scripts), newest first."""
+        return [c for c in reversed(self.connections.values()) if c.client_id is None]
