@@ -17,6 +17,7 @@ arrive here as :class:`WebSocketPanel.SessionUpdated` messages.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -30,7 +31,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Select, Static, Tab, Tabs, TextArea
 
 from ..config import DashboardConfig
-from ..events import Event, ServerStarted
+from ..events import Event, ServerStarted, WsAccepted, WsClosed, WsFrame, WsOpened
 from ..wsclient import ClientSession, OutgoingMessage, SessionOptions, SessionUpdate
 from ..wsframes import SEND_MODES, FrameRecord, PayloadError, SendMode, encode_payload
 from .palette import Palette
@@ -38,9 +39,18 @@ from .ws_forms import parse_headers, parse_subprotocols, route_label, unfilled_p
 from .ws_records import ServerRecords
 from .ws_views import FrameLog, ServerSideView
 
+#: The events :meth:`WebSocketPanel.server_events` uses; the app may filter a batch with it.
+WS_PANEL_EVENTS: tuple[type[Event], ...] = (ServerStarted, WsOpened, WsAccepted, WsFrame, WsClosed)
+
+#: The panel's styles live in a .tcss file; loading them as the widget's default CSS means the
+#: app needs no CSS_PATH entry for them and its own app.tcss still overrides any rule.
+_TCSS = Path(__file__).resolve().parent.parent / "ws_panel.tcss"
+
 
 class WebSocketPanel(Widget):
     """WebSocket client sessions and the server's view of each connection."""
+
+    DEFAULT_CSS = _TCSS.read_text(encoding="utf-8")
 
     BINDINGS = [
         Binding("ctrl+j", "send", "Send"),
@@ -131,14 +141,27 @@ class WebSocketPanel(Widget):
         self.query_one(ServerSideView).border_title = "Server side (consumer)"
         if self.config is None:
             self.config = getattr(self.app, "config", None)
-        if self.server_url is None:
-            runtime = getattr(self.app, "runtime", None)
-            self.server_url = getattr(runtime, "url", None)
-            if self.server_url:
-                self.query_one("#ws-url", Input).value = self._default_url()
+        self._poll_server_url()
         if self.discover and self.config is not None:
             self.discover_routes()
             self.list_users()
+
+    def on_show(self) -> None:
+        self._poll_server_url()
+
+    def _poll_server_url(self) -> None:
+        # Without the event feed the runtime still knows its URL (Runtime.url, set once bound).
+        url = getattr(getattr(self.app, "runtime", None), "url", None)
+        if isinstance(url, str) and url:
+            self._set_server_url(url)
+
+    def _set_server_url(self, url: str) -> None:
+        """A new server URL; the URL field follows it unless the user typed another one."""
+        url_input = self.query_one("#ws-url", Input)
+        old_default = self._default_url()
+        self.server_url = url
+        if not url_input.value or url_input.value == old_default:
+            url_input.value = self._default_url()
 
     def _default_url(self) -> str:
         return ws_base(self.server_url) + "/" if self.server_url else ""
@@ -158,11 +181,7 @@ class WebSocketPanel(Widget):
                 self.query_one(ServerSideView).show(conn, self.palette)
 
     def _server_started(self, event: ServerStarted) -> None:
-        url_input = self.query_one("#ws-url", Input)
-        old_default = self._default_url()
-        self.server_url = event.url
-        if not url_input.value or url_input.value == old_default:
-            url_input.value = self._default_url()
+        self._set_server_url(event.url)
         restarted = self._generation is not None and event.generation != self._generation
         self._generation = event.generation
         if restarted:
@@ -270,6 +289,7 @@ class WebSocketPanel(Widget):
 
     def connect(self) -> None:
         """Connect the current session (a new one if there is none) with the form's options."""
+        self._poll_server_url()
         url = self.query_one("#ws-url", Input).value.strip()
         missing = unfilled_params(url)
         if missing:
