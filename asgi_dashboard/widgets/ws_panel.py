@@ -26,8 +26,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.suggester import SuggestFromList
-from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Select, Static, Tab, Tabs, TextArea
 
 from ..config import DashboardConfig
@@ -35,7 +33,8 @@ from ..events import Event, ServerStarted, WsAccepted, WsClosed, WsFrame, WsOpen
 from ..wsclient import ClientSession, OutgoingMessage, SessionOptions, SessionUpdate
 from ..wsframes import SEND_MODES, FrameRecord, PayloadError, SendMode, encode_payload
 from .palette import Palette
-from .ws_forms import parse_headers, parse_subprotocols, route_label, unfilled_params, ws_base
+from .ws_forms import parse_headers, parse_subprotocols, unfilled_params, ws_base
+from .ws_panel_support import PanelSupport
 from .ws_records import ServerRecords
 from .ws_views import FrameLog, ServerSideView
 
@@ -47,7 +46,7 @@ WS_PANEL_EVENTS: tuple[type[Event], ...] = (ServerStarted, WsOpened, WsAccepted,
 _TCSS = Path(__file__).resolve().parent.parent / "ws_panel.tcss"
 
 
-class WebSocketPanel(Widget):
+class WebSocketPanel(PanelSupport):
     """WebSocket client sessions and the server's view of each connection."""
 
     DEFAULT_CSS = _TCSS.read_text(encoding="utf-8")
@@ -271,12 +270,6 @@ class WebSocketPanel(Widget):
 
     # -- actions ------------------------------------------------------------------------------
 
-    def _error(self, text: str) -> None:
-        self.query_one("#ws-error", Static).update(Text(text, style=self.palette.error))
-
-    def _note(self, text: str) -> None:
-        self.query_one("#ws-error", Static).update(Text(text, style=self.palette.muted))
-
     def action_new_session(self) -> None:
         self.new_session()
 
@@ -338,14 +331,6 @@ class WebSocketPanel(Widget):
         except (PayloadError, ConnectionError) as exc:
             self._error(str(exc))
 
-    def action_history(self, step: int) -> None:
-        if not self.history:
-            return
-        self._history_pos = max(0, min(len(self.history) - 1, self._history_pos + step))
-        text, mode = self.history[self._history_pos]
-        self.query_one("#ws-message", TextArea).text = text
-        self.query_one("#ws-mode", Select).value = mode
-
     def action_ping(self) -> None:
         session = self.current
         if session is None or session.state != "open":
@@ -376,34 +361,6 @@ class WebSocketPanel(Widget):
             return
         self.close_session(session, int(raw), reason)
 
-    def _route_key(self) -> str:
-        value = self.query_one("#ws-route", Select).value
-        return value if isinstance(value, str) else self.query_one("#ws-url", Input).value
-
-    def _save_message(self) -> None:
-        text = self.query_one("#ws-message", TextArea).text
-        if not text.strip():
-            return
-        mode: SendMode = self.query_one("#ws-mode", Select).value  # type: ignore[assignment]
-        on_connect = self.query_one("#ws-on-connect", Checkbox).value
-        saved = self.saved.setdefault(self._route_key(), [])
-        saved.append(OutgoingMessage(text, mode, on_connect))
-        self._refresh_saved()
-        self._note(f"Saved for {self._route_key()} ({len(saved)} message(s)).")
-
-    def _refresh_saved(self) -> None:
-        saved = self.saved.get(self._route_key(), [])
-        options = [(f"{m.mode}: {m.text[:40]!r}", i) for i, m in enumerate(saved)]
-        self.query_one("#ws-saved", Select).set_options(options)
-
-    @on(Select.Changed, "#ws-saved")
-    def _saved_chosen(self, event: Select.Changed) -> None:
-        if isinstance(event.value, int):
-            message = self.saved.get(self._route_key(), [])[event.value]
-            self.query_one("#ws-message", TextArea).text = message.text
-            self.query_one("#ws-mode", Select).value = message.mode
-            self.query_one("#ws-on-connect", Checkbox).value = message.on_connect
-
     @on(Button.Pressed)
     def _button(self, event: Button.Pressed) -> None:
         actions = {
@@ -419,7 +376,7 @@ class WebSocketPanel(Widget):
             event.stop()
             action()
 
-    # -- routes and users (tools run against the project in a subprocess) ---------------------
+    # -- routes and users -----------------------------------------------------------------------
 
     @on(Select.Changed, "#ws-route")
     def _route_chosen(self, event: Select.Changed) -> None:
@@ -433,32 +390,6 @@ class WebSocketPanel(Widget):
             self._note(f"Fill in {names} in the URL.")
         self._refresh_saved()
 
-    @work(group="ws-tools", exit_on_error=False, name="discover_routes")
-    async def discover_routes(self) -> None:
-        from ..runtime.tools import run_tool
-
-        result = await run_tool("routes", **self._tool_kwargs())
-        if "error" in result:
-            self._error(f"Route discovery: {result['error']}")
-            return
-        self.set_routes(result["routes"], result.get("note"))
-
-    def set_routes(self, routes: list[dict[str, Any]], note: str | None = None) -> None:
-        self.routes = routes
-        self.query_one("#ws-route", Select).set_options(
-            [(route_label(r), r["path"]) for r in routes]
-        )
-        if note:
-            self._note(note)
-
-    @work(group="ws-tools", exit_on_error=False, name="list_users")
-    async def list_users(self) -> None:
-        from ..runtime.tools import run_tool
-
-        result = await run_tool("users", **self._tool_kwargs())
-        names = [u["username"] for u in result.get("users", [])]
-        self.query_one("#ws-user", Input).suggester = SuggestFromList(names)
-
     @on(Input.Submitted, "#ws-user")
     def _user_submitted(self, event: Input.Submitted) -> None:
         username = event.value.strip()
@@ -469,30 +400,6 @@ class WebSocketPanel(Widget):
             self._error("No project to log in to.")
         else:
             self.log_in_as(username)
-
-    @work(group="ws-tools", exit_on_error=False, name="log_in_as_user")
-    async def log_in_as(self, username: str) -> None:
-        from ..runtime.tools import run_tool
-
-        result = await run_tool("session", username, **self._tool_kwargs())
-        if "error" in result:
-            self._error(result["error"])
-            return
-        self.cookies = {result["cookie_name"]: result["cookie_value"]}
-        self._note(
-            f"Created a new Django session for '{result['user']}' in the project's session "
-            f"store; connections now send {result['cookie_name']}=… (reconnect to use it)."
-        )
-
-    def _tool_kwargs(self) -> dict[str, Any]:
-        config = self.config
-        assert config is not None
-        return {
-            "project_dir": str(config.project_dir),
-            "settings_module": config.settings_module,
-            "app": config.app,
-            "env": dict(config.env),
-        }
 
     async def on_unmount(self) -> None:
         for session in self.sessions.values():

@@ -1,0 +1,126 @@
+"""The WebSocket panel's supporting parts: notes and errors, message history, saved messages,
+and the project tools (route discovery, users, "log in as") run in a subprocess.
+
+A base class of :class:`~asgi_dashboard.widgets.ws_panel.WebSocketPanel`, split out to keep each
+module to one job; it holds no layout of its own (the panel composes the widgets it queries).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.suggester import SuggestFromList
+from textual.widget import Widget
+from textual.widgets import Checkbox, Input, Select, Static, TextArea
+
+from ..config import DashboardConfig
+from ..wsclient import OutgoingMessage
+from ..wsframes import SendMode
+from .palette import Palette
+from .ws_forms import route_label
+
+
+class PanelSupport(Widget):
+    """Helpers shared by the panel's actions (see the module docstring)."""
+
+    config: DashboardConfig | None
+    palette: Palette
+    routes: list[dict[str, Any]]
+    cookies: dict[str, str]
+    saved: dict[str, list[OutgoingMessage]]
+    history: list[tuple[str, SendMode]]
+    _history_pos: int
+
+    def _error(self, text: str) -> None:
+        self.query_one("#ws-error", Static).update(Text(text, style=self.palette.error))
+
+    def _note(self, text: str) -> None:
+        self.query_one("#ws-error", Static).update(Text(text, style=self.palette.muted))
+
+    def action_history(self, step: int) -> None:
+        if not self.history:
+            return
+        self._history_pos = max(0, min(len(self.history) - 1, self._history_pos + step))
+        text, mode = self.history[self._history_pos]
+        self.query_one("#ws-message", TextArea).text = text
+        self.query_one("#ws-mode", Select).value = mode
+
+    def _route_key(self) -> str:
+        value = self.query_one("#ws-route", Select).value
+        return value if isinstance(value, str) else self.query_one("#ws-url", Input).value
+
+    def _save_message(self) -> None:
+        text = self.query_one("#ws-message", TextArea).text
+        if not text.strip():
+            return
+        mode: SendMode = self.query_one("#ws-mode", Select).value  # type: ignore[assignment]
+        on_connect = self.query_one("#ws-on-connect", Checkbox).value
+        saved = self.saved.setdefault(self._route_key(), [])
+        saved.append(OutgoingMessage(text, mode, on_connect))
+        self._refresh_saved()
+        self._note(f"Saved for {self._route_key()} ({len(saved)} message(s)).")
+
+    def _refresh_saved(self) -> None:
+        saved = self.saved.get(self._route_key(), [])
+        options = [(f"{m.mode}: {m.text[:40]!r}", i) for i, m in enumerate(saved)]
+        self.query_one("#ws-saved", Select).set_options(options)
+
+    @on(Select.Changed, "#ws-saved")
+    def _saved_chosen(self, event: Select.Changed) -> None:
+        if isinstance(event.value, int):
+            message = self.saved.get(self._route_key(), [])[event.value]
+            self.query_one("#ws-message", TextArea).text = message.text
+            self.query_one("#ws-mode", Select).value = message.mode
+            self.query_one("#ws-on-connect", Checkbox).value = message.on_connect
+
+    @work(group="ws-tools", exit_on_error=False, name="discover_routes")
+    async def discover_routes(self) -> None:
+        from ..runtime.tools import run_tool
+
+        result = await run_tool("routes", **self._tool_kwargs())
+        if "error" in result:
+            self._error(f"Route discovery: {result['error']}")
+            return
+        self.set_routes(result["routes"], result.get("note"))
+
+    def set_routes(self, routes: list[dict[str, Any]], note: str | None = None) -> None:
+        self.routes = routes
+        self.query_one("#ws-route", Select).set_options(
+            [(route_label(r), r["path"]) for r in routes]
+        )
+        if note:
+            self._note(note)
+
+    @work(group="ws-tools", exit_on_error=False, name="list_users")
+    async def list_users(self) -> None:
+        from ..runtime.tools import run_tool
+
+        result = await run_tool("users", **self._tool_kwargs())
+        names = [u["username"] for u in result.get("users", [])]
+        self.query_one("#ws-user", Input).suggester = SuggestFromList(names)
+
+    @work(group="ws-tools", exit_on_error=False, name="log_in_as_user")
+    async def log_in_as(self, username: str) -> None:
+        from ..runtime.tools import run_tool
+
+        result = await run_tool("session", username, **self._tool_kwargs())
+        if "error" in result:
+            self._error(result["error"])
+            return
+        self.cookies = {result["cookie_name"]: result["cookie_value"]}
+        self._note(
+            f"Created a new Django session for '{result['user']}' in the project's session "
+            f"store; connections now send {result['cookie_name']}=… (reconnect to use it)."
+        )
+
+    def _tool_kwargs(self) -> dict[str, Any]:
+        config = self.config
+        assert config is not None
+        return {
+            "project_dir": str(config.project_dir),
+            "settings_module": config.settings_module,
+            "app": config.app,
+            "env": dict(config.env),
+        }
