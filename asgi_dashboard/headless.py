@@ -31,6 +31,7 @@ from .events import (
     MiddlewareAudit,
     ReloadFinished,
     ReloadLoopDetected,
+    ReloadWatching,
     RequestFinished,
     ServerFailed,
     ServerStarted,
@@ -129,14 +130,23 @@ def format_event(e: Event) -> str | None:
             )
             if e.error is not None:
                 body += f"\n    ! {e.error.type}: {e.error.message}"
+        case ReloadWatching():
+            body = f"watching {', '.join(e.roots)} for {' '.join(e.includes)}"
         case FilesChanged():
             body = f"changed: {', '.join(e.paths)} -> {e.action}"
+            body += f" ({e.reason})" if e.reason else ""
         case ReloadFinished():
             outcome = "ok" if e.ok else "FAILED"
             took = ms(e.duration_ns)
             body = f"reload {outcome} via {e.path} in {took} (generation {e.generation})"
+            body += f" ({e.reason})" if e.reason and e.path != "templates" else ""
+            if e.error is not None:
+                body += f"\n    ! {e.error.type}: {e.error.message}"
         case ReloadLoopDetected():
-            body = f"reload loop on {e.path} ({e.count} times): ignoring it"
+            body = (
+                f"reload loop on {e.path} ({e.count} times): ignoring it from now on "
+                f"(add --reload-exclude '{e.path.rsplit('/', 1)[-1]}' to make it permanent)"
+            )
         case LoopBlocked():
             where = ""
             if e.frame is not None:

@@ -8,16 +8,32 @@ callback. Both runtimes have the same surface, so the UI never knows which one i
 from __future__ import annotations
 
 import abc
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 from ..config import DashboardConfig
-from ..events import Event
+from ..events import Event, ExceptionInfo, ReloadFinished, ServerFailed, ServerStarted
+from .reloader import Decision, Reloader
 
 #: Called on the event loop thread with a batch of events, in order.
 EventCallback = Callable[[Sequence[Event]], None]
 
 State = Literal["idle", "starting", "running", "restarting", "crashed", "failed", "stopped"]
+#: How a new generation came to be (ReloadFinished.path).
+ReloadPath = Literal["fork", "spawn", "templates", "manual"]
+
+
+@dataclass(slots=True)
+class PendingReload:
+    """A reload whose new generation has not reported yet."""
+
+    generation: int
+    path: str
+    started_ns: int
+    paths: tuple[str, ...] = ()
+    reason: str = ""
 
 
 class Runtime(abc.ABC):
@@ -32,6 +48,9 @@ class Runtime(abc.ABC):
         #: The URL the server listens on, once bound (the port is known before the app loads).
         self.url: str | None = None
         self.pid: int | None = None
+        #: The file watcher (None with ``--no-reload`` or before start()).
+        self.reloader: Reloader | None = None
+        self._pending: dict[int, PendingReload] = {}
 
     @abc.abstractmethod
     async def start(self) -> None:
@@ -47,4 +66,71 @@ class Runtime(abc.ABC):
 
     def emit(self, *events: Event) -> None:
         """Report events produced by the runtime itself (not by the server)."""
-        self.on_events(events)
+        self.deliver(events)
+
+    def deliver(self, batch: Sequence[Event]) -> None:
+        """Hand a batch to the UI, adding ReloadFinished after a reloaded generation reports."""
+        extra: list[Event] = []
+        for event in batch:
+            if isinstance(event, ServerStarted) and self.reloader is not None:
+                self.reloader.set_template_dirs(event.template_dirs, [event.media_root])
+            if isinstance(event, ServerStarted | ServerFailed):
+                pending = self._pending.pop(event.generation, None)
+                if pending is not None:
+                    extra.append(self._finished(pending, event))
+        self.on_events([*batch, *extra] if extra else batch)
+
+    @staticmethod
+    def _finished(pending: PendingReload, event: ServerStarted | ServerFailed) -> ReloadFinished:
+        error: ExceptionInfo | None = None
+        if isinstance(event, ServerFailed):
+            error = event.error or ExceptionInfo(
+                type="ServerFailed", message=event.message, traceback=""
+            )
+        return ReloadFinished(
+            generation=pending.generation,
+            path=pending.path,
+            # From the moment the change was seen to the new server listening (or failing).
+            duration_ns=time.perf_counter_ns() - pending.started_ns,
+            ok=error is None,
+            paths=pending.paths,
+            error=error,
+            reason=pending.reason,
+        )
+
+    def expect_generation(
+        self, generation: int, path: str, started_ns: int, decision: Decision | None = None
+    ) -> None:
+        """The next ServerStarted/ServerFailed of ``generation`` finishes a reload."""
+        self._pending[generation] = PendingReload(
+            generation,
+            path,
+            started_ns,
+            decision.paths if decision else (),
+            decision.reason if decision else "",
+        )
+
+    # -- reloading ---------------------------------------------------------------------------
+
+    def start_watching(self) -> None:
+        """Start the file watcher if reloading is on (called by start())."""
+        if self.config.reload and self.reloader is None:
+            self.reloader = Reloader(
+                self.config,
+                self.apply_reload,
+                self.emit,
+                warm_files=self.warm_files,
+                server_failed=lambda: self.state in ("failed", "crashed"),
+            ).start()
+
+    async def stop_watching(self) -> None:
+        if self.reloader is not None:
+            await self.reloader.stop()
+
+    def warm_files(self) -> frozenset[str]:
+        """Source files a warm process has imported (a change there needs a rebuild)."""
+        return frozenset()
+
+    async def apply_reload(self, decision: Decision) -> None:
+        """Act on a watcher decision: restart, rebuild, or reset templates."""
+        await self.restart(decision.reason or "files changed")

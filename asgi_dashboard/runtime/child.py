@@ -22,13 +22,16 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
-from ..events import ServerFailed, ServerStarted
+from ..events import ReloadFinished, ServerFailed, ServerStarted
 from ..instrument import InstrumentedApp, PipeSink, install
+from ..instrument.errors import exception_info
 from ..instrument.logbridge import install_log_bridge, strip_console_handlers
 from ..instrument.watchdog import LoopWatchdog
 from .bootstrap import ProjectLoadError, load_application, startup_checks, wrap_static
+from .errorpage import make_error_app, shut_down_connections
 from .server import DashServer, make_server, serve, url_for, versions
 
 
@@ -41,13 +44,20 @@ def _die_with_parent() -> None:
 
 
 class Control:
-    """Reads commands from the parent on a thread and applies them on the loop."""
+    """Reads commands from the parent on a thread and applies them on the loop.
+
+    Commands, one per line: ``stop`` (stop accepting, drain, exit) and ``templates JSON`` (reset
+    Django's template loaders; JSON has ``t0_ns``, the parent's ``perf_counter_ns()`` when the
+    change was seen, and ``paths``).
+    """
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
         self.server: DashServer | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.stop_requested = threading.Event()
+        #: Called on the loop with the JSON payload of a ``templates`` command.
+        self.on_templates: Callable[[dict[str, Any]], None] | None = None
         threading.Thread(target=self._run, name="asgi-dash-control", daemon=True).start()
 
     def _stop(self, *, parent_gone: bool) -> None:
@@ -55,10 +65,18 @@ class Control:
         server, loop = self.server, self.loop
         if server is None or loop is None:
             os._exit(0)  # not serving yet: nothing to drain
-        loop.call_soon_threadsafe(server.stop_accepting)
+        loop.call_soon_threadsafe(stop_now, server)
         if parent_gone:
             # Nobody is waiting for a graceful drain: don't outlive the parent for long.
             threading.Timer(1.0, os._exit, args=(0,)).start()
+
+    def _command(self, line: bytes) -> None:
+        verb, _, rest = line.strip().partition(b" ")
+        if verb == b"stop":
+            self._stop(parent_gone=False)
+        elif verb == b"templates" and self.loop is not None and self.on_templates is not None:
+            with contextlib.suppress(ValueError, RuntimeError):
+                self.loop.call_soon_threadsafe(self.on_templates, json.loads(rest or b"{}"))
 
     def _run(self) -> None:
         with os.fdopen(self.fd, "rb", buffering=0) as pipe:
@@ -74,8 +92,96 @@ class Control:
                 buffer += chunk
                 while b"\n" in buffer:
                     line, buffer = buffer.split(b"\n", 1)
-                    if line.strip() == b"stop":
-                        self._stop(parent_gone=False)
+                    self._command(line)
+
+
+def stop_now(server: DashServer) -> None:
+    """Stop accepting at once; WebSockets get 1012 "service restart", idle connections close."""
+    server.stop_accepting()
+    shut_down_connections(server)
+
+
+def preload_urlconf(project_dir: str) -> None:
+    """Import ROOT_URLCONF (and so the views) before serving, as runserver's checks do.
+
+    Django resolves the URLconf lazily on the first request (``URLResolver.url_patterns``); doing
+    it now makes the first response fast and turns a broken view module into ServerFailed with
+    file and line, instead of a 500 on every request.
+    """
+    from django.urls import get_resolver
+
+    try:
+        get_resolver().url_patterns  # noqa: B018 - the property imports the module
+    except BaseException as exc:
+        info = exception_info(exc, project_dir)
+        text, where = str(exc), ""
+        if isinstance(exc, SyntaxError) and exc.filename:
+            # str(SyntaxError) already ends with "(file, line n)": say it once.
+            text = exc.msg
+            where = f" ({os.path.basename(exc.filename)}, line {exc.lineno})"
+        elif info.frame is not None:
+            where = f" ({os.path.basename(info.frame.filename)}, line {info.frame.lineno})"
+        raise ProjectLoadError(
+            "import", f"Importing the URLconf raised {type(exc).__name__}: {text}{where}.", info
+        ) from None
+
+
+def project_paths() -> tuple[tuple[str, ...], str]:
+    """Django's template directories and MEDIA_ROOT, for the parent's watcher."""
+    try:
+        from django.conf import settings
+        from django.template.autoreload import get_template_directories
+
+        dirs = tuple(sorted(str(d) for d in get_template_directories()))
+        return dirs, str(getattr(settings, "MEDIA_ROOT", "") or "")
+    except Exception:  # a broken TEMPLATES setting shows up on the first render instead
+        return (), ""
+
+
+def reset_templates(sink: PipeSink, generation: int, payload: dict[str, Any]) -> None:
+    """Reset the template loaders' caches (what runserver's autoreloader does on a change)."""
+    from django.template.autoreload import reset_loaders
+
+    ok, error = True, None
+    try:
+        reset_loaders()
+    except Exception as exc:
+        ok, error = False, exception_info(exc)
+    t0 = int(payload.get("t0_ns") or time.perf_counter_ns())
+    sink.emit(
+        ReloadFinished(
+            generation=generation,
+            path="templates",
+            # perf_counter_ns is CLOCK_MONOTONIC on Linux: comparable across processes.
+            duration_ns=max(0, time.perf_counter_ns() - t0),
+            ok=ok,
+            paths=tuple(payload.get("paths") or ()),
+            error=error,
+        )
+    )
+
+
+def serve_error_page(
+    control: Control, sock: socket.socket, exc: ProjectLoadError, graceful_timeout: float
+) -> None:
+    """Answer every request with the error page until the parent says stop."""
+    show_tb = True  # DEBUG unknown (settings did not load): a dev server on loopback
+    with contextlib.suppress(Exception):
+        from django.conf import settings
+
+        if settings.configured:
+            show_tb = bool(settings.DEBUG)
+    app = make_error_app(exc.message, exc.error, show_tb)
+
+    async def main() -> None:
+        server = make_server(app, graceful_timeout=graceful_timeout)
+        control.loop, control.server = asyncio.get_running_loop(), server
+        if control.stop_requested.is_set():
+            return
+        await serve(server, sock)
+
+    with contextlib.suppress(Exception):
+        asyncio.run(main())
 
 
 def run(spec: dict[str, Any]) -> int:
@@ -90,18 +196,28 @@ def run(spec: dict[str, Any]) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     install_log_bridge(sink)
 
+    sock = socket.socket(fileno=spec["sock_fd"])
+    host = spec["host"]
+    graceful_timeout = float(spec.get("graceful_timeout", 1.0))
+
     def failed(exc: ProjectLoadError) -> int:
         failure = ServerFailed(
             message=exc.message, phase=exc.phase, generation=generation, error=exc.error
         )
         sink.emit(failure)
+        if spec.get("serve_errors"):
+            # Reloading is on: stay up with an error page until the next reload replaces us.
+            serve_error_page(control, sock, exc, graceful_timeout)
         sink.close()
         return 3
 
     try:
         loaded = load_application(project_dir, spec["settings_module"], spec.get("app"))
+        preload_urlconf(project_dir)
     except ProjectLoadError as exc:
         return failed(exc)
+    template_dirs, media_root = project_paths()
+    control.on_templates = lambda payload: reset_templates(sink, generation, payload)
     # django.setup() configured logging: re-attach the bridge, strip console handlers.
     install_log_bridge(sink)
     strip_console_handlers()
@@ -110,8 +226,6 @@ def run(spec: dict[str, Any]) -> int:
     tapped = InstrumentedApp(
         app, sink, generation=generation, static_prefix=static_prefix, project_dir=project_dir
     )
-    sock = socket.socket(fileno=spec["sock_fd"])
-    host = spec["host"]
 
     def announce() -> None:
         info = versions()
@@ -133,6 +247,8 @@ def run(spec: dict[str, Any]) -> int:
                 channels=info["channels"],
                 static=static_prefix is not None,
                 startup_s=time.time() - spawned_at,
+                template_dirs=template_dirs,
+                media_root=media_root,
             )
         )
 
@@ -144,11 +260,9 @@ def run(spec: dict[str, Any]) -> int:
             announce()
             started.set()
 
-        server = make_server(
-            tapped, graceful_timeout=float(spec.get("graceful_timeout", 1.0)), on_started=on_started
-        )
+        server = make_server(tapped, graceful_timeout=graceful_timeout, on_started=on_started)
         control.loop, control.server = loop, server
-        loop.add_signal_handler(signal.SIGTERM, server.stop_accepting)
+        loop.add_signal_handler(signal.SIGTERM, stop_now, server)
         if control.stop_requested.is_set():
             return
         task = asyncio.create_task(serve(server, sock))

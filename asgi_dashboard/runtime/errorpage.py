@@ -9,7 +9,7 @@ traceback) instead of "connection refused". It needs nothing from Django.
 shutdown (``Server.shutdown``) only runs at the next ``main_loop`` tick (up to 0.1 s later), and
 its websockets-sansio ``shutdown()`` sends close code 1012 without a reason
 (``uvicorn/protocols/websockets/websockets_sansio_impl.py``). Doing it here makes the old
-generation let go at once, and the client sees 1012 "service restart".
+generation let go of its WebSockets at once, and the client sees 1012 "service restart".
 """
 
 from __future__ import annotations
@@ -69,21 +69,23 @@ def make_error_app(message: str, error: ExceptionInfo | None, show_traceback: bo
 
 
 def shut_down_connections(server: Any) -> None:
-    """Close open WebSockets with 1012 "service restart" and idle keep-alive connections now.
+    """Close open WebSockets with 1012 "service restart" now, not at the next shutdown tick.
 
-    In-flight HTTP requests are left to finish (their protocol's ``shutdown()`` only turns off
-    keep-alive), bounded by Uvicorn's ``timeout_graceful_shutdown``.
+    HTTP connections are left to Uvicorn's own shutdown (at most 0.1 s later): closing an
+    "idle" one now could drop a connection whose request bytes have not been read yet, and
+    in-flight requests finish within ``timeout_graceful_shutdown`` anyway.
     """
-    sansio: type | tuple[type, ...]
     try:
         from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
-
-        sansio = WebSocketsSansIOProtocol
     except ImportError:  # older Uvicorn: its own shutdown() still sends 1012
-        sansio = ()
+        return
     state = getattr(server, "server_state", None)
     for conn in list(state.connections) if state is not None else []:
-        if isinstance(conn, sansio) and conn.handshake_complete and not conn.close_sent:
+        if (
+            isinstance(conn, WebSocketsSansIOProtocol)
+            and conn.handshake_complete
+            and not conn.close_sent
+        ):
             # The same steps as WebSocketsSansIOProtocol.shutdown(), plus a reason.
             conn.stop_keepalive()
             conn.queue.put_nowait({"type": "websocket.disconnect", "code": CLOSE_SERVICE_RESTART})
@@ -91,5 +93,3 @@ def shut_down_connections(server: Any) -> None:
             conn.transport.write(b"".join(conn.conn.data_to_send()))
             conn.close_sent = True
             conn.transport.close()
-        else:
-            conn.shutdown()

@@ -3,6 +3,10 @@
 For ``--no-reload`` use and fast tests. Django is imported into the dashboard's own process, so a
 restart serves the same code (Python cannot unload modules); a view that blocks the loop blocks
 the dashboard too, which is why the child process is the default.
+
+With reloading on, template edits still take effect (the loaders are reset in this process, as
+runserver does); a Python change is reported but cannot be applied without a child process, and a
+project that failed to load is answered with the error page rather than a refused connection.
 """
 
 from __future__ import annotations
@@ -12,7 +16,14 @@ import os
 import socket
 import time
 
-from ..events import ServerFailed, ServerStarted, ServerStarting, ServerStopped
+from ..events import (
+    LogRecord,
+    ReloadFinished,
+    ServerFailed,
+    ServerStarted,
+    ServerStarting,
+    ServerStopped,
+)
 from ..instrument import CallbackSink, InstrumentedApp, install
 from ..instrument.logbridge import install_log_bridge, strip_console_handlers
 from ..instrument.watchdog import LoopWatchdog
@@ -24,6 +35,9 @@ from .bootstrap import (
     startup_checks,
     wrap_static,
 )
+from .child import project_paths
+from .errorpage import make_error_app, shut_down_connections
+from .reloader import Decision
 from .server import BindError, DashServer, bind_socket, make_server, serve, url_for, versions
 
 
@@ -46,7 +60,31 @@ class InProcessRuntime(Runtime):
             return
         self.url = url_for(self.sock, self.config.host)
         self.pid = os.getpid()
+        self.start_watching()
         await self._start_generation()
+
+    async def apply_reload(self, decision: Decision) -> None:
+        if decision.action == "templates" and self.loaded is not None:
+            from django.template.autoreload import reset_loaders
+
+            reset_loaders()
+            self.emit(
+                ReloadFinished(
+                    generation=self.generation,
+                    path="templates",
+                    duration_ns=time.perf_counter_ns() - decision.detected_ns,
+                    paths=decision.paths,
+                )
+            )
+            return
+        self.emit(
+            LogRecord(
+                logger="asgi_dash",
+                level="WARNING",
+                message="Python code changed, but --in-process cannot load new code into the "
+                "running dashboard: restart asgi-dash, or run it without --in-process.",
+            )
+        )
 
     async def _start_generation(self) -> None:
         assert self.sock is not None
@@ -80,6 +118,11 @@ class InProcessRuntime(Runtime):
                         error=exc.error,
                     )
                 )
+                if c.reload:
+                    # A readable 500 page instead of a refused connection.
+                    app = make_error_app(exc.message, exc.error, show_traceback=True)
+                    self.server = make_server(app, graceful_timeout=c.graceful_timeout)
+                    self.task = asyncio.create_task(serve(self.server, self.sock))
                 return
             install_log_bridge(self.sink)
             # Anything writing to our stdout/stderr would draw over the TUI.
@@ -98,6 +141,8 @@ class InProcessRuntime(Runtime):
             project_dir=str(c.project_dir),
         )
         sock, generation = self.sock, self.generation
+
+        template_dirs, media_root = project_paths()
 
         def announce() -> None:
             info = versions()
@@ -120,6 +165,8 @@ class InProcessRuntime(Runtime):
                     channels=info["channels"],
                     static=static_prefix is not None,
                     startup_s=time.perf_counter() - began,
+                    template_dirs=template_dirs,
+                    media_root=media_root,
                 )
             )
             loop = asyncio.get_running_loop()
@@ -157,6 +204,7 @@ class InProcessRuntime(Runtime):
         if server is None or task is None:
             return
         server.stop_accepting()
+        shut_down_connections(server)
         if self.watchdog is not None:
             self.watchdog.stop()
             self.watchdog = None
@@ -175,6 +223,7 @@ class InProcessRuntime(Runtime):
         await self._start_generation()
 
     async def stop(self) -> None:
+        await self.stop_watching()
         await self._stop_server()
         if self.sock is not None:
             self.sock.close()

@@ -277,7 +277,9 @@ class Reloader:
 
     async def consider(self, changes: set[tuple[Change, str]], detected_ns: int) -> None:
         """Apply the loop guard, classify, report FilesChanged and act."""
-        changes = {(c, p) for c, p in changes if p not in self.guard.ignored}
+        # An editor's or sed's temporary file: created and gone within the batch.
+        transient = {p for c, p in changes if c == Change.added and not os.path.exists(p)}
+        changes = {(c, p) for c, p in changes if p not in self.guard.ignored | transient}
         if not changes:
             return
         others = [p for _, p in changes if self.filter.kind(p) == "other"]

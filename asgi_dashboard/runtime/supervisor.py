@@ -21,6 +21,7 @@ import socket
 import sys
 import time
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from ..events import (
     ConsoleOutput,
@@ -33,6 +34,7 @@ from ..events import (
     decode,
 )
 from .base import Runtime
+from .reloader import Decision
 from .server import BindError, bind_socket, url_for
 
 
@@ -67,28 +69,46 @@ class EventPipeReader(asyncio.Protocol):
             self.closed.set_result(None)
 
 
+class ProcessLike(Protocol):
+    """What the supervisor needs from a server process: a subprocess or a forked one."""
+
+    pid: int
+
+    async def wait(self) -> int: ...
+
+    def kill(self) -> None: ...
+
+
 @dataclass(eq=False)
 class ChildProcess:
     """One server generation."""
 
-    process: asyncio.subprocess.Process
+    process: ProcessLike
     generation: int
     control_fd: int
     events_closed: asyncio.Future[None]
+    #: "spawn" (a fresh interpreter) or "fork" (forked from the warm process).
+    how: str = "spawn"
     stop_requested: bool = False
     failed: bool = False
+    started: bool = False
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @property
     def pid(self) -> int:
         return self.process.pid
 
+    def send(self, line: bytes) -> bool:
+        with contextlib.suppress(OSError):  # already gone
+            os.write(self.control_fd, line + b"\n")
+            return True
+        return False
+
     def request_stop(self) -> None:
         if self.stop_requested:
             return
         self.stop_requested = True
-        with contextlib.suppress(OSError):  # already gone
-            os.write(self.control_fd, b"stop\n")
+        self.send(b"stop")
 
 
 class ChildRuntime(Runtime):
@@ -112,9 +132,24 @@ class ChildRuntime(Runtime):
             self.emit(ServerFailed(message=str(exc), phase="bind"))
             return
         self.url = url_for(self.sock, self.config.host)
+        self.start_watching()
         await self._spawn()
 
     async def restart(self, reason: str = "manual") -> None:
+        await self._replace(time.perf_counter_ns(), None, manual=True)
+
+    async def apply_reload(self, decision: Decision) -> None:
+        if decision.action == "templates":
+            child = self.current
+            if child is not None and child.started and not child.failed:
+                payload = {"t0_ns": decision.detected_ns, "paths": list(decision.paths)}
+                if child.send(b"templates " + json.dumps(payload).encode()):
+                    return
+        await self._replace(decision.detected_ns, decision)
+
+    async def _replace(
+        self, started_ns: int, decision: Decision | None, *, manual: bool = False
+    ) -> None:
         if self.sock is None or self._stopping:
             return
         old = self.current
@@ -123,10 +158,11 @@ class ChildRuntime(Runtime):
             # The old generation stops accepting now and drains in the background while the
             # new one starts on the same socket (waiting for its exit would add ~0.1-0.3 s).
             old.request_stop()
-        await self._spawn()
+        await self._spawn(started_ns, decision, manual=manual)
 
     async def stop(self) -> None:
         self._stopping = True
+        await self.stop_watching()
         for child in list(self.children):
             child.request_stop()
         deadline = self.config.graceful_timeout + 2.0
@@ -142,9 +178,9 @@ class ChildRuntime(Runtime):
         try:
             await asyncio.wait_for(child.process.wait(), timeout)
         except TimeoutError:
-            # Only ever our own child, by its PID.
+            # Only ever our own child, by its PID (a forked one by its pidfd).
             with contextlib.suppress(ProcessLookupError):
-                os.kill(child.pid, signal.SIGKILL)
+                child.process.kill()
             await asyncio.wait_for(child.process.wait(), 5.0)
         # Let the exit watcher report ServerStopped before stop() returns.
         await asyncio.gather(*child.tasks, return_exceptions=True)
@@ -168,9 +204,19 @@ class ChildRuntime(Runtime):
             "graceful_timeout": c.graceful_timeout,
             "block_threshold_ms": c.block_threshold_ms,
             "spawned_at": time.time(),
+            # With reloading on, a project that fails to load keeps serving an error page
+            # until the next reload (instead of refusing connections).
+            "serve_errors": c.reload,
         }
 
-    async def _spawn(self) -> None:
+    def _env(self) -> dict[str, str]:
+        env = {**os.environ, **self.config.env, "PYTHONUNBUFFERED": "1"}
+        env.pop("DJANGO_SETTINGS_MODULE", None)  # the spec says which settings to use
+        return env
+
+    async def _spawn(
+        self, started_ns: int = 0, decision: Decision | None = None, *, manual: bool = False
+    ) -> None:
         assert self.sock is not None
         self.generation += 1
         self.state = "starting" if self.generation == 1 else "restarting"
@@ -185,29 +231,19 @@ class ChildRuntime(Runtime):
         )
         event_r, event_w = os.pipe()
         control_r, control_w = os.pipe()
-        env = {**os.environ, **self.config.env, "PYTHONUNBUFFERED": "1"}
-        env.pop("DJANGO_SETTINGS_MODULE", None)  # the spec says which settings to use
+        spec = self._spec(event_w, control_r)
         try:
-            process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "asgi_dashboard.runtime.child",
-                json.dumps(self._spec(event_w, control_r)),
-                pass_fds=(self.sock.fileno(), event_w, control_r),
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-                # Its own session: Ctrl+C in the terminal goes to the dashboard, which decides.
-                start_new_session=True,
-                cwd=str(self.config.project_dir),
-                env=env,
-            )
+            process, stdout, stderr, how = await self._launch(spec, decision)
         finally:
             os.close(event_w)
             os.close(control_r)
+        if started_ns:
+            self.expect_generation(
+                self.generation, "manual" if manual else how, started_ns, decision
+            )
         loop = asyncio.get_running_loop()
         closed: asyncio.Future[None] = loop.create_future()
-        child = ChildProcess(process, self.generation, control_w, closed)
+        child = ChildProcess(process, self.generation, control_w, closed, how=how)
         self.children.add(child)
         self.current = child
         self.pid = process.pid
@@ -215,22 +251,46 @@ class ChildRuntime(Runtime):
             lambda: EventPipeReader(lambda batch: self._from_child(child, batch), closed),
             os.fdopen(event_r, "rb", buffering=0),
         )
-        assert process.stdout is not None and process.stderr is not None
         child.tasks = [
-            asyncio.create_task(self._pump_output(process.stdout, "stdout")),
-            asyncio.create_task(self._pump_output(process.stderr, "stderr")),
+            asyncio.create_task(self._pump_output(stdout, "stdout")),
+            asyncio.create_task(self._pump_output(stderr, "stderr")),
         ]
         child.tasks.append(asyncio.create_task(self._watch_exit(child)))
 
+    async def _launch(
+        self, spec: dict[str, object], decision: Decision | None
+    ) -> tuple[ProcessLike, asyncio.StreamReader, asyncio.StreamReader, str]:
+        """Start a server process for ``spec``; returns it, its stdout/stderr and "spawn"."""
+        assert self.sock is not None
+        pass_fds = (self.sock.fileno(), int(spec["event_fd"]), int(spec["control_fd"]))  # type: ignore[call-overload]
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "asgi_dashboard.runtime.child",
+            json.dumps(spec),
+            pass_fds=pass_fds,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            # Its own session: Ctrl+C in the terminal goes to the dashboard, which decides.
+            start_new_session=True,
+            cwd=str(self.config.project_dir),
+            env=self._env(),
+        )
+        assert process.stdout is not None and process.stderr is not None
+        return process, process.stdout, process.stderr, "spawn"
+
     def _from_child(self, child: ChildProcess, batch: list[Event]) -> None:
         for event in batch:
-            if isinstance(event, ServerStarted) and child is self.current:
-                self.state = "running"
+            if isinstance(event, ServerStarted):
+                child.started = True
+                if child is self.current:
+                    self.state = "running"
             elif isinstance(event, ServerFailed):
                 child.failed = True
                 if child is self.current:
                     self.state = "failed"
-        self.on_events(batch)
+        self.deliver(batch)
 
     async def _pump_output(self, stream: asyncio.StreamReader, name: str) -> None:
         while True:
