@@ -13,3 +13,7 @@ def copy_demo(tmp_path: Path) -> Path:
     target = tmp_path / "demo"
     shutil.copytree(DEMO_DIR, target, ignore=shutil.ignore_patterns("__pycache__", "*.sqlite3*"))
     return target
+
+
+# The real-server fixture, shared with the runtime tests.
+from tests.runtime.conftest import demo_server  # noqa: E402, F401
