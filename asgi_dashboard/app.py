@@ -1,0 +1,255 @@
+"""The Textual app: server lifecycle, the event pump, global keys and the command palette.
+
+Kept small on purpose: the screens and widgets do the showing; this module
+
+* creates the runtime (``make_runtime`` unless a factory is given, e.g. a scripted one in tests),
+  starts it in a named worker on mount and stops it before exiting (so the port is freed and no
+  process is left behind);
+* buffers the runtime's event batches and flushes them to the model at most every
+  :data:`FLUSH_INTERVAL` seconds, :data:`FLUSH_CHUNK` events at a time, so a flood of events
+  never starves input handling;
+* handles every worker's failure in one place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from .config import DashboardConfig
+from .events import (
+    Event,
+    RequestFinished,
+    ServerFailed,
+    ServerStarted,
+    WsAccepted,
+    WsClosed,
+    WsFrame,
+    WsOpened,
+)
+from .history import Dashboard, WsConnection
+from .runtime.base import EventCallback, Runtime
+from .screens.detail import RequestDetailScreen
+from .screens.help import HelpScreen
+from .screens.main import MainScreen
+from .widgets.request_log import RequestLog
+
+RuntimeFactory = Callable[[DashboardConfig, EventCallback], Runtime]
+
+#: Seconds between flushes of buffered events to the UI, and the most events per flush.
+FLUSH_INTERVAL = 0.05
+FLUSH_CHUNK = 2000
+#: Extra seconds (beyond the configured graceful timeout) we wait for the runtime to stop.
+STOP_MARGIN = 5.0
+#: Events the WebSocket panel keeps its own records of (it also learns the URL from them).
+WS_PANEL_EVENTS = (ServerStarted, WsOpened, WsAccepted, WsFrame, WsClosed)
+
+
+class DashboardApp(App[int]):
+    """asgi-dash."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "asgi-dash"
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
+        Binding("r,ctrl+r", "restart_server", "Restart"),
+        Binding("question_mark,f1", "help", "Help"),
+    ]
+
+    def __init__(
+        self, config: DashboardConfig, runtime_factory: RuntimeFactory, *, discover: bool = True
+    ) -> None:
+        super().__init__()
+        self.config = config
+        #: Whether panels may run the project's tools (route and user discovery for WebSockets).
+        self.discover = discover
+        #: Wall clock for uptime; tests replace it to make snapshots deterministic.
+        self.clock: Callable[[], float] = time.time
+        self.model = Dashboard(history=max(1, config.history))
+        self.runtime = runtime_factory(config, self.receive_events)
+        self._pending: deque[Event] = deque()
+        self._flush_scheduled = False
+        self._last_flush = 0.0
+        self._stopping = False
+        self._stopped = False
+        #: Events ingested so far (tests wait on it; also handy in the devtools console).
+        self.events_ingested = 0
+        self._main: MainScreen
+
+    def get_default_screen(self) -> Screen[None]:
+        self._main = MainScreen(self.model, lambda: self.clock(), discover=self.discover)
+        return self._main
+
+    @property
+    def main_screen(self) -> MainScreen:
+        """The dashboard screen (always at the bottom of the stack)."""
+        return self._main
+
+    def on_mount(self) -> None:
+        self.start_server()
+
+    # -- server lifecycle -----------------------------------------------------------------------
+
+    @work(exclusive=True, name="start_server", group="server", exit_on_error=False)
+    async def start_server(self) -> None:
+        await self.runtime.start()
+
+    @work(name="restart_server", group="restart", exclusive=True, exit_on_error=False)
+    async def restart_server(self, reason: str) -> None:
+        await self.runtime.restart(reason)
+
+    @work(name="stop_server", group="stop", exit_on_error=False)
+    async def stop_server_and_exit(self) -> None:
+        try:
+            await self.stop_runtime()
+        finally:
+            self.exit(0)
+
+    async def stop_runtime(self) -> None:
+        """Stop the server once, bounded in time."""
+        if self._stopped:
+            return
+        self._stopped = True
+        timeout = self.config.graceful_timeout + STOP_MARGIN
+        try:
+            await asyncio.wait_for(self.runtime.stop(), timeout)
+        except TimeoutError:
+            self.log.error(f"runtime did not stop within {timeout} s")
+
+    async def on_unmount(self) -> None:
+        # Any other way out (an exception, App.exit() from elsewhere) must still free the port.
+        await self.stop_runtime()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place worker failures are reported."""
+        worker = event.worker
+        if event.state != WorkerState.ERROR:
+            return
+        error = worker.error
+        if worker.name == "start_server":
+            # Show it like any failed start: in the error panel, with the app still open.
+            self.receive_events(
+                [ServerFailed(message=f"The server could not be started: {error}",
+                              phase="runtime")]
+            )
+        elif worker.name == "stop_server":
+            self.exit(1)
+        else:
+            self.notify(f"{worker.name.replace('_', ' ')} failed: {error}", severity="error",
+                        timeout=8)
+
+    # -- the event pump ---------------------------------------------------------------------------
+
+    def receive_events(self, batch: Sequence[Event]) -> None:
+        """The runtime's callback (on this loop's thread): buffer, flush soon."""
+        self._pending.extend(batch)
+        if self._flush_scheduled or self._stopped:
+            return
+        self._flush_scheduled = True
+        # Flush at once after a quiet period (low latency for a single request), otherwise at
+        # most every FLUSH_INTERVAL (a burst becomes a few large batches, not thousands).
+        delay = self._last_flush + FLUSH_INTERVAL - time.monotonic()
+        if delay <= 0:
+            self.call_later(self._flush)
+        else:
+            self.set_timer(delay, self._flush, name="flush_events")
+
+    def _flush(self) -> None:
+        self._last_flush = time.monotonic()
+        chunk = [self._pending.popleft() for _ in range(min(FLUSH_CHUNK, len(self._pending)))]
+        if chunk:
+            self.events_ingested += len(chunk)
+            ws_events = [e for e in chunk if isinstance(e, WS_PANEL_EVENTS)]
+            ingested = self.model.ingest(chunk)
+            self.main_screen.post_message(MainScreen.EventsIngested(ingested, ws_events))
+        if self._pending:
+            # More to do: let input and rendering run before the next chunk.
+            self.set_timer(FLUSH_INTERVAL, self._flush, name="flush_events")
+        else:
+            self._flush_scheduled = False
+
+    @property
+    def events_pending(self) -> int:
+        return len(self._pending)
+
+    # -- navigation -------------------------------------------------------------------------------
+
+    def on_request_log_opened(self, event: RequestLog.Opened) -> None:
+        entry = event.item.entry
+        if isinstance(entry, RequestFinished | WsConnection):
+            main = self.main_screen
+            self.push_screen(RequestDetailScreen(entry, main.base_url(), main.palette))
+
+    # -- actions ----------------------------------------------------------------------------------
+
+    async def action_quit(self) -> None:
+        if self._stopping:
+            self.exit(0)  # second press: leave now (the runtime's own cleanup still runs)
+            return
+        self._stopping = True
+        self.notify("Stopping the server…", timeout=3)
+        self.stop_server_and_exit()
+
+    def action_restart_server(self) -> None:
+        self.notify("Restarting the server…", timeout=2)
+        self.restart_server("manual")
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Restart server", "Stop and start the project's server (r)",
+                            self.action_restart_server)
+        yield SystemCommand("Help", "Keys and the filter language (?)", self.action_help)
+        main = self.main_screen
+        commands = (
+            ("Filter requests", "Focus the filter bar (/)", main.action_focus_filter),
+            ("Follow newest request", "Jump to the newest row and follow (f)",
+             main.action_follow),
+            ("Toggle static files", "Show or hide static file requests (s)",
+             main.action_toggle_static),
+            ("Pause / resume log", "Freeze the request log; events are still recorded (p)",
+             main.action_toggle_pause),
+            ("Clear log", "Forget the request log and per-view stats (ctrl+l)",
+             main.action_clear_log),
+            ("Export HAR", "Save the filtered log as HAR 1.2 (e)", main.action_export_har),
+            ("Show requests", "Requests tab (1)", lambda: main.action_show_tab("requests")),
+            ("Show per-view stats", "Views tab (2)", lambda: main.action_show_tab("views")),
+            ("Show console", "Console tab (3)", lambda: main.action_show_tab("console")),
+            ("Show WebSocket panel", "WebSocket tab (4)",
+             lambda: main.action_show_tab("websocket")),
+        )
+        if screen is main:
+            for title, help_text, callback in commands:
+                yield SystemCommand(title, help_text, callback)
+        if isinstance(screen, RequestDetailScreen):
+            yield SystemCommand("Copy as curl", "Copy this request as a curl command (c)",
+                                screen.action_copy_curl)
+
+
+def make_app(
+    config: DashboardConfig,
+    runtime_factory: Callable[[DashboardConfig, EventCallback], Runtime] | None = None,
+) -> DashboardApp:
+    """The app the CLI runs and the tests drive: same factory, different runtimes.
+
+    With a custom ``runtime_factory`` (a scripted runtime in tests) there is no real project
+    behind the app, so panels do not run project tools (WebSocket route and user discovery).
+    """
+    discover = runtime_factory is None
+    if runtime_factory is None:
+        from .runtime import make_runtime
+
+        runtime_factory = make_runtime
+    return DashboardApp(config, runtime_factory, discover=discover)

@@ -1,0 +1,1 @@
+"""Screens: the main dashboard, request detail, help, and the export dialog."""

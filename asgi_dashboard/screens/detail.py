@@ -1,0 +1,152 @@
+"""Request detail: timing breakdown, headers, query, bodies, SQL, the exception, and curl.
+
+Opened from the request log (enter or click). Everything shown comes from the one
+:class:`~asgi_dashboard.events.RequestFinished` (or the WebSocket row) it was opened with.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static, TabbedContent, TabPane
+
+from ..events import RequestFinished
+from ..formatting import clock, curl_command, duration, size, status_class
+from ..history import WsConnection
+from ..widgets.detail_parts import (
+    body_view,
+    error_view,
+    headers_table,
+    query_table,
+    sql_table,
+    status_phrase,
+)
+from ..widgets.palette import Palette
+from ..widgets.timing_bar import TimingBar
+
+
+class RequestDetailScreen(Screen[None]):
+    """Everything about one request."""
+
+    BINDINGS = [
+        Binding("escape,backspace", "app.pop_screen", "Back"),
+        Binding("c", "copy_curl", "Copy as curl"),
+        Binding("1", "show_tab(0)", "First tab", show=False),
+        Binding("2", "show_tab(1)", show=False),
+        Binding("3", "show_tab(2)", show=False),
+        Binding("4", "show_tab(3)", show=False),
+        Binding("5", "show_tab(4)", show=False),
+    ]
+
+    def __init__(
+        self, entry: RequestFinished | WsConnection, base_url: str, palette: Palette
+    ) -> None:
+        super().__init__(id="detail")
+        self.entry = entry
+        self.base_url = base_url
+        self.palette = palette
+        self.curl = curl_command(entry, base_url) if isinstance(entry, RequestFinished) else ""
+
+    def compose(self) -> ComposeResult:
+        e, p = self.entry, self.palette
+        yield Static(self._summary(), id="detail-summary")
+        if isinstance(e, RequestFinished):
+            yield TimingBar(e, p, id="timing-bar")
+            yield from self._request_tabs(e)
+        else:
+            yield from self._ws_tabs(e)
+        yield Footer()
+
+    def _summary(self) -> str:
+        e, p = self.entry, self.palette
+        target = e.path + (f"?{e.query}" if e.query else "")
+        if isinstance(e, RequestFinished):
+            st = f"[{p.status(e.status)}]{e.status} {status_phrase(e.status)}[/]"
+            kind = "static" if e.static else (e.kind or "no view")
+            who = e.view or ("static file" if e.static else "no view matched")
+            lines = [
+                f"[bold]{e.method} {_esc(target)}[/]  →  {st}",
+                f"[bold]{_esc(who)}[/] [{p.kind(kind)}]{kind}[/]"
+                + (f"   route [b]{_esc(e.route)}[/b]" if e.route else "")
+                + (f"   url name {e.url_name}" if e.url_name else ""),
+                f"[{p.muted}]{clock(e.ts)} · {size(e.response_size)} · id {e.id} · generation "
+                f"{e.generation} · client {e.client or '-'} · {e.sync_hops} sync hop(s)[/]",
+            ]
+        else:
+            status = 101 if e.accepted else e.status
+            state = "open" if not e.closed else f"closed by {e.by} (code {e.code})"
+            lines = [
+                f"[bold]WS {_esc(target)}[/]  →  [{p.status(status)}]"
+                f"{(status_class(status) and status) or 'handshake'}[/]  {state}",
+                f"[bold]{_esc(e.consumer or 'no consumer')}[/] [{p.kind('ws')}]ws[/]"
+                + (f"   route [b]{_esc(e.route)}[/b]" if e.route else ""),
+                f"[{p.muted}]{clock(e.ts)} · {duration(e.duration_ns) if e.closed else 'open'} · "
+                f"{e.frames_in} frames in, {e.frames_out} out · id {e.id}[/]",
+            ]
+        return "\n".join(lines)
+
+    def _request_tabs(self, e: RequestFinished) -> ComposeResult:
+        p = self.palette
+        initial = "tab-error" if e.error is not None else "tab-request"
+        with TabbedContent(initial=initial, id="detail-tabs"):
+            if e.error is not None:
+                with TabPane("Error", id="tab-error"), VerticalScroll():
+                    yield Static(error_view(e.error, p), id="error-view")
+            with TabPane("Request", id="tab-request"), VerticalScroll():
+                yield Static("[b]Headers[/b]", classes="section")
+                yield Static(headers_table(e.request_headers, p), id="request-headers")
+                if e.query:
+                    yield Static("[b]Query parameters[/b]", classes="section")
+                    yield Static(query_table(e.query, p), id="query-params")
+                yield Static("[b]Body[/b]", classes="section")
+                yield Static(body_view(e.request_body, e.request_headers, p,
+                                       b64=e.request_body_b64,
+                                       truncated=e.request_body_truncated),
+                             id="request-body")
+            with TabPane("Response", id="tab-response"), VerticalScroll():
+                yield Static("[b]Headers[/b]", classes="section")
+                yield Static(headers_table(e.response_headers, p), id="response-headers")
+                yield Static("[b]Body[/b]", classes="section")
+                yield Static(body_view(e.response_body, e.response_headers, p,
+                                       b64=e.response_body_b64,
+                                       truncated=e.response_body_truncated),
+                             id="response-body")
+            with TabPane(f"SQL ({e.sql_count})", id="tab-sql"), VerticalScroll():
+                yield Static(sql_table(e, p), id="sql-view")
+            with TabPane("curl", id="tab-curl"), VerticalScroll():
+                yield Static(_esc(self.curl), id="curl-command")
+                yield Static(f"[{p.muted}]c copies this command to the clipboard[/]")
+
+    def _ws_tabs(self, e: WsConnection) -> ComposeResult:
+        p = self.palette
+        initial = "tab-error" if e.error is not None else "tab-request"
+        with TabbedContent(initial=initial, id="detail-tabs"):
+            if e.error is not None:
+                with TabPane("Error", id="tab-error"), VerticalScroll():
+                    yield Static(error_view(e.error, p), id="error-view")
+            with TabPane("Handshake", id="tab-request"), VerticalScroll():
+                yield Static("[b]Headers[/b]", classes="section")
+                yield Static(headers_table(e.request_headers, p), id="request-headers")
+                if e.reason:
+                    yield Static(f"Close reason: {_esc(e.reason)}")
+
+    def action_copy_curl(self) -> None:
+        if not self.curl:
+            self.notify("WebSocket connections cannot be copied as curl", severity="warning")
+            return
+        self.app.copy_to_clipboard(self.curl)
+        self.query_one(TabbedContent).active = "tab-curl"
+        self.notify("curl command copied to the clipboard", timeout=2)
+
+    def action_show_tab(self, index: int) -> None:
+        tabs = self.query_one(TabbedContent)
+        panes = [pane.id for pane in tabs.query(TabPane) if pane.id]
+        if 0 <= index < len(panes):
+            tabs.active = panes[index]
+
+
+def _esc(text: str | None) -> str:
+    # Content markup: escape "[" so paths and SQL are never read as markup.
+    return (text or "").replace("[", r"\[")

@@ -1,0 +1,302 @@
+"""The main screen: status bar, startup-error panel, and the Requests / Views / Console /
+WebSocket tabs.
+
+The app ingests event batches into the model (:class:`~asgi_dashboard.history.Dashboard`) and
+posts :class:`MainScreen.EventsIngested` here; this screen hands each widget what changed. It
+owns the log's view state: the filter, the static toggle, pause, and follow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.events import Resize
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Static, TabbedContent, TabPane
+
+from ..events import Event, RequestFinished
+from ..filters import EMPTY, Filter
+from ..har import write_har
+from ..history import Dashboard, Ingested, LogItem
+from ..widgets.console import ConsoleLog
+from ..widgets.error_panel import StartupErrorPanel
+from ..widgets.filter_bar import FilterBar
+from ..widgets.palette import Palette
+from ..widgets.request_log import MAX_ROWS, RequestLog
+from ..widgets.status_bar import StatusBar
+from ..widgets.view_stats import ViewStatsTable
+from ..widgets.ws_panel import WebSocketPanel
+from .export import ExportChoice, ExportDialog
+
+TABS = ("requests", "views", "console", "websocket")
+
+
+class MainScreen(Screen[None]):
+    """The dashboard."""
+
+    BINDINGS = [
+        Binding("slash", "focus_filter", "Filter"),
+        Binding("f", "follow", "Follow"),
+        Binding("s", "toggle_static", "Static"),
+        Binding("p", "toggle_pause", "Pause"),
+        Binding("ctrl+l", "clear_log", "Clear"),
+        Binding("e", "export_har", "Export HAR"),
+        Binding("d", "dismiss_error", "Hide error"),
+        Binding("escape", "leave_filter", "Leave filter", show=False),
+        Binding("1", "show_tab('requests')", "Requests", show=False),
+        Binding("2", "show_tab('views')", "Views", show=False),
+        Binding("3", "show_tab('console')", "Console", show=False),
+        Binding("4", "show_tab('websocket')", "WebSocket", show=False),
+        Binding("z", "screen.maximize", "Maximize", show=False),
+    ]
+
+    class EventsIngested(Message):
+        """The model took in a batch; ``ingested`` says what changed."""
+
+        def __init__(self, ingested: Ingested, ws_events: Sequence[Event] = ()) -> None:
+            super().__init__()
+            self.ingested = ingested
+            #: The raw events the WebSocket panel wants (it keeps its own records).
+            self.ws_events = ws_events
+
+    def __init__(
+        self,
+        model: Dashboard,
+        clock: Callable[[], float],
+        *,
+        max_rows: int = MAX_ROWS,
+        discover: bool = True,
+    ) -> None:
+        super().__init__(id="main")
+        self.model = model
+        self.clock = clock
+        #: Let the WebSocket panel run its project tools (routes, users); off in scripted tests.
+        self.discover = discover
+        self.max_rows = max_rows
+        self.filter: Filter = EMPTY
+        self.show_static = False
+        self.paused = False
+        self.unseen_while_paused = 0
+        self.palette = Palette()
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(self.clock, id="status-bar")
+        yield StartupErrorPanel(id="startup-error")
+        with TabbedContent(initial="requests", id="tabs"):
+            with TabPane("Requests", id="requests"):
+                yield FilterBar(id="filter-bar")
+                yield Static(id="log-info")
+                yield RequestLog(max_rows=self.max_rows, id="request-log")
+            with TabPane("Views", id="views"):
+                yield ViewStatsTable(self.model.views, id="view-stats")
+            with TabPane("Console", id="console"):
+                yield ConsoleLog(id="console-log")
+            with TabPane("WebSocket", id="websocket"):
+                yield WebSocketPanel(discover=self.discover, id="ws-panel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "theme", self._theme_changed, init=False)
+        self._apply_palette()
+        self.request_log.focus()
+        self._update_info()
+
+    # -- widget accessors -----------------------------------------------------------------------
+
+    @property
+    def request_log(self) -> RequestLog:
+        return self.query_one("#request-log", RequestLog)
+
+    @property
+    def view_stats(self) -> ViewStatsTable:
+        return self.query_one("#view-stats", ViewStatsTable)
+
+    @property
+    def console(self) -> ConsoleLog:
+        return self.query_one("#console-log", ConsoleLog)
+
+    @property
+    def status_bar(self) -> StatusBar:
+        return self.query_one("#status-bar", StatusBar)
+
+    @property
+    def error_panel(self) -> StartupErrorPanel:
+        return self.query_one("#startup-error", StartupErrorPanel)
+
+    # -- model updates --------------------------------------------------------------------------
+
+    def visible(self, item: LogItem) -> bool:
+        if item.is_static and not (self.show_static or self.filter.wants_static):
+            return False
+        return self.filter.matches(item)
+
+    @on(EventsIngested)
+    def _ingested(self, message: EventsIngested) -> None:
+        ingested = message.ingested
+        self.status_bar.show(self.model.status, self.palette, paused=self.paused)
+        if ingested.failure is not None and self.model.status.state == "failed":
+            self.error_panel.show_failure(ingested.failure)
+        elif ingested.started:
+            self.error_panel.hide()
+        if ingested.console:
+            self.console.add_events(ingested.console)
+        if message.ws_events:
+            self.query_one(WebSocketPanel).server_events(message.ws_events)
+        shown = [item for item in ingested.new_items if self.visible(item)]
+        if self.paused:
+            self.unseen_while_paused += len(shown)
+        else:
+            self.request_log.append(shown)
+            if ingested.updated_items:
+                self.request_log.update_items(ingested.updated_items)
+        if ingested.new_items or ingested.updated_items:
+            self._update_info()
+
+    def rebuild_log(self) -> None:
+        """Show the history again through the current filter and toggles."""
+        self.request_log.reset(self.model.items_matching(self.visible, self.max_rows))
+        self._update_info()
+
+    def _update_info(self) -> None:
+        log = self.request_log
+        p = self.palette
+        parts = []
+        if self.paused:
+            unseen = self.unseen_while_paused
+            parts.append(f"[bold {p.warning}]⏸ paused[/] ({unseen} new; p resumes)")
+        elif log.following:
+            parts.append(f"[{p.success}]● following newest[/]")
+        else:
+            parts.append(f"[{p.warning}]○ not following[/] (f or End follows)")
+        parts.append(f"{log.row_count} shown · {len(self.model.history)} in history")
+        if not self.show_static and not self.filter.wants_static:
+            parts.append("static hidden (s)")
+        if not self.filter.is_empty:
+            parts.append(f"filter: {self.filter.text}")
+        self.query_one("#log-info", Static).update("  │  ".join(parts))
+
+    # -- palette and layout ---------------------------------------------------------------------
+
+    def _theme_changed(self) -> None:
+        self._apply_palette()
+        self.rebuild_log()
+        self.view_stats.refresh_stats()
+
+    def _apply_palette(self) -> None:
+        self.palette = Palette.from_app(self.app)
+        self.request_log.palette = self.palette
+        self.view_stats.palette = self.palette
+        self.console.palette = self.palette
+        self.status_bar.show(self.model.status, self.palette, paused=self.paused)
+
+    def on_resize(self, event: Resize) -> None:
+        self.request_log.relayout(event.size.width)
+        self.view_stats.relayout(event.size.width)
+
+    # -- log events -----------------------------------------------------------------------------
+
+    @on(RequestLog.FollowChanged)
+    def _follow_changed(self, _: RequestLog.FollowChanged) -> None:
+        self._update_info()
+
+    @on(FilterBar.Changed)
+    def _filter_changed(self, event: FilterBar.Changed) -> None:
+        self.filter = event.filter
+        self.rebuild_log()
+
+    # -- actions --------------------------------------------------------------------------------
+
+    def action_focus_filter(self) -> None:
+        self.query_one(TabbedContent).active = "requests"
+        self.query_one(FilterBar).input.focus()
+
+    def action_leave_filter(self) -> None:
+        if self.maximized is not None:
+            self.minimize()
+        elif isinstance(self.focused, type(self.query_one(FilterBar).input)):
+            self.request_log.focus()
+
+    def action_follow(self) -> None:
+        self.query_one(TabbedContent).active = "requests"
+        if self.paused:
+            self.action_toggle_pause()
+        self.request_log.follow()
+        self.request_log.focus()
+        self._update_info()
+
+    def action_toggle_static(self) -> None:
+        self.show_static = not self.show_static
+        self.notify("Static files shown" if self.show_static else "Static files hidden",
+                    timeout=1.5)
+        self.rebuild_log()
+
+    def action_toggle_pause(self) -> None:
+        self.paused = not self.paused
+        if not self.paused:
+            self.unseen_while_paused = 0
+            self.rebuild_log()
+        self.status_bar.show(self.model.status, self.palette, paused=self.paused)
+        self._update_info()
+
+    def action_clear_log(self) -> None:
+        self.model.clear()
+        self.unseen_while_paused = 0
+        self.rebuild_log()
+        self.view_stats.refresh_stats()
+        self.notify("Log and per-view stats cleared", timeout=1.5)
+
+    def action_show_tab(self, tab: str) -> None:
+        if tab in TABS:
+            self.query_one(TabbedContent).active = tab
+            target = {"requests": self.request_log, "views": self.view_stats,
+                      "console": self.console}.get(tab)
+            if target is not None:
+                target.focus()
+
+    def base_url(self) -> str:
+        """The running server's URL (for HAR and curl), or the configured address."""
+        if self.model.status.url:
+            return self.model.status.url
+        config = getattr(self.app, "config", None)
+        return f"http://{config.host}:{config.port}" if config else "http://127.0.0.1:8000"
+
+    def action_export_har(self) -> None:
+        # Snapshot the filtered requests now: what the user sees is what gets exported.
+        requests = [
+            item.entry
+            for item in self.model.history
+            if isinstance(item.entry, RequestFinished) and self.visible(item)
+        ]
+        if not requests:
+            self.notify("Nothing to export: no requests match the filter", severity="warning")
+            return
+
+        def chosen(choice: ExportChoice | None) -> None:
+            if choice is not None:
+                self.export_har_file(choice, requests, self.base_url())
+
+        self.app.push_screen(ExportDialog(len(requests), not self.filter.is_empty), chosen)
+
+    @work(thread=True, exclusive=True, name="export_har", group="export", exit_on_error=False)
+    def export_har_file(
+        self, choice: ExportChoice, requests: list[RequestFinished], base_url: str
+    ) -> None:
+        # File I/O off the event loop; failures surface through the app's worker handler.
+        path, count = write_har(choice.path, requests, base_url, redact=choice.redact)
+        note = "sensitive headers redacted" if choice.redact else "sensitive headers KEPT"
+        self.app.call_from_thread(
+            self.notify, f"Exported {count} requests to {path} ({note})", title="HAR export"
+        )
+
+    def action_dismiss_error(self) -> None:
+        self.error_panel.hide()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "dismiss_error":
+            # Only offered (and shown in the footer) while the panel is visible.
+            return self.is_mounted and self.error_panel.display
+        return True

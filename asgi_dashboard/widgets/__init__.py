@@ -1,0 +1,1 @@
+"""Widgets of the dashboard: each one shows one thing and reports user intent as messages."""

@@ -1,0 +1,73 @@
+"""The filter bar: an input for the filter language and a line that says what it matched or
+what is wrong with it. Parsing lives in :mod:`asgi_dashboard.filters`; this widget only reports
+a valid :class:`~asgi_dashboard.filters.Filter` upward (invalid text keeps the previous filter).
+"""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import Input, Static
+
+from ..filters import EMPTY, Filter, FilterError, parse
+
+PLACEHOLDER = (
+    "filter: text  status:5xx  kind:async  view:polls  method:POST  slow:>200ms  sql:>10  ws  error"
+)
+
+
+class FilterBar(Horizontal):
+    """Filter input + feedback."""
+
+    class Changed(Message):
+        """A new valid filter was entered."""
+
+        def __init__(self, filter: Filter) -> None:
+            super().__init__()
+            self.filter = filter
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.filter = EMPTY
+        self.error: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder=PLACEHOLDER, id="filter-input", compact=True)
+        yield Static("", id="filter-feedback")
+
+    @property
+    def input(self) -> Input:
+        return self.query_one("#filter-input", Input)
+
+    @on(Input.Changed, "#filter-input")
+    def _text_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.apply_text(event.value)
+
+    @on(Input.Submitted, "#filter-input")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.apply_text(event.value)
+
+    def apply_text(self, text: str) -> None:
+        feedback = self.query_one("#filter-feedback", Static)
+        try:
+            new = parse(text)
+        except FilterError as exc:
+            self.error = str(exc)
+            feedback.update(f"⚠ {exc}")
+            self.add_class("-invalid")
+            return
+        self.error = None
+        self.remove_class("-invalid")
+        feedback.update("")
+        if new.text != self.filter.text:
+            self.filter = new
+            self.post_message(self.Changed(new))
+
+    def show_summary(self, summary: str) -> None:
+        """What the filter matched (shown when the text is valid)."""
+        if self.error is None:
+            self.query_one("#filter-feedback", Static).update(summary)

@@ -1,0 +1,89 @@
+"""The status bar: server state, URL, mode, pid, uptime, restarts, totals, versions.
+
+Everything shown comes from :class:`~asgi_dashboard.history.ServerStatus`, which is derived from
+lifecycle events (not from polling the runtime). Uptime is computed with the app's injectable
+``clock`` so snapshots are deterministic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.text import Text
+from textual.widgets import Static
+
+from ..formatting import uptime
+from ..history import ServerStatus
+from .palette import Palette
+
+STATE_LABELS = {
+    "waiting": "waiting",
+    "starting": "starting",
+    "running": "running",
+    "restarting": "restarting",
+    "stopped": "stopped",
+    "crashed": "crashed",
+    "failed": "failed to start",
+}
+
+
+class StatusBar(Static):
+    """One (or two, when narrow) lines of server facts."""
+
+    def __init__(self, clock: Callable[[], float], **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.clock = clock
+        self.status = ServerStatus()
+        self.palette = Palette()
+        self.paused = False
+
+    def on_mount(self) -> None:
+        # Uptime ticks; everything else changes only when an event arrives.
+        self.set_interval(1.0, self.refresh_status, name="tick_uptime")
+
+    def show(self, status: ServerStatus, palette: Palette, *, paused: bool = False) -> None:
+        self.status, self.palette, self.paused = status, palette, paused
+        self.set_class(status.state in ("crashed", "failed"), "-bad")
+        self.set_class(status.state in ("starting", "restarting"), "-busy")
+        self.refresh_status()
+
+    def refresh_status(self) -> None:
+        self.update(self.render_status())
+
+    def render_status(self) -> Text:
+        s, p = self.status, self.palette
+        state_style = {
+            "running": f"bold {p.success}",
+            "starting": f"bold {p.warning}",
+            "restarting": f"bold {p.warning}",
+            "crashed": f"bold {p.error}",
+            "failed": f"bold {p.error}",
+        }.get(s.state, "bold")
+        text = Text(no_wrap=False, overflow="ellipsis")
+        text.append(f" ● {STATE_LABELS.get(s.state, s.state)} ", style=state_style)
+        sep = ("  │ ", p.muted)
+        if s.url:
+            text.append("  ")
+            text.append(s.url, style=f"underline {p.primary} link {s.url}")
+        if s.mode:
+            text.append(*sep)
+            text.append(s.mode)
+        if s.pid:
+            text.append(*sep)
+            text.append(f"pid {s.pid}")
+        if s.started_ts is not None:
+            text.append(*sep)
+            text.append(f"up {uptime(self.clock() - s.started_ts)}")
+        text.append(*sep)
+        text.append(f"restarts {s.restarts}")
+        text.append(*sep)
+        text.append(f"requests {s.requests}")
+        text.append(*sep)
+        text.append(f"errors {s.errors}", style=f"bold {p.error}" if s.errors else "")
+        if self.paused:
+            text.append(*sep)
+            text.append("PAUSED", style=f"bold reverse {p.warning}")
+        if s.django or s.uvicorn:
+            text.append(*sep)
+            text.append(f"Django {s.django} · Uvicorn {s.uvicorn}", style=p.muted)
+        return text

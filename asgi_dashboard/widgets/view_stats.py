@@ -1,0 +1,148 @@
+"""Per-view statistics: one row per (route, view), sortable, with a sparkline of recent latency.
+
+Reads a :class:`~asgi_dashboard.stats.ViewStats` (attribute down) and rebuilds its rows at most
+twice a second, and only when the stats changed: the aggregates are updated incrementally by the
+model as events arrive, the table is just a view of them.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from ..formatting import ms, sparkline
+from ..stats import ViewAggregate, ViewStats
+from .palette import Palette
+
+#: (column key, label, right-aligned?) in display order; "route" is hidden when narrow.
+COLUMNS: tuple[tuple[str, str, bool], ...] = (
+    ("route", "route", False),
+    ("view", "view", False),
+    ("kind", "kind", False),
+    ("count", "count", True),
+    ("errors", "err", True),
+    ("p50", "p50 ms", True),
+    ("p95", "p95 ms", True),
+    ("p99", "p99 ms", True),
+    ("max", "max ms", True),
+    ("view_mean", "view avg", True),
+    ("sql_mean", "sql avg", True),
+    ("spark", "recent", False),
+)
+SORTABLE = tuple(key for key, _, _ in COLUMNS if key not in ("route", "spark"))
+REFRESH_INTERVAL = 0.5
+
+
+class ViewStatsTable(DataTable[Text | str]):
+    """The per-view aggregates; click a header (or press o / O) to sort."""
+
+    BINDINGS = [
+        ("o", "next_sort", "Sort by"),
+        ("O", "reverse_sort", "Reverse"),
+    ]
+
+    def __init__(self, stats: ViewStats, **kwargs: object) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
+        self.stats = stats
+        self.palette = Palette()
+        self.sort_key = "p95"
+        self.sort_reverse = True
+        self.narrow = False
+        self._shown_version = -1
+
+    def on_mount(self) -> None:
+        self._add_columns()
+        self.set_interval(REFRESH_INTERVAL, self.refresh_if_changed, name="refresh_view_stats")
+
+    def _add_columns(self) -> None:
+        for key, label, right in COLUMNS:
+            if key == "route" and self.narrow:
+                continue
+            if key == self.sort_key:
+                label += " ▼" if self.sort_reverse else " ▲"
+            width = {"route": 22, "view": 22 if self.narrow else 30, "spark": 12}.get(key)
+            header = Text(label, justify="right" if right else "left")
+            self.add_column(header, key=key, width=width or max(len(label) + 2, 6))
+
+    def on_show(self) -> None:
+        self.refresh_stats()
+
+    def refresh_if_changed(self) -> None:
+        if self.stats.version != self._shown_version and self.is_on_screen:
+            self.refresh_stats()
+
+    @property
+    def is_on_screen(self) -> bool:
+        return self.display and self.size.height > 0 and self.screen.is_current
+
+    def refresh_stats(self, *, force_columns: bool = False) -> None:
+        """Rebuild rows from the aggregates, keeping the cursor on the same view."""
+        self._shown_version = self.stats.version
+        cursor_key = None
+        if self.row_count and self.cursor_row < self.row_count:
+            cursor_key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        self.clear(columns=force_columns)
+        if force_columns:
+            self._add_columns()
+        for agg in self.stats.rows(self.sort_key, self.sort_reverse):
+            key = f"{agg.route}\x00{agg.view}"
+            self.add_row(*self.cells(agg), key=key)
+        if cursor_key is not None and cursor_key in self.rows:
+            self.move_cursor(row=self.get_row_index(cursor_key), animate=False)
+
+    def cells(self, agg: ViewAggregate) -> list[Text | str]:
+        p = self.palette
+        p95_style = ""
+        if agg.p(95) >= 500_000_000:
+            p95_style = f"bold {p.error}"
+        elif agg.p(95) >= 200_000_000:
+            p95_style = p.warning
+        row: list[Text | str] = []
+        if not self.narrow:
+            row.append(Text(agg.route or "-", style=p.muted, overflow="ellipsis", no_wrap=True))
+        view_style = p.muted if agg.view.startswith("(") else ""
+        row += [
+            Text(agg.view, style=view_style, overflow="ellipsis", no_wrap=True),
+            Text(agg.kind, style=p.kind(agg.kind)),
+            Text(str(agg.count), justify="right"),
+            Text(str(agg.errors), justify="right", style=f"bold {p.error}" if agg.errors else ""),
+            Text(ms(round(agg.p(50))), justify="right"),
+            Text(ms(round(agg.p(95))), justify="right", style=p95_style),
+            Text(ms(round(agg.p(99))), justify="right"),
+            Text(ms(agg.max_ns), justify="right"),
+            Text(ms(round(agg.mean_view_ns)) if agg.mean_view_ns is not None else "-",
+                 justify="right"),
+            Text(f"{agg.mean_sql:.1f}", justify="right"),
+            Text(sparkline(list(agg.recent), 12), style=p.primary),
+        ]
+        return row
+
+    def relayout(self, width: int) -> None:
+        narrow = width < 130
+        if narrow != self.narrow:
+            self.narrow = narrow
+            self.refresh_stats(force_columns=True)
+
+    def sort_by(self, key: str) -> None:
+        if key not in SORTABLE:
+            return
+        if key == self.sort_key:
+            self.sort_reverse = not self.sort_reverse
+        else:
+            # Names read best A-Z; numbers are interesting largest first.
+            self.sort_key, self.sort_reverse = key, key not in ("view", "kind")
+        self.refresh_stats(force_columns=True)
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        self.sort_by(str(event.column_key.value))
+
+    def action_next_sort(self) -> None:
+        keys = list(SORTABLE)
+        nxt = keys[(keys.index(self.sort_key) + 1) % len(keys)]
+        self.sort_key, self.sort_reverse = nxt, nxt not in ("view", "kind")
+        self.refresh_stats(force_columns=True)
+
+    def action_reverse_sort(self) -> None:
+        self.sort_reverse = not self.sort_reverse
+        self.refresh_stats(force_columns=True)
