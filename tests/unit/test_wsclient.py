@@ -130,3 +130,20 @@ async def test_listener_sees_states_in_order() -> None:
     result = await session.connect()
     assert result.outcome == "refused"
     assert seen == ["connecting", "HandshakeResult", "failed"]
+
+
+def test_client_and_tools_never_import_textual() -> None:
+    """Checked in a fresh interpreter, so other tests' imports cannot hide a violation."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, asgi_dashboard.wsclient, asgi_dashboard.wsframes, "
+        "asgi_dashboard.runtime.tools\n"
+        "print(' '.join(sorted({n.split('.')[0] for n in sys.modules})))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    loaded = set(out.stdout.split())
+    assert "textual" not in loaded and "django" not in loaded
