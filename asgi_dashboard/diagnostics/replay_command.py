@@ -1,0 +1,76 @@
+"""``asgi-dash replay``: re-send a request captured in a ``--headless --json`` event file.
+
+    asgi-dash --headless --json > events.jsonl        # terminal 1 (the server)
+    asgi-dash replay --events events.jsonl 1-4         # terminal 2: request id 1-4
+    asgi-dash replay --events events.jsonl --last /sync/
+
+The target is the URL of the newest ``server-started`` event in the file (the server as it runs
+now, after any restart) unless ``--to`` names one. Exit codes: 0 same response, 1 it changed,
+2 bad input (no such request, unreplayable, server unreachable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import httpx
+
+from ..events import RequestFinished, ServerStarted
+from .commands import EXIT_BAD_INPUT, EXIT_ERRORS, read_events
+from .probe import is_loopback_url
+from .replay import REPLAY_HEADER, ReplayError, format_diff, replay
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="asgi-dash replay",
+        description="Re-send a captured request to the running server and diff the answer "
+        "(status, headers, body, timing) against the original.",
+    )
+    p.add_argument("id", nargs="?", help="request id from the events (e.g. 1-4)")
+    p.add_argument("--events", type=Path, required=True, help="`--headless --json` output")
+    p.add_argument("--last", metavar="PATH", help="replay the newest request to PATH instead")
+    p.add_argument("--to", metavar="URL", help="server base URL (default: newest in the file)")
+    p.add_argument("--timeout", type=float, default=30.0)
+    p.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --to")
+    return p
+
+
+def replay_main(argv: Sequence[str]) -> int:
+    args = build_parser().parse_args(argv)
+    events = read_events(args.events)
+    requests = [
+        e
+        for e in events
+        if isinstance(e, RequestFinished)
+        and not any(k.lower() == REPLAY_HEADER for k, _ in e.request_headers)
+    ]
+    if args.last:
+        matching = [e for e in requests if e.path == args.last]
+    else:
+        matching = [e for e in requests if e.id == args.id]
+    if not matching:
+        what = f"to {args.last}" if args.last else f"with id {args.id!r}"
+        print(f"asgi-dash replay: no request {what} in {args.events}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    base = args.to
+    if base is None:
+        started = [e for e in events if isinstance(e, ServerStarted)]
+        if not started:
+            print("asgi-dash replay: no server-started event: pass --to URL", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        base = started[-1].url
+    if not args.allow_remote and not is_loopback_url(base):
+        print(f"asgi-dash replay: {base} is not a loopback address", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        diff = asyncio.run(replay(matching[-1], base, timeout=args.timeout))
+    except (ReplayError, httpx.HTTPError) as exc:
+        print(f"asgi-dash replay: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(format_diff(diff))
+    return 0 if diff.same else EXIT_ERRORS
