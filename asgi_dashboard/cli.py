@@ -1,5 +1,8 @@
 """Command line: arguments -> :class:`~asgi_dashboard.config.DashboardConfig` -> TUI or headless.
 
+``asgi-dash probe URL [URL2] -n 100 -c 10`` and ``asgi-dash replay --events FILE ID`` are
+subcommands against a server that is already running (see :mod:`.diagnostics.commands`).
+
 Errors found before anything starts (a wrong path, not a Django project) are one line on stderr
 and exit code 2; the project's own errors are reported by the server process as events.
 """
@@ -78,6 +81,12 @@ def config_from_args(args: argparse.Namespace) -> DashboardConfig:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    # Subcommands that target an already-running server (asgi_dashboard/diagnostics/commands.py).
+    raw = list(sys.argv[1:] if argv is None else argv)
+    if raw and raw[0] in ("probe", "replay"):
+        from .diagnostics.commands import main as diagnostics_main
+
+        sys.exit(diagnostics_main(raw))
     args = build_parser().parse_args(argv)
     try:
         config = config_from_args(args)
