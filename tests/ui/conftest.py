@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import os
 import time
 from collections.abc import Callable, Iterator
 
 import pytest
+from rich.console import Console
 from textual.pilot import Pilot
+from textual.widget import Widget
+from textual.widgets import Static
 
 from asgi_dashboard.app import DashboardApp
 
@@ -48,3 +52,13 @@ async def settle(pilot: Pilot[object], timeout: float = 10.0) -> None:
     )
     await pilot.pause()
     await pilot.pause()
+
+
+def plain(widget: Widget, width: int = 200) -> str:
+    """The text a Static shows, whatever it holds (str, Text, or any Rich renderable)."""
+    content = widget.content if isinstance(widget, Static) else widget.render()
+    if isinstance(content, str):
+        return content
+    console = Console(width=width, record=True, color_system=None, file=io.StringIO())
+    console.print(content)
+    return console.export_text()
