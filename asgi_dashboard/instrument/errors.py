@@ -96,10 +96,28 @@ def hint_for(exc: BaseException) -> str | None:
     return None
 
 
+def _drop_own_frames(te: traceback.TracebackException) -> None:
+    seen: set[int] = set()
+    node: traceback.TracebackException | None = te
+    while node is not None and id(node) not in seen:
+        seen.add(id(node))
+        kept = [f for f in node.stack if not f.filename.startswith(_OWN_ROOT + os.sep)]
+        node.stack = traceback.StackSummary.from_list(kept)
+        node = node.__cause__ or node.__context__
+
+
+def format_traceback(exc: BaseException, *, limit: int = 40) -> str:
+    """The traceback as Python prints it, minus asgi-dash's own wrapper frames (the hooks around
+    the view are ours, not the user's, and would only add noise), innermost ``limit`` frames."""
+    te = traceback.TracebackException(type(exc), exc, exc.__traceback__, limit=-limit)
+    _drop_own_frames(te)
+    return "".join(te.format())
+
+
 def exception_info(
     exc: BaseException, project_dir: str | None = None, *, limit: int = 40
 ) -> ExceptionInfo:
-    tb_text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=limit))
+    tb_text = format_traceback(exc, limit=limit)
     return ExceptionInfo(
         type=f"{type(exc).__module__}.{type(exc).__qualname__}".removeprefix("builtins."),
         message=str(exc),

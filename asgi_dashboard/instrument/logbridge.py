@@ -12,6 +12,7 @@ import logging
 import sys
 
 from ..events import LogRecord
+from .errors import format_traceback
 from .sink import EventSink
 
 
@@ -26,7 +27,9 @@ class EventLogHandler(logging.Handler):
         try:
             message = record.getMessage()
             exc_text = None
-            if record.exc_info:
+            if record.exc_info and record.exc_info[1] is not None:
+                exc_text = format_traceback(record.exc_info[1]).rstrip("\n")
+            elif record.exc_info:
                 exc_text = logging.Formatter().formatException(record.exc_info)
             self.sink.emit(
                 LogRecord(

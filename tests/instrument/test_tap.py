@@ -152,3 +152,10 @@ async def test_one_event_per_request_with_unique_ids(instrumented: Instrumented)
         await instrumented.get("/async/?ms=0")
     ids = [e.id for e in instrumented.sink.of(RequestFinished)]
     assert len(ids) == len(set(ids)) == 5
+
+
+async def test_tracebacks_leave_out_our_own_wrapper_frames(instrumented: Instrumented) -> None:
+    _, event = await instrumented.get("/error/")
+    assert event.error is not None
+    assert "asgi_dashboard" not in event.error.traceback
+    assert "demoapp/views.py" in event.error.traceback
