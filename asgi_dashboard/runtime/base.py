@@ -99,7 +99,12 @@ class Runtime(abc.ABC):
         )
 
     def expect_generation(
-        self, generation: int, path: str, started_ns: int, decision: Decision | None = None
+        self,
+        generation: int,
+        path: str,
+        started_ns: int,
+        decision: Decision | None = None,
+        reason: str = "",
     ) -> None:
         """The next ServerStarted/ServerFailed of ``generation`` finishes a reload."""
         self._pending[generation] = PendingReload(
@@ -107,7 +112,7 @@ class Runtime(abc.ABC):
             path,
             started_ns,
             decision.paths if decision else (),
-            decision.reason if decision else "",
+            reason or (decision.reason if decision else ""),
         )
 
     # -- reloading ---------------------------------------------------------------------------

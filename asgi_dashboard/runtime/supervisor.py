@@ -36,6 +36,7 @@ from ..events import (
 from .base import Runtime
 from .reloader import Decision
 from .server import BindError, bind_socket, url_for
+from .warmclient import ForkLauncher
 
 
 class EventPipeReader(asyncio.Protocol):
@@ -120,6 +121,8 @@ class ChildRuntime(Runtime):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.children: set[ChildProcess] = set()
         self.current: ChildProcess | None = None
+        #: The fork fast path (reloading on only: with --no-reload there is nothing to reuse).
+        self.launcher: ForkLauncher | None = None
         self._stopping = False
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -169,6 +172,8 @@ class ChildRuntime(Runtime):
         waits = [asyncio.create_task(self._wait_exit(c, deadline)) for c in self.children]
         if waits:
             await asyncio.gather(*waits)
+        if self.launcher is not None:
+            await self.launcher.close(2.0)
         if self.sock is not None:
             self.sock.close()
             self.sock = None
@@ -233,14 +238,13 @@ class ChildRuntime(Runtime):
         control_r, control_w = os.pipe()
         spec = self._spec(event_w, control_r)
         try:
-            process, stdout, stderr, how = await self._launch(spec, decision)
+            process, stdout, stderr, how, reason = await self._launch(spec, decision, manual)
         finally:
             os.close(event_w)
             os.close(control_r)
         if started_ns:
-            self.expect_generation(
-                self.generation, "manual" if manual else how, started_ns, decision
-            )
+            path = "manual" if manual else how
+            self.expect_generation(self.generation, path, started_ns, decision, reason)
         loop = asyncio.get_running_loop()
         closed: asyncio.Future[None] = loop.create_future()
         child = ChildProcess(process, self.generation, control_w, closed, how=how)
@@ -257,10 +261,34 @@ class ChildRuntime(Runtime):
         ]
         child.tasks.append(asyncio.create_task(self._watch_exit(child)))
 
+    def warm_files(self) -> frozenset[str]:
+        return self.launcher.files() if self.launcher is not None else frozenset()
+
     async def _launch(
-        self, spec: dict[str, object], decision: Decision | None
-    ) -> tuple[ProcessLike, asyncio.StreamReader, asyncio.StreamReader, str]:
-        """Start a server process for ``spec``; returns it, its stdout/stderr and "spawn"."""
+        self, spec: dict[str, object], decision: Decision | None, manual: bool
+    ) -> tuple[ProcessLike, asyncio.StreamReader, asyncio.StreamReader, str, str]:
+        """Start a server process for ``spec``: forked from the warm process when possible,
+        else a fresh interpreter. Returns it, its stdout/stderr, "fork"/"spawn" and why."""
+        assert self.sock is not None
+        if self.launcher is None and self.config.reload:
+            self.launcher = ForkLauncher(self.config, self.sock, self._env())
+        if self.launcher is not None:
+            # A manual restart also rebuilds: the user may have changed something we do not
+            # watch (an installed package, an environment variable).
+            rebuild = manual or (decision is not None and decision.action == "rebuild")
+            forked = await self.launcher.launch(spec, rebuild=rebuild)
+            if forked is not None:
+                if rebuild:
+                    why = decision.reason if decision is not None else "manual restart"
+                    return (*forked, "spawn", f"warm process rebuilt: {why}")
+                return (*forked, "fork", "")
+        reason = self.launcher.reason if self.launcher is not None else ""
+        process, stdout, stderr = await self._spawn_process(spec)
+        return process, stdout, stderr, "spawn", reason
+
+    async def _spawn_process(
+        self, spec: dict[str, object]
+    ) -> tuple[ProcessLike, asyncio.StreamReader, asyncio.StreamReader]:
         assert self.sock is not None
         pass_fds = (self.sock.fileno(), int(spec["event_fd"]), int(spec["control_fd"]))  # type: ignore[call-overload]
         process = await asyncio.create_subprocess_exec(
@@ -278,7 +306,7 @@ class ChildRuntime(Runtime):
             env=self._env(),
         )
         assert process.stdout is not None and process.stderr is not None
-        return process, process.stdout, process.stderr, "spawn"
+        return process, process.stdout, process.stderr
 
     def _from_child(self, child: ChildProcess, batch: list[Event]) -> None:
         for event in batch:

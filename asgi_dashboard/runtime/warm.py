@@ -1,0 +1,228 @@
+"""The warm process: Django already set up, waiting to fork the next server generation.
+
+``python -m asgi_dashboard.runtime.warm SPEC`` is started by the supervisor (see
+:mod:`.warmclient` for the parent side). It imports Django, Uvicorn, Channels, the settings and the
+project's ASGI application module (``django.setup()`` included), closes its database connections,
+and then waits on a Unix socket for commands, one JSON object per message:
+
+* ``{"cmd": "fork", "spec": {...}}`` with four file descriptors attached (``socket.send_fds``):
+  the event pipe, the control pipe, stdout and stderr of the new generation. The warm process
+  forks; the new process wires those fds up and runs :func:`.child.run` (which imports the
+  URLconf, i.e. the views, and serves on the inherited listening socket). Reply:
+  ``{"type": "forked", "pid": N}`` or ``{"type": "unsafe", "reason": ...}``.
+* ``{"cmd": "kill", "pid": N}``: SIGKILL one of its own, not yet reaped, children (so the PID
+  cannot have been reused).
+* ``{"cmd": "retire"}``: fork no more; exit once every child has exited.
+
+It reports ``{"type": "ready", "files": [...]}`` (the project's source files it has imported:
+a change to one of those needs a new warm process) or ``{"type": "failed", "message": ...}``, and
+``{"type": "exited", "pid": N, "code": C}`` when a child ends (C negative for a signal, as in
+``asyncio``). End-of-file on the socket means the parent is gone: exit.
+
+Fork safety: this process never starts a thread or an event loop, and checks before every fork
+that it still has exactly one thread (``/proc/self/task``): forking a process with other threads
+can copy a lock held by one of them into a child that will never release it. Database
+connections are closed before forking: a child must not share a SQLite or PostgreSQL connection
+(its socket, file descriptor and lock state) with its parent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import json
+import os
+import selectors
+import signal
+import socket
+import sys
+import threading
+from typing import Any
+
+MAX_MESSAGE = 1 << 20
+
+
+def thread_count() -> int:
+    with contextlib.suppress(OSError):
+        return len(os.listdir("/proc/self/task"))
+    return threading.active_count()
+
+
+def project_files(project_dir: str) -> list[str]:
+    """Source files under ``project_dir`` that this process has imported."""
+    root = os.path.realpath(project_dir) + os.sep
+    files = []
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        if path and os.path.realpath(path).startswith(root) and "site-packages" not in path:
+            files.append(os.path.realpath(path))
+    return sorted(set(files))
+
+
+class Warm:
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.spec = spec
+        self.chan = socket.socket(fileno=int(spec["chan_fd"]))
+        self.chan.setblocking(True)
+        self.children: dict[int, int] = {}  # pid -> pidfd
+        self.retiring = False
+        self.selector = selectors.DefaultSelector()
+
+    def send(self, message: dict[str, Any]) -> None:
+        with contextlib.suppress(OSError):
+            self.chan.sendall(json.dumps(message).encode() + b"\n")
+
+    def load(self) -> bool:
+        """Import everything a server generation needs except the URLconf and the views."""
+        import uvicorn  # noqa: F401 - imported now so a fork does not pay for it
+
+        from . import child  # noqa: F401 - and all of asgi-dash's server side
+        from .bootstrap import ProjectLoadError, load_application
+
+        with contextlib.suppress(ImportError):
+            import channels  # noqa: F401
+
+        try:
+            load_application(
+                self.spec["project_dir"], self.spec["settings_module"], self.spec.get("app")
+            )
+        except ProjectLoadError as exc:
+            self.send({"type": "failed", "message": exc.message})
+            return False
+        from django.db import connections
+
+        from ..instrument import install
+
+        install(self.spec["project_dir"])
+        connections.close_all()
+        # Objects that exist now are shared copy-on-write with every fork; keep the collector
+        # from touching (and so copying) their pages in the children.
+        gc.collect()
+        gc.freeze()
+        self.send({"type": "ready", "files": project_files(self.spec["project_dir"])})
+        return True
+
+    def serve(self) -> None:
+        self.selector.register(self.chan, selectors.EVENT_READ, None)
+        while True:
+            if self.retiring and not self.children:
+                return
+            for key, _ in self.selector.select():
+                if key.data is None:
+                    if not self._command():
+                        return
+                else:
+                    self._reap(key.data)
+
+    def _command(self) -> bool:
+        try:
+            data, fds, _flags, _addr = socket.recv_fds(self.chan, MAX_MESSAGE, 4)
+        except OSError:
+            data, fds = b"", []
+        if not data:
+            return False  # the parent is gone; our children notice through their pipes
+        for raw in data.splitlines():
+            message = json.loads(raw)
+            cmd = message.get("cmd")
+            if cmd == "fork":
+                self._fork(message["spec"], fds)
+                fds = []
+            elif cmd == "kill" and message.get("pid") in self.children:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(int(message["pid"]), signal.SIGKILL)
+            elif cmd == "retire":
+                self.retiring = True
+        for fd in fds:  # fds that came with something other than a fork
+            os.close(fd)
+        return True
+
+    def _fork(self, spec: dict[str, Any], fds: list[int]) -> None:
+        if len(fds) != 4 or self.retiring:
+            for fd in fds:
+                os.close(fd)
+            self.send({"type": "unsafe", "reason": "bad fork request"})
+            return
+        threads = thread_count()
+        if threads != 1:
+            for fd in fds:
+                os.close(fd)
+            self.send(
+                {
+                    "type": "unsafe",
+                    "reason": f"the warm process has {threads} threads (started while importing "
+                    "the project): forking it is not safe",
+                }
+            )
+            return
+        from django.db import connections
+
+        connections.close_all()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            self._become_server(spec, fds)  # never returns
+        for fd in fds:
+            os.close(fd)
+        pidfd = os.pidfd_open(pid)
+        self.children[pid] = pidfd
+        self.selector.register(pidfd, selectors.EVENT_READ, pid)
+        self.send({"type": "forked", "pid": pid})
+
+    def _become_server(self, spec: dict[str, Any], fds: list[int]) -> None:
+        code = 1
+        try:
+            event_fd, control_fd, out_fd, err_fd = fds
+            # Nothing of the warm process's own plumbing survives in the server.
+            with contextlib.suppress(Exception):
+                self.selector.close()
+            self.chan.close()
+            for pidfd in self.children.values():
+                with contextlib.suppress(OSError):
+                    os.close(pidfd)
+            os.dup2(out_fd, 1)
+            os.dup2(err_fd, 2)
+            os.close(out_fd)
+            os.close(err_fd)
+            gc.unfreeze()
+            spec = {**spec, "event_fd": event_fd, "control_fd": control_fd}
+            from .child import run
+
+            code = run(spec)
+        except BaseException:  # whatever happens, never return into the warm loop
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            with contextlib.suppress(Exception):
+                sys.stdout.flush()
+                sys.stderr.flush()
+            os._exit(code)
+
+    def _reap(self, pid: int) -> None:
+        pidfd = self.children.pop(pid)
+        self.selector.unregister(pidfd)
+        os.close(pidfd)
+        try:
+            _, status = os.waitpid(pid, 0)
+            code = os.waitstatus_to_exitcode(status)
+        except ChildProcessError:
+            code = -1
+        self.send({"type": "exited", "pid": pid, "code": code})
+
+
+def main() -> None:
+    spec = json.loads(sys.argv[1])
+    from .child import _die_with_parent
+
+    _die_with_parent()
+    # SIGINT belongs to the dashboard; SIGTERM (from the parent's death) ends us by default.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    warm = Warm(spec)
+    if warm.load():
+        warm.serve()
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
