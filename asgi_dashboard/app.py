@@ -63,6 +63,10 @@ class DashboardApp(App[int]):
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
         Binding("r,ctrl+r", "restart_server", "Restart"),
         Binding("question_mark,f1", "help", "Help"),
+        # Diagnostics (issue 6; see the block at the end of this class).
+        Binding("m", "middleware_audit", "Middleware", show=False),
+        Binding("b", "compare_views", "Compare", show=False),
+        Binding("R", "replay_request", "Replay", show=False),
     ]
 
     def __init__(
@@ -209,6 +213,7 @@ class DashboardApp(App[int]):
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        yield from self.diagnostics_commands(screen)
         yield SystemCommand("Restart server", "Stop and start the project's server (r)",
                             self.action_restart_server)
         yield SystemCommand("Help", "Keys and the filter language (?)", self.action_help)
@@ -236,6 +241,68 @@ class DashboardApp(App[int]):
         if isinstance(screen, RequestDetailScreen):
             yield SystemCommand("Copy as curl", "Copy this request as a curl command (c)",
                                 screen.action_copy_curl)
+
+
+    # -- diagnostics (issue 6): middleware audit, compare views, replay ----------------------
+    # One delimited block; the screens live in screens/audit.py, compare.py and replay.py.
+
+    #: The newest MiddlewareAudit the server reported (one per server start).
+    latest_audit: object = None
+
+    def on_main_screen_events_ingested(self, message: MainScreen.EventsIngested) -> None:
+        # The main screen handles the batch; it bubbles here, where the audit is kept.
+        from .events import MiddlewareAudit
+
+        for event in message.ingested.console:
+            if isinstance(event, MiddlewareAudit):
+                self.latest_audit = event
+
+    def action_middleware_audit(self) -> None:
+        from .events import MiddlewareAudit
+        from .screens.audit import MiddlewareAuditScreen
+
+        audit = self.latest_audit if isinstance(self.latest_audit, MiddlewareAudit) else None
+        if not isinstance(self.screen, MiddlewareAuditScreen):
+            self.push_screen(MiddlewareAuditScreen(audit))
+
+    def action_compare_views(self) -> None:
+        from .screens.compare import CompareScreen
+
+        if isinstance(self.screen, CompareScreen):
+            return
+        routes = [row.route for row in self.model.views.rows(sort="count") if row.route]
+        history = self.model.history
+        self.push_screen(
+            CompareScreen(
+                self.main_screen.base_url(),
+                routes,
+                lambda: [item.entry for item in history.last(5000)],
+            )
+        )
+
+    def action_replay_request(self) -> None:
+        from .screens.replay import ReplayScreen
+
+        entry = getattr(self.screen, "entry", None)
+        if self.screen is self.main_screen:
+            item = self.main_screen.request_log.item_at_cursor()
+            entry = item.entry if item is not None else None
+        if not isinstance(entry, RequestFinished):
+            self.notify("Select an HTTP request to replay.", severity="warning", timeout=3)
+            return
+        self.push_screen(ReplayScreen(entry, self.main_screen.base_url()))
+
+    def diagnostics_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield SystemCommand("Middleware audit", "MIDDLEWARE as Django's async handler runs "
+                            "it: thread hops per request and fixes (m)",
+                            self.action_middleware_audit)
+        yield SystemCommand("Compare views under load", "Fire N requests at concurrency C at "
+                            "one or two URLs, side by side (b)", self.action_compare_views)
+        if screen is self.main_screen or isinstance(screen, RequestDetailScreen):
+            yield SystemCommand("Replay request", "Re-send the selected request and diff the "
+                                "answer (R)", self.action_replay_request)
+
+    # -- end of diagnostics block ----------------------------------------------------------------
 
 
 def make_app(
