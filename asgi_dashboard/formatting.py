@@ -67,23 +67,30 @@ def short_view(view: str, width: int = 32) -> str:
     """Shorten a dotted view path so the *end* (module tail + class/function) stays readable.
 
     ``polls.views.question_detail`` fits as is; a long
-    ``project.apps.polls.api.views.QuestionViewSet.retrieve`` becomes
-    ``project.….views.QuestionViewSet.retrieve`` or, if still too long, ``…ViewSet.retrieve``.
-    The full name stays available in the detail screen.
+    ``project.apps.polls.api.views.QuestionViewSet`` becomes ``project.….views.QuestionViewSet``
+    when the app name and at least two trailing segments fit, else ``…views.QuestionViewSet``
+    (whole trailing segments), else the tail characters. The detail screen shows the full name.
     """
     if len(view) <= width:
         return view
     parts = view.split(".")
-    # Keep the first segment (the app) and as many trailing segments as fit.
-    if len(parts) > 2:
+
+    def trailing(room: int, candidates: list[str]) -> list[str]:
         tail: list[str] = []
-        for part in reversed(parts[1:]):
-            candidate = ".".join([parts[0], "…", part, *tail])
-            if len(candidate) > width:
+        for part in reversed(candidates):
+            if len(".".join([part, *tail])) > room:
                 break
             tail.insert(0, part)
-        if tail:
-            return ".".join([parts[0], "…", *tail])
+        return tail
+
+    if len(parts) > 3:
+        head = parts[0] + ".…."
+        tail = trailing(width - len(head), parts[1:])
+        if len(tail) >= 2:
+            return head + ".".join(tail)
+    tail = trailing(width - 1, parts[1:])
+    if tail:
+        return "…" + ".".join(tail)
     return "…" + view[-(width - 1) :]
 
 

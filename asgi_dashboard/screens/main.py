@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.events import Resize
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 
 from ..events import Event, RequestFinished
 from ..filters import EMPTY, Filter
@@ -46,7 +46,7 @@ class MainScreen(Screen[None]):
         Binding("ctrl+l", "clear_log", "Clear"),
         Binding("e", "export_har", "Export HAR"),
         Binding("d", "dismiss_error", "Hide error"),
-        Binding("escape", "leave_filter", "Leave filter", show=False),
+        Binding("escape", "leave_filter", "Back"),
         Binding("1", "show_tab('requests')", "Requests", show=False),
         Binding("2", "show_tab('views')", "Views", show=False),
         Binding("3", "show_tab('console')", "Console", show=False),
@@ -217,7 +217,7 @@ class MainScreen(Screen[None]):
     def action_leave_filter(self) -> None:
         if self.maximized is not None:
             self.minimize()
-        elif isinstance(self.focused, type(self.query_one(FilterBar).input)):
+        elif isinstance(self.focused, Input):
             self.request_log.focus()
 
     def action_follow(self) -> None:
@@ -299,4 +299,7 @@ class MainScreen(Screen[None]):
         if action == "dismiss_error":
             # Only offered (and shown in the footer) while the panel is visible.
             return self.is_mounted and self.error_panel.display
+        if action == "leave_filter":
+            # Escape means something only in the filter or with a panel maximized.
+            return self.maximized is not None or isinstance(self.focused, Input)
         return True

@@ -6,6 +6,7 @@ One chronological stream, levels coloured, bounded (RichLog ``max_lines``). Mult
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
 
 from rich.text import Text
@@ -115,15 +116,38 @@ def console_line(event: Event, p: Palette) -> Text | None:
 
 
 class ConsoleLog(RichLog):
-    """The console stream."""
+    """The console stream.
+
+    Entries are kept (bounded) and rendered at the widget's real width: RichLog renders each
+    line once, at write time, so lines written while the tab is hidden (width unknown) would be
+    wrapped at its 78-column minimum forever. We render only once the width is known, and again
+    when it changes.
+    """
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(max_lines=MAX_LINES, wrap=True, markup=False, highlight=False,
                          **kwargs)  # type: ignore[arg-type]
         self.palette = Palette()
+        self.entries: deque[Text] = deque(maxlen=MAX_LINES)
+        self._rendered_width = 0
 
     def add_events(self, events: Iterable[Event]) -> None:
         for event in events:
             line = console_line(event, self.palette)
             if line is not None:
-                self.write(line)
+                self.entries.append(line)
+                if self._rendered_width:
+                    self.write(line, width=self._rendered_width)
+
+    def on_resize(self) -> None:
+        # After the refresh, scrollable_content_region has the new size.
+        self.call_after_refresh(self._rerender)
+
+    def _rerender(self) -> None:
+        width = self.scrollable_content_region.width
+        if width <= 0 or width == self._rendered_width:
+            return
+        self._rendered_width = width
+        self.clear()
+        for line in self.entries:
+            self.write(line, width=width)

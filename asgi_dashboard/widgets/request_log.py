@@ -23,7 +23,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist
 
 from ..events import RequestFinished
-from ..formatting import clock, ms
+from ..formatting import clock, ms, short_view
 from ..history import LogItem, WsConnection
 from .palette import Palette
 
@@ -52,11 +52,6 @@ class Layout:
 
 def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _cut_left(text: str, width: int) -> str:
-    # View paths are most specific at the end: keep the tail.
-    return text if len(text) <= width else "…" + text[-(width - 1) :]
 
 
 class RequestLog(DataTable[Text | str]):
@@ -135,7 +130,7 @@ class RequestLog(DataTable[Text | str]):
             Text(item.method, style="bold" if item.method not in ("GET", "HEAD") else ""),
             Text(_cut(target, spec.path), style=f"bold {p.error}" if item.is_error else ""),
             Text(str(status) if status else "…", style=p.status(status)),
-            Text(_cut_left(view, spec.view), style=view_style),
+            Text(short_view(view, spec.view), style=view_style),
             Text(badge if badge != "-" else "", style=p.kind(badge)),
             total,
             view_ms,

@@ -72,14 +72,16 @@ class TimingBar(Static):
         for label, ns in parts:
             text.append("■ ", style=colours[label])
             text.append(f"{label} {duration(ns)}  ")
-        if r.view_ns:
-            share = r.sql_ns / r.view_ns * 100 if r.view_ns else 0
+        if not r.sql_count:
+            text.append("\nno SQL", style=p.muted)
+        elif r.view_ns:
+            share = r.sql_ns / r.view_ns * 100
             text.append("\n")
             text.append(
                 f"SQL {r.sql_count} quer{'y' if r.sql_count == 1 else 'ies'}, "
                 f"{duration(r.sql_ns)} = {share:.0f}% of the view",
                 style=p.muted,
             )
-        elif r.sql_count:
+        else:
             text.append(f"\nSQL {r.sql_count} queries, {duration(r.sql_ns)}", style=p.muted)
         return text

@@ -10,7 +10,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
-from ..formatting import ms, sparkline
+from ..formatting import ms, short_view, sparkline
 from ..stats import ViewAggregate, ViewStats
 from .palette import Palette
 
@@ -29,6 +29,13 @@ COLUMNS: tuple[tuple[str, str, bool], ...] = (
     ("sql_mean", "sql avg", True),
     ("spark", "recent", False),
 )
+#: At 100 columns: no route or p99 column, shorter labels and widths (the sort mark included).
+NARROW_HIDDEN = frozenset({"route", "p99"})
+NARROW_LABELS = {"p50": "p50", "p95": "p95", "max": "max", "view_mean": "view", "sql_mean": "sql"}
+NARROW_WIDTHS = {
+    "view": 22, "kind": 6, "count": 6, "errors": 4, "p50": 7, "p95": 7, "max": 7,
+    "view_mean": 7, "sql_mean": 5, "spark": 8,
+}
 SORTABLE = tuple(key for key, _, _ in COLUMNS if key not in ("route", "spark"))
 REFRESH_INTERVAL = 0.5
 
@@ -56,13 +63,18 @@ class ViewStatsTable(DataTable[Text | str]):
 
     def _add_columns(self) -> None:
         for key, label, right in COLUMNS:
-            if key == "route" and self.narrow:
+            if self.narrow and key in NARROW_HIDDEN:
                 continue
+            if self.narrow:
+                label = NARROW_LABELS.get(key, label)
             if key == self.sort_key:
                 label += " ▼" if self.sort_reverse else " ▲"
-            width = {"route": 22, "view": 22 if self.narrow else 30, "spark": 12}.get(key)
+            if self.narrow:
+                width = NARROW_WIDTHS[key]
+            else:
+                width = {"route": 22, "view": 30, "spark": 12}.get(key) or max(len(label) + 2, 6)
             header = Text(label, justify="right" if right else "left")
-            self.add_column(header, key=key, width=width or max(len(label) + 2, 6))
+            self.add_column(header, key=key, width=width)
 
     def on_show(self) -> None:
         self.refresh_stats()
@@ -97,25 +109,27 @@ class ViewStatsTable(DataTable[Text | str]):
             p95_style = f"bold {p.error}"
         elif agg.p(95) >= 200_000_000:
             p95_style = p.warning
-        row: list[Text | str] = []
-        if not self.narrow:
-            row.append(Text(agg.route or "-", style=p.muted, overflow="ellipsis", no_wrap=True))
         view_style = p.muted if agg.view.startswith("(") else ""
-        row += [
-            Text(agg.view, style=view_style, overflow="ellipsis", no_wrap=True),
-            Text(agg.kind, style=p.kind(agg.kind)),
-            Text(str(agg.count), justify="right"),
-            Text(str(agg.errors), justify="right", style=f"bold {p.error}" if agg.errors else ""),
-            Text(ms(round(agg.p(50))), justify="right"),
-            Text(ms(round(agg.p(95))), justify="right", style=p95_style),
-            Text(ms(round(agg.p(99))), justify="right"),
-            Text(ms(agg.max_ns), justify="right"),
-            Text(ms(round(agg.mean_view_ns)) if agg.mean_view_ns is not None else "-",
-                 justify="right"),
-            Text(f"{agg.mean_sql:.1f}", justify="right"),
-            Text(sparkline(list(agg.recent), 12), style=p.primary),
-        ]
-        return row
+        cells: dict[str, Text] = {
+            "route": Text(agg.route or "-", style=p.muted, overflow="ellipsis", no_wrap=True),
+            "view": Text(short_view(agg.view, 22) if self.narrow else agg.view, style=view_style,
+                         overflow="ellipsis", no_wrap=True),
+            "kind": Text(agg.kind, style=p.kind(agg.kind)),
+            "count": Text(str(agg.count), justify="right"),
+            "errors": Text(str(agg.errors), justify="right",
+                           style=f"bold {p.error}" if agg.errors else ""),
+            "p50": Text(ms(round(agg.p(50))), justify="right"),
+            "p95": Text(ms(round(agg.p(95))), justify="right", style=p95_style),
+            "p99": Text(ms(round(agg.p(99))), justify="right"),
+            "max": Text(ms(agg.max_ns), justify="right"),
+            "view_mean": Text(ms(round(agg.mean_view_ns)) if agg.mean_view_ns is not None
+                              else "-", justify="right"),
+            "sql_mean": Text(f"{agg.mean_sql:.1f}", justify="right"),
+            "spark": Text(sparkline(list(agg.recent), 8 if self.narrow else 12),
+                          style=p.primary),
+        }
+        return [cells[key] for key, _, _ in COLUMNS
+                if not (self.narrow and key in NARROW_HIDDEN)]
 
     def relayout(self, width: int) -> None:
         narrow = width < 130
