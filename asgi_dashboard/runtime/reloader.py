@@ -180,7 +180,10 @@ def classify(
     if imported:
         name = os.path.basename(imported[0])
         return Decision(
-            "rebuild", paths, f"{name} was imported at start-up (settings, models, apps...)", detected_ns
+            "rebuild",
+            paths,
+            f"{name} was imported at start-up (settings, models, apps...)",
+            detected_ns,
         )
     return Decision("restart", paths, "code changed", detected_ns)
 

@@ -123,6 +123,7 @@ class ChildRuntime(Runtime):
         self.current: ChildProcess | None = None
         #: The fork fast path (reloading on only: with --no-reload there is nothing to reuse).
         self.launcher: ForkLauncher | None = None
+        self._prewarm: asyncio.Task[None] | None = None
         self._stopping = False
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -174,6 +175,10 @@ class ChildRuntime(Runtime):
             await asyncio.gather(*waits)
         if self.launcher is not None:
             await self.launcher.close(2.0)
+        if self._prewarm is not None:
+            # close() ended a warm process still loading, which ends the build too.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.gather(self._prewarm, return_exceptions=True), 5)
         if self.sock is not None:
             self.sock.close()
             self.sock = None
@@ -212,6 +217,7 @@ class ChildRuntime(Runtime):
             # With reloading on, a project that fails to load keeps serving an error page
             # until the next reload (instead of refusing connections).
             "serve_errors": c.reload,
+            "checks_delay_s": 0.0 if self.generation <= 1 else 1.0,
         }
 
     def _env(self) -> dict[str, str]:
@@ -272,7 +278,9 @@ class ChildRuntime(Runtime):
         assert self.sock is not None
         if self.launcher is None and self.config.reload:
             self.launcher = ForkLauncher(self.config, self.sock, self._env())
-        if self.launcher is not None:
+        # The first generation is a plain child: the warm process is built once it serves, so
+        # the first start is not slowed down by it (see _from_child).
+        if self.launcher is not None and self.generation > 1:
             # A manual restart also rebuilds: the user may have changed something we do not
             # watch (an installed package, an environment variable).
             rebuild = manual or (decision is not None and decision.action == "rebuild")
@@ -312,6 +320,8 @@ class ChildRuntime(Runtime):
         for event in batch:
             if isinstance(event, ServerStarted):
                 child.started = True
+                if self.launcher is not None and self._prewarm is None:
+                    self._prewarm = asyncio.create_task(self._build_warm(), name="build_warm")
                 if child is self.current:
                     self.state = "running"
             elif isinstance(event, ServerFailed):
@@ -319,6 +329,12 @@ class ChildRuntime(Runtime):
                 if child is self.current:
                     self.state = "failed"
         self.deliver(batch)
+
+    async def _build_warm(self) -> None:
+        """Get the warm process ready in the background, after the first server is up."""
+        if self.launcher is not None and not self.launcher.disabled and not self._stopping:
+            with contextlib.suppress(Exception):  # a failure means respawns; launch() says why
+                await self.launcher.ensure_warm()
 
     async def _pump_output(self, stream: asyncio.StreamReader, name: str) -> None:
         while True:

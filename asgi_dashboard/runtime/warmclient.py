@@ -233,6 +233,7 @@ class ForkLauncher:
         self.reason = ""
         #: Set once fork turned out unsafe for this project: respawn from then on.
         self.disabled = fork_unavailable_reason()
+        self.closed = False
 
     def files(self) -> frozenset[str]:
         return self.warm.files if self.warm is not None else frozenset()
@@ -247,10 +248,15 @@ class ForkLauncher:
             old, self.warm = self.warm, None
             old.retire()
             self.retired.add(old)
+        if self.closed:
+            return None
         if self.warm is None:
             self.warm = WarmProcess(self._forget)
             await self.warm.start(self.config, self.listen, self.env)
         warm = self.warm
+        if self.closed:  # close() ran while it was starting
+            await self._drop(warm)
+            return None
         try:
             ok = await asyncio.wait_for(asyncio.shield(warm.ready), READY_TIMEOUT_S)
         except TimeoutError:
@@ -296,6 +302,7 @@ class ForkLauncher:
         return result, await _pipe_reader(out_r), await _pipe_reader(err_r)
 
     async def close(self, timeout: float) -> None:
+        self.closed = True
         warms = [w for w in (self.warm, *self.retired) if w is not None]
         self.warm = None
         await asyncio.gather(*(w.close(timeout) for w in warms), return_exceptions=True)
