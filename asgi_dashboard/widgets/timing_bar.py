@@ -16,16 +16,25 @@ from ..formatting import duration
 from .palette import Palette
 
 
+def template_after_view(request: RequestFinished) -> int:
+    """Template time spent after the view returned (a TemplateResponse), as far as we can tell.
+
+    ``template_ns`` is measured around ``Template.render``, which runs either inside the view
+    (``render()``) or after it (``TemplateResponse``, rendered by the handler). The event does
+    not say which; a template that took longer than the whole view cannot have been inside it,
+    otherwise we assume it was (the common function-view case) so nothing is counted twice.
+    """
+    template = request.template_ns or 0
+    return template if template > (request.view_ns or 0) else 0
+
+
 def segments(request: RequestFinished) -> list[tuple[str, int]]:
     """(label, ns) for each non-empty part of the total, in order."""
     view = request.view_ns or 0
     wait = request.thread_wait_ns or 0
     template = request.template_ns or 0
-    # Template time is measured around Template.render, which usually runs inside the view
-    # (render()); counting it apart from the view would count it twice, so the view segment is
-    # the view minus its template rendering when the template fits inside it.
-    inside = template if template <= view else 0
-    outside_template = template - inside
+    outside_template = template_after_view(request)
+    inside = template - outside_template
     middleware = max(0, request.total_ns - view - wait - outside_template)
     parts = [
         ("middleware", middleware),
@@ -74,14 +83,18 @@ class TimingBar(Static):
             text.append(f"{label} {duration(ns)}  ")
         if not r.sql_count:
             text.append("\nno SQL", style=p.muted)
-        elif r.view_ns:
-            share = r.sql_ns / r.view_ns * 100
-            text.append("\n")
-            text.append(
-                f"SQL {r.sql_count} quer{'y' if r.sql_count == 1 else 'ies'}, "
-                f"{duration(r.sql_ns)} = {share:.0f}% of the view",
-                style=p.muted,
-            )
-        else:
-            text.append(f"\nSQL {r.sql_count} queries, {duration(r.sql_ns)}", style=p.muted)
+            return text
+        plural = "y" if r.sql_count == 1 else "ies"
+        queries = f"SQL {r.sql_count} quer{plural}, {duration(r.sql_ns)}"
+        # Queries run in the view, or in a TemplateResponse rendered after it (lazy querysets).
+        after = template_after_view(r)
+        work = (r.view_ns or 0) + after
+        if work:
+            where = "view + template" if after else "the view"
+            share = r.sql_ns / work * 100
+            if share <= 100:
+                queries += f" = {share:.0f}% of {where}"
+            else:
+                queries += f": more than {where} took (some ran in middleware)"
+        text.append("\n" + queries, style=p.muted)
         return text
