@@ -57,7 +57,7 @@ class RequestDetailScreen(Screen[None]):
             yield from self._request_tabs(e)
         else:
             yield from self._ws_tabs(e)
-        yield Footer()
+        yield Footer(compact=True)
 
     def _summary(self) -> str:
         e, p = self.entry, self.palette

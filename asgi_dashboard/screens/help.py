@@ -32,6 +32,7 @@ KEYMAP: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("e", "export the filtered log as HAR 1.2"),
         ("d", "hide the startup-error panel"),
         ("z", "maximize the focused panel (escape restores)"),
+        ("u", "copy the server URL"),
         ("o / O", "Views tab: sort by the next column / reverse (or click a header)"),
     )),
     ("Request detail", (

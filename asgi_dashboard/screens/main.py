@@ -52,6 +52,7 @@ class MainScreen(Screen[None]):
         Binding("3", "show_tab('console')", "Console", show=False),
         Binding("4", "show_tab('websocket')", "WebSocket", show=False),
         Binding("z", "screen.maximize", "Maximize", show=False),
+        Binding("u", "copy_url", "Copy URL", show=False),
     ]
 
     class EventsIngested(Message):
@@ -97,7 +98,8 @@ class MainScreen(Screen[None]):
                 yield ConsoleLog(id="console-log")
             with TabPane("WebSocket", id="websocket"):
                 yield WebSocketPanel(discover=self.discover, id="ws-panel")
-        yield Footer()
+        # Compact: the whole key map fits the footer at 100 columns.
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.watch(self.app, "theme", self._theme_changed, init=False)
@@ -291,6 +293,10 @@ class MainScreen(Screen[None]):
         self.app.call_from_thread(
             self.notify, f"Exported {count} requests to {path} ({note})", title="HAR export"
         )
+
+    def action_copy_url(self) -> None:
+        self.app.copy_to_clipboard(self.base_url())
+        self.notify(f"Copied {self.base_url()}", timeout=2)
 
     def action_dismiss_error(self) -> None:
         self.error_panel.hide()

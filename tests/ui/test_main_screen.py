@@ -271,3 +271,44 @@ async def test_flood_of_20k_events_is_absorbed_and_app_responds() -> None:
         assert 0 < log.row_count <= log.max_rows * 5 // 4
         await pilot.press("1")
         assert app.main_screen.query_one("#tabs").active == "requests"
+
+
+async def test_view_stats_sorting_by_key_and_header_click() -> None:
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        table = app.main_screen.view_stats
+        await wait_for(pilot, lambda: table.row_count == 7)
+
+        def first_view() -> str:
+            return table.get_row_at(0)[1].plain
+
+        assert first_view() == "polls.views.broken"  # p95 descending by default
+        await pilot.press("O")  # reverse
+        assert first_view() == "(static files)"
+        await pilot.click(table, offset=(30, 0))  # the "view" header (after the 22-cell route)
+        await pilot.pause()
+        assert table.sort_key == "view" and not table.sort_reverse
+        assert first_view() == "(no view)"
+        await pilot.press("o")
+        assert table.sort_key == "kind"
+
+
+async def test_resize_to_narrow_relayouts_and_themes_switch() -> None:
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        log = log_of(app)
+        assert log.layout_spec.time_fmt == "long"
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause()
+        assert log.layout_spec.time_fmt == "short"
+        assert log.row_count == 7 and log.following
+        before = app.main_screen.palette
+        app.theme = "textual-light"
+        await pilot.pause()
+        assert app.main_screen.palette != before
+        assert log.row_count == 7
+        await pilot.press("u")
+        assert app.clipboard == "http://127.0.0.1:8000"
