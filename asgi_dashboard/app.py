@@ -142,14 +142,14 @@ class DashboardApp(App[int]):
         if worker.name == "start_server":
             # Show it like any failed start: in the error panel, with the app still open.
             self.receive_events(
-                [ServerFailed(message=f"The server could not be started: {error}",
-                              phase="runtime")]
+                [ServerFailed(message=f"The server could not be started: {error}", phase="runtime")]
             )
         elif worker.name == "stop_server":
             self.exit(1)
         else:
-            self.notify(f"{worker.name.replace('_', ' ')} failed: {error}", severity="error",
-                        timeout=8)
+            self.notify(
+                f"{worker.name.replace('_', ' ')} failed: {error}", severity="error", timeout=8
+            )
 
     # -- the event pump ---------------------------------------------------------------------------
 
@@ -214,38 +214,48 @@ class DashboardApp(App[int]):
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield from self.diagnostics_commands(screen)
-        yield SystemCommand("Restart server", "Stop and start the project's server (r)",
-                            self.action_restart_server)
+        yield SystemCommand(
+            "Restart server", "Stop and start the project's server (r)", self.action_restart_server
+        )
         yield SystemCommand("Help", "Keys and the filter language (?)", self.action_help)
         main = self.main_screen
         commands = (
             ("Filter requests", "Focus the filter bar (/)", main.action_focus_filter),
-            ("Follow newest request", "Jump to the newest row and follow (f)",
-             main.action_follow),
-            ("Toggle static files", "Show or hide static file requests (s)",
-             main.action_toggle_static),
-            ("Pause / resume log", "Freeze the request log; events are still recorded (p)",
-             main.action_toggle_pause),
-            ("Clear log", "Forget the request log and per-view stats (ctrl+l)",
-             main.action_clear_log),
+            ("Follow newest request", "Jump to the newest row and follow (f)", main.action_follow),
+            (
+                "Toggle static files",
+                "Show or hide static file requests (s)",
+                main.action_toggle_static,
+            ),
+            (
+                "Pause / resume log",
+                "Freeze the request log; events are still recorded (p)",
+                main.action_toggle_pause,
+            ),
+            (
+                "Clear log",
+                "Forget the request log and per-view stats (ctrl+l)",
+                main.action_clear_log,
+            ),
             ("Export HAR", "Save the filtered log as HAR 1.2 (e)", main.action_export_har),
-            ("Copy server URL", "Copy the server's URL to the clipboard (u)",
-             main.action_copy_url),
-            ("Maximize panel", "Give the focused panel the whole screen (z)",
-             main.action_maximize),
+            ("Copy server URL", "Copy the server's URL to the clipboard (u)", main.action_copy_url),
+            ("Maximize panel", "Give the focused panel the whole screen (z)", main.action_maximize),
             ("Show requests", "Requests tab (1)", lambda: main.action_show_tab("requests")),
             ("Show per-view stats", "Views tab (2)", lambda: main.action_show_tab("views")),
             ("Show console", "Console tab (3)", lambda: main.action_show_tab("console")),
-            ("Show WebSocket panel", "WebSocket tab (4)",
-             lambda: main.action_show_tab("websocket")),
+            (
+                "Show WebSocket panel",
+                "WebSocket tab (4)",
+                lambda: main.action_show_tab("websocket"),
+            ),
         )
         if screen is main:
             for title, help_text, callback in commands:
                 yield SystemCommand(title, help_text, callback)
         if isinstance(screen, RequestDetailScreen):
-            yield SystemCommand("Copy as curl", "Copy this request as a curl command (c)",
-                                screen.action_copy_curl)
-
+            yield SystemCommand(
+                "Copy as curl", "Copy this request as a curl command (c)", screen.action_copy_curl
+            )
 
     # -- diagnostics (issue 6): middleware audit, compare views, replay ----------------------
     # One delimited block; the screens live in screens/audit.py, compare.py and replay.py.
@@ -297,14 +307,22 @@ class DashboardApp(App[int]):
         self.push_screen(ReplayScreen(entry, self.main_screen.base_url()))
 
     def diagnostics_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        yield SystemCommand("Middleware audit", "MIDDLEWARE as Django's async handler runs "
-                            "it: thread hops per request and fixes (m)",
-                            self.action_middleware_audit)
-        yield SystemCommand("Compare views under load", "Fire N requests at concurrency C at "
-                            "one or two URLs, side by side (b)", self.action_compare_views)
+        yield SystemCommand(
+            "Middleware audit",
+            "MIDDLEWARE as Django's async handler runs it: thread hops per request and fixes (m)",
+            self.action_middleware_audit,
+        )
+        yield SystemCommand(
+            "Compare views under load",
+            "Fire N requests at concurrency C at one or two URLs, side by side (b)",
+            self.action_compare_views,
+        )
         if screen is self.main_screen or isinstance(screen, RequestDetailScreen):
-            yield SystemCommand("Replay request", "Re-send the selected request and diff the "
-                                "answer (R)", self.action_replay_request)
+            yield SystemCommand(
+                "Replay request",
+                "Re-send the selected request and diff the answer (R)",
+                self.action_replay_request,
+            )
 
     # -- end of diagnostics block ----------------------------------------------------------------
 

@@ -210,7 +210,7 @@ def _status(value: str, pos: int) -> tuple[Predicate, bool]:
             checks.append(lambda s, op=op, n=number: op(s, n))
         else:
             raise FilterError(
-                f'status:{alt or value} is not a status at column {pos + 1}: use e.g. '
+                f"status:{alt or value} is not a status at column {pos + 1}: use e.g. "
                 + _EXAMPLES["status"],
                 pos,
             )
@@ -227,7 +227,7 @@ def _kind(value: str, pos: int) -> tuple[Predicate, bool]:
     bad = sorted(wanted - set(KINDS))
     if bad:
         raise FilterError(
-            f'kind:{bad[0]} is not a kind at column {pos + 1}: use sync, async, ws or static', pos
+            f"kind:{bad[0]} is not a kind at column {pos + 1}: use sync, async, ws or static", pos
         )
     return (lambda item: item.badge in wanted), "static" in wanted
 
@@ -257,8 +257,7 @@ def _compare(name: str, value: str, pos: int, *, units: bool) -> tuple[Callable,
     m = _COMPARE_RE.match(value.strip().lower())
     if m is None or (m.group(3) and not units):
         raise FilterError(
-            f"{name}:{value} is not a comparison at column {pos + 1}: use e.g. "
-            + _EXAMPLES[name],
+            f"{name}:{value} is not a comparison at column {pos + 1}: use e.g. " + _EXAMPLES[name],
             pos,
         )
     op = _OPS[m.group(1) or ">="]

@@ -95,7 +95,7 @@ def short_view(view: str, width: int = 32) -> str:
 
 
 def status_class(status: int | None) -> str:
-    """"2xx" .. "5xx", or "" for no status (a WebSocket still in its handshake)."""
+    """ "2xx" .. "5xx", or "" for no status (a WebSocket still in its handshake)."""
     if not status:
         return ""
     return f"{status // 100}xx"

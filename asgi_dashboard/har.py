@@ -164,9 +164,7 @@ def entry(request: RequestFinished, base_url: str, *, redact: bool = True) -> di
             "templateMs": _ms(request.template_ns) if request.template_ns else None,
             "sqlCount": request.sql_count,
             "sqlMs": _ms(request.sql_ns),
-            "error": (
-                f"{request.error.type}: {request.error.message}" if request.error else None
-            ),
+            "error": (f"{request.error.type}: {request.error.message}" if request.error else None),
         },
     }
 

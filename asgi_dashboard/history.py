@@ -138,6 +138,7 @@ class LogItem:
             return e.error is not None or e.by == "error"
         return e.error is not None or e.status >= 500
 
+
 # --------------------------------------------------------------------------------------------
 # Server status (what the status bar shows), derived from lifecycle events
 # --------------------------------------------------------------------------------------------
@@ -204,6 +205,7 @@ class ServerStatus:
             case _:
                 return False
         return True
+
 
 # --------------------------------------------------------------------------------------------
 # The model the app feeds

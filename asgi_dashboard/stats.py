@@ -78,6 +78,7 @@ def percentile(sorted_values: Sequence[float], q: float) -> float:
     frac = rank - lo
     return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * frac
 
+
 # --------------------------------------------------------------------------------------------
 # Per-view aggregates
 # --------------------------------------------------------------------------------------------

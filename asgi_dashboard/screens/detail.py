@@ -101,18 +101,30 @@ class RequestDetailScreen(Screen[None]):
                     yield Static("[b]Query parameters[/b]", classes="section")
                     yield Static(query_table(e.query, p), id="query-params")
                 yield Static("[b]Body[/b]", classes="section")
-                yield Static(body_view(e.request_body, e.request_headers, p,
-                                       b64=e.request_body_b64,
-                                       truncated=e.request_body_truncated),
-                             id="request-body")
+                yield Static(
+                    body_view(
+                        e.request_body,
+                        e.request_headers,
+                        p,
+                        b64=e.request_body_b64,
+                        truncated=e.request_body_truncated,
+                    ),
+                    id="request-body",
+                )
             with TabPane("Response", id="tab-response"), VerticalScroll():
                 yield Static("[b]Headers[/b]", classes="section")
                 yield Static(headers_table(e.response_headers, p), id="response-headers")
                 yield Static("[b]Body[/b]", classes="section")
-                yield Static(body_view(e.response_body, e.response_headers, p,
-                                       b64=e.response_body_b64,
-                                       truncated=e.response_body_truncated),
-                             id="response-body")
+                yield Static(
+                    body_view(
+                        e.response_body,
+                        e.response_headers,
+                        p,
+                        b64=e.response_body_b64,
+                        truncated=e.response_body_truncated,
+                    ),
+                    id="response-body",
+                )
             with TabPane(f"SQL ({e.sql_count})", id="tab-sql"), VerticalScroll():
                 yield Static(sql_table(e, p), id="sql-view")
             with TabPane("curl", id="tab-curl"), VerticalScroll():

@@ -14,32 +14,41 @@ from ..filters import CHEATSHEET
 
 #: (keys, what) per section; kept next to the bindings' own descriptions in the footer.
 KEYMAP: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
-    ("Everywhere", (
-        ("q / ctrl+q", "quit: stop the server, free the port, restore the terminal"),
-        ("r / ctrl+r", "restart the server"),
-        ("?", "this help"),
-        ("ctrl+p", "command palette (every action, themes)"),
-    )),
-    ("Main screen", (
-        ("1 2 3 4", "Requests / Views / Console / WebSocket tab"),
-        ("/", "filter the request log (escape leaves the filter)"),
-        ("f / End", "follow the newest request again"),
-        ("↑ ↓ PgUp PgDn", "select a request (stops following)"),
-        ("enter / click", "open the selected request"),
-        ("s", "show / hide static files"),
-        ("p", "pause / resume the log (events are still recorded)"),
-        ("ctrl+l", "clear the log and per-view stats"),
-        ("e", "export the filtered log as HAR 1.2"),
-        ("d", "hide the startup-error panel"),
-        ("z", "maximize the focused panel (escape restores)"),
-        ("u", "copy the server URL"),
-        ("o / O", "Views tab: sort by the next column / reverse (or click a header)"),
-    )),
-    ("Request detail", (
-        ("1-5", "switch tab"),
-        ("c", "copy as curl"),
-        ("escape", "back to the log"),
-    )),
+    (
+        "Everywhere",
+        (
+            ("q / ctrl+q", "quit: stop the server, free the port, restore the terminal"),
+            ("r / ctrl+r", "restart the server"),
+            ("?", "this help"),
+            ("ctrl+p", "command palette (every action, themes)"),
+        ),
+    ),
+    (
+        "Main screen",
+        (
+            ("1 2 3 4", "Requests / Views / Console / WebSocket tab"),
+            ("/", "filter the request log (escape leaves the filter)"),
+            ("f / End", "follow the newest request again"),
+            ("↑ ↓ PgUp PgDn", "select a request (stops following)"),
+            ("enter / click", "open the selected request"),
+            ("s", "show / hide static files"),
+            ("p", "pause / resume the log (events are still recorded)"),
+            ("ctrl+l", "clear the log and per-view stats"),
+            ("e", "export the filtered log as HAR 1.2"),
+            ("d", "hide the startup-error panel"),
+            ("z", "maximize the focused panel (escape restores)"),
+            ("u", "copy the server URL"),
+            ("o / O", "Views tab: sort by the next column / reverse (or click a header)"),
+        ),
+    ),
+    (
+        "Request detail",
+        (
+            ("1-5", "switch tab"),
+            ("c", "copy as curl"),
+            ("escape", "back to the log"),
+        ),
+    ),
 )
 
 

@@ -232,8 +232,9 @@ class MainScreen(Screen[None]):
 
     def action_toggle_static(self) -> None:
         self.show_static = not self.show_static
-        self.notify("Static files shown" if self.show_static else "Static files hidden",
-                    timeout=1.5)
+        self.notify(
+            "Static files shown" if self.show_static else "Static files hidden", timeout=1.5
+        )
         self.rebuild_log()
 
     def action_toggle_pause(self) -> None:
@@ -254,8 +255,11 @@ class MainScreen(Screen[None]):
     def action_show_tab(self, tab: str) -> None:
         if tab in TABS:
             self.query_one(TabbedContent).active = tab
-            target = {"requests": self.request_log, "views": self.view_stats,
-                      "console": self.console}.get(tab)
+            target = {
+                "requests": self.request_log,
+                "views": self.view_stats,
+                "console": self.console,
+            }.get(tab)
             if target is not None:
                 target.focus()
 

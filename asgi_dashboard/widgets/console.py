@@ -44,18 +44,19 @@ def console_line(event: Event, p: Palette) -> Text | None:
             level = event.level.upper()
             text.append(f"{level:<8} ", style=p.level(level) or "bold")
             text.append(f"{event.logger}: ", style=p.muted)
-            text.append(event.message, style=p.level(level) if level in ("ERROR", "CRITICAL")
-                        else "")
+            text.append(
+                event.message, style=p.level(level) if level in ("ERROR", "CRITICAL") else ""
+            )
             if event.exc_text:
                 text.append("\n" + event.exc_text.rstrip(), style=p.muted)
         case ConsoleOutput():
-            text.append(f"{event.stream:<8} ", style=p.error if event.stream == "stderr" else
-                        p.muted)
+            text.append(
+                f"{event.stream:<8} ", style=p.error if event.stream == "stderr" else p.muted
+            )
             text.append(event.text.rstrip("\n"))
         case CheckMessage():
             text.append(f"{event.level.upper():<8} ", style=p.level(event.level) or "bold")
-            text.append(f"check {event.check_id}: " if event.check_id else "check: ",
-                        style=p.muted)
+            text.append(f"check {event.check_id}: " if event.check_id else "check: ", style=p.muted)
             text.append(event.message)
             if event.hint:
                 text.append(f"  hint: {event.hint}", style=p.muted)
@@ -77,13 +78,17 @@ def console_line(event: Event, p: Palette) -> Text | None:
                 text.append("\n" + event.error.traceback.rstrip(), style=p.muted)
         case FilesChanged():
             text.append("RELOAD   ", style=p.accent)
-            text.append(f"{', '.join(event.paths[:3])}{' …' if len(event.paths) > 3 else ''}"
-                        f" → {event.action}")
+            text.append(
+                f"{', '.join(event.paths[:3])}{' …' if len(event.paths) > 3 else ''}"
+                f" → {event.action}"
+            )
         case ReloadFinished():
             text.append("RELOAD   ", style=p.accent if event.ok else f"bold {p.error}")
             outcome = "ok" if event.ok else "FAILED"
-            text.append(f"{outcome} via {event.path} in {duration(event.duration_ns)}"
-                        f" (generation {event.generation})")
+            text.append(
+                f"{outcome} via {event.path} in {duration(event.duration_ns)}"
+                f" (generation {event.generation})"
+            )
         case ReloadLoopDetected():
             text.append("RELOAD   ", style=p.warning)
             text.append(f"{event.path} changed {event.count} times in a row: ignoring it")
@@ -101,15 +106,18 @@ def console_line(event: Event, p: Palette) -> Text | None:
         case MiddlewareAudit():
             adapted = [path for path, _, was_adapted in event.entries if was_adapted]
             text.append("INFO     ", style="bold")
-            text.append(f"{len(event.entries)} middleware; "
-                        + (f"adapted to async: {', '.join(adapted)}" if adapted else
-                           "none adapted"))
+            text.append(
+                f"{len(event.entries)} middleware; "
+                + (f"adapted to async: {', '.join(adapted)}" if adapted else "none adapted")
+            )
         case WsClosed():
             if event.error is None:
                 return None
             text.append("ERROR    ", style=f"bold {p.error}")
-            text.append(f"WebSocket {event.id} ({event.consumer or '?'}): "
-                        f"{event.error.type}: {event.error.message}")
+            text.append(
+                f"WebSocket {event.id} ({event.consumer or '?'}): "
+                f"{event.error.type}: {event.error.message}"
+            )
         case _:
             return None
     return text
@@ -125,8 +133,7 @@ class ConsoleLog(RichLog):
     """
 
     def __init__(self, **kwargs: object) -> None:
-        super().__init__(max_lines=MAX_LINES, wrap=True, markup=False, highlight=False,
-                         **kwargs)  # type: ignore[arg-type]
+        super().__init__(max_lines=MAX_LINES, wrap=True, markup=False, highlight=False, **kwargs)  # type: ignore[arg-type]
         self.palette = Palette()
         self.entries: deque[Text] = deque(maxlen=MAX_LINES)
         self._rendered_width = 0

@@ -87,8 +87,10 @@ def body_view(
         head = raw[:256]
         hexdump = " ".join(f"{b:02x}" for b in head)
         parts: list[RenderableType] = [
-            Text(f"binary body ({ctype or 'no content type'}), {size(len(raw))} previewed",
-                 style=p.muted),
+            Text(
+                f"binary body ({ctype or 'no content type'}), {size(len(raw))} previewed",
+                style=p.muted,
+            ),
             Text(hexdump + (" …" if len(raw) > len(head) else ""), overflow="fold"),
         ]
         if notes:
@@ -109,8 +111,7 @@ def body_view(
         notes.append(f"showing the first {min(len(lines), BODY_LINES)} lines")
     shown: RenderableType
     if lexer:
-        shown = Syntax(text, lexer, theme="ansi_dark", word_wrap=True,
-                       background_color="default")
+        shown = Syntax(text, lexer, theme="ansi_dark", word_wrap=True, background_color="default")
     else:
         shown = Text(text, overflow="fold")
     if notes:
@@ -165,8 +166,9 @@ def sql_table(request: RequestFinished, p: Palette) -> RenderableType:
         sql = query.sql if len(query.sql) <= SQL_TEXT else query.sql[:SQL_TEXT] + " …"
         many = " (executemany)" if query.many else ""
         table.add_row(str(i), f"{query.duration_ns / 1e6:.2f}", dup, sql + many)
-    legend = Text("xn: same shape as n statements (N+1?)   =n: identical to n statements",
-                  style=p.muted)
+    legend = Text(
+        "xn: same shape as n statements (N+1?)   =n: identical to n statements", style=p.muted
+    )
     return Group(header, Text(""), table, Text(""), legend)
 
 

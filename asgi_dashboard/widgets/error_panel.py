@@ -42,8 +42,9 @@ class StartupErrorPanel(Vertical):
                     where.append(f"   {f.line}", style="italic")
             if error.hint:
                 where.append(f"\nhint: {error.hint}")
-        where.append("\nFix the code and save (the server restarts), or press r to retry.",
-                     style="dim")
+        where.append(
+            "\nFix the code and save (the server restarts), or press r to retry.", style="dim"
+        )
         self.query_one("#failure-where", Static).update(where)
         traceback = error.traceback.rstrip() if error is not None else "(no traceback)"
         self.query_one("#failure-traceback", Static).update(Text(traceback))

@@ -33,8 +33,16 @@ COLUMNS: tuple[tuple[str, str, bool], ...] = (
 NARROW_HIDDEN = frozenset({"route", "p99"})
 NARROW_LABELS = {"p50": "p50", "p95": "p95", "max": "max", "view_mean": "view", "sql_mean": "sql"}
 NARROW_WIDTHS = {
-    "view": 22, "kind": 6, "count": 6, "errors": 4, "p50": 7, "p95": 7, "max": 7,
-    "view_mean": 7, "sql_mean": 5, "spark": 8,
+    "view": 22,
+    "kind": 6,
+    "count": 6,
+    "errors": 4,
+    "p50": 7,
+    "p95": 7,
+    "max": 7,
+    "view_mean": 7,
+    "sql_mean": 5,
+    "spark": 8,
 }
 SORTABLE = tuple(key for key, _, _ in COLUMNS if key not in ("route", "spark"))
 REFRESH_INTERVAL = 0.5
@@ -112,24 +120,29 @@ class ViewStatsTable(DataTable[Text | str]):
         view_style = p.muted if agg.view.startswith("(") else ""
         cells: dict[str, Text] = {
             "route": Text(agg.route or "-", style=p.muted, overflow="ellipsis", no_wrap=True),
-            "view": Text(short_view(agg.view, 22) if self.narrow else agg.view, style=view_style,
-                         overflow="ellipsis", no_wrap=True),
+            "view": Text(
+                short_view(agg.view, 22) if self.narrow else agg.view,
+                style=view_style,
+                overflow="ellipsis",
+                no_wrap=True,
+            ),
             "kind": Text(agg.kind, style=p.kind(agg.kind)),
             "count": Text(str(agg.count), justify="right"),
-            "errors": Text(str(agg.errors), justify="right",
-                           style=f"bold {p.error}" if agg.errors else ""),
+            "errors": Text(
+                str(agg.errors), justify="right", style=f"bold {p.error}" if agg.errors else ""
+            ),
             "p50": Text(ms(round(agg.p(50))), justify="right"),
             "p95": Text(ms(round(agg.p(95))), justify="right", style=p95_style),
             "p99": Text(ms(round(agg.p(99))), justify="right"),
             "max": Text(ms(agg.max_ns), justify="right"),
-            "view_mean": Text(ms(round(agg.mean_view_ns)) if agg.mean_view_ns is not None
-                              else "-", justify="right"),
+            "view_mean": Text(
+                ms(round(agg.mean_view_ns)) if agg.mean_view_ns is not None else "-",
+                justify="right",
+            ),
             "sql_mean": Text(f"{agg.mean_sql:.1f}", justify="right"),
-            "spark": Text(sparkline(list(agg.recent), 8 if self.narrow else 12),
-                          style=p.primary),
+            "spark": Text(sparkline(list(agg.recent), 8 if self.narrow else 12), style=p.primary),
         }
-        return [cells[key] for key, _, _ in COLUMNS
-                if not (self.narrow and key in NARROW_HIDDEN)]
+        return [cells[key] for key, _, _ in COLUMNS if not (self.narrow and key in NARROW_HIDDEN)]
 
     def relayout(self, width: int) -> None:
         narrow = width < 130

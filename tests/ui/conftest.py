@@ -30,8 +30,12 @@ def utc() -> Iterator[None]:
     time.tzset()
 
 
-async def wait_for(pilot: Pilot[object], condition: Callable[[], bool], timeout: float = 10.0,
-                   what: str = "condition") -> None:
+async def wait_for(
+    pilot: Pilot[object],
+    condition: Callable[[], bool],
+    timeout: float = 10.0,
+    what: str = "condition",
+) -> None:
     """Let the app run until ``condition()`` holds; fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while not condition():

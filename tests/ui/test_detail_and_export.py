@@ -79,7 +79,9 @@ async def test_copy_as_curl() -> None:
         await pilot.press("enter")
         await pilot.press("c")
         curl = app.clipboard
-        assert curl.startswith("curl -X POST 'http://127.0.0.1:8000/polls/1/vote/?next=%2Fpolls%2F'")
+        assert curl.startswith(
+            "curl -X POST 'http://127.0.0.1:8000/polls/1/vote/?next=%2Fpolls%2F'"
+        )
         assert "--data-binary choice=2" in curl
         assert "-H 'authorization: Bearer s3cret'" in curl
         assert app.screen.query_one(TabbedContent).active == "tab-curl"

@@ -33,8 +33,12 @@ async def test_real_demo_rows_appear_and_quit_frees_the_port() -> None:
     # project tools (see make_app), which this test does not need.
     app = make_app(config, make_runtime)
     async with app.run_test(size=(160, 48)) as pilot:
-        await wait_for(pilot, lambda: app.model.status.state == "running", timeout=45,
-                       what="the demo server to start")
+        await wait_for(
+            pilot,
+            lambda: app.model.status.state == "running",
+            timeout=45,
+            what="the demo server to start",
+        )
         url = app.model.status.url
         assert url
         port = int(url.rsplit(":", 1)[1])

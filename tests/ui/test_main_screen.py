@@ -28,8 +28,10 @@ SIZE = (160, 48)
 
 
 def build(script=None, runtimes=None, **config) -> DashboardApp:  # type: ignore[no-untyped-def]
-    app = make_app(make_config(**config), scripted_factory(main_script() if script is None
-                                                           else script, runtimes))
+    app = make_app(
+        make_config(**config),
+        scripted_factory(main_script() if script is None else script, runtimes),
+    )
     app.clock = lambda: T0 + 125
     return app
 
@@ -49,12 +51,27 @@ async def test_rows_appear_and_status_bar_shows_server() -> None:
         await settle(pilot)
         assert runtimes[0].calls == ["start"]
         # Static files are hidden by default; the WebSocket is a row too.
-        assert paths(app) == ["/polls/", "/polls/1/", "/api/stats", "/nope", "/polls/1/vote/",
-                              "/async/broken/", "/ws/chat/lobby/"]
+        assert paths(app) == [
+            "/polls/",
+            "/polls/1/",
+            "/api/stats",
+            "/nope",
+            "/polls/1/vote/",
+            "/async/broken/",
+            "/ws/chat/lobby/",
+        ]
         assert len(app.model.history) == 8
         status = str(app.main_screen.query_one(StatusBar).render_status())
-        for fragment in ("running", "http://127.0.0.1:8000", "pid 4242", "up 2m 05s",
-                         "requests 7", "errors 1", "Django 5.2.1", "Uvicorn 0.34.0"):
+        for fragment in (
+            "running",
+            "http://127.0.0.1:8000",
+            "pid 4242",
+            "up 2m 05s",
+            "requests 7",
+            "errors 1",
+            "Django 5.2.1",
+            "Uvicorn 0.34.0",
+        ):
             assert fragment in status, fragment
         assert isinstance(app.screen, MainScreen)
 
@@ -132,8 +149,15 @@ FILTER_CASES = {
     "ws": ["/ws/chat/lobby/"],
     "error": ["/async/broken/"],
     "kind:sync sql:>2": ["/polls/1/", "/polls/1/vote/"],
-    "": ["/polls/", "/polls/1/", "/api/stats", "/nope", "/polls/1/vote/", "/async/broken/",
-         "/ws/chat/lobby/"],
+    "": [
+        "/polls/",
+        "/polls/1/",
+        "/api/stats",
+        "/nope",
+        "/polls/1/vote/",
+        "/async/broken/",
+        "/ws/chat/lobby/",
+    ],
 }
 
 
@@ -239,8 +263,15 @@ async def test_restart_quit_and_help_keys() -> None:
         await pilot.press("escape")
         assert isinstance(app.screen, MainScreen)
         titles = {c.title for c in app.get_system_commands(app.screen)}
-        assert {"Restart server", "Export HAR", "Filter requests", "Clear log",
-                "Pause / resume log", "Toggle static files", "Help"} <= titles
+        assert {
+            "Restart server",
+            "Export HAR",
+            "Filter requests",
+            "Clear log",
+            "Pause / resume log",
+            "Toggle static files",
+            "Help",
+        } <= titles
         await pilot.press("q")
         await wait_for(pilot, lambda: "stop" in runtimes[0].calls)
     assert runtimes[0].calls[-1] == "stop"
@@ -251,8 +282,13 @@ async def test_flood_of_20k_events_is_absorbed_and_app_responds() -> None:
     runtimes: list[ScriptedRuntime] = []
     app = build([started()], runtimes, history=5000)
     flood = [
-        request(i, id=f"f-{i}", path=f"/item/{i % 50}/", view=f"shop.views.v{i % 7}",
-                total_ns=(i % 300) * 100_000)
+        request(
+            i,
+            id=f"f-{i}",
+            path=f"/item/{i % 50}/",
+            view=f"shop.views.v{i % 7}",
+            total_ns=(i % 300) * 100_000,
+        )
         for i in range(20_000)
     ]
     async with app.run_test(size=SIZE) as pilot:
@@ -261,8 +297,12 @@ async def test_flood_of_20k_events_is_absorbed_and_app_responds() -> None:
         for start in range(0, len(flood), 500):
             runtimes[0].on_events(flood[start : start + 500])
         await pilot.press("2")  # a key pressed mid-flood is handled
-        await wait_for(pilot, lambda: app.main_screen.query_one("#tabs").active == "views",
-                       timeout=5, what="the key press")
+        await wait_for(
+            pilot,
+            lambda: app.main_screen.query_one("#tabs").active == "views",
+            timeout=5,
+            what="the key press",
+        )
         await settle(pilot, timeout=30)
         assert app.model.views.total_count() == 20_000
         assert app.model.status.requests == 20_000

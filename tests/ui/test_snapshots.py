@@ -110,7 +110,8 @@ def test_startup_error_narrow(snap_compare) -> None:  # type: ignore[no-untyped-
 
 def test_filter_invalid(snap_compare) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(
-        build(main_script()), terminal_size=WIDE,
+        build(main_script()),
+        terminal_size=WIDE,
         run_before=then(press("slash", *"kind:fast")),
     )
 

@@ -23,8 +23,16 @@ def paths(items: list[LogItem], text: str) -> list[str]:
     return [item.entry.path for item in items if f.matches(item)]
 
 
-ALL = ["/polls/", "/polls/1/", "/api/stats", "/static/app.css", "/nope", "/polls/1/vote/",
-       "/async/broken/", "/ws/chat/lobby/"]
+ALL = [
+    "/polls/",
+    "/polls/1/",
+    "/api/stats",
+    "/static/app.css",
+    "/nope",
+    "/polls/1/vote/",
+    "/async/broken/",
+    "/ws/chat/lobby/",
+]
 
 
 @pytest.mark.parametrize(
@@ -109,7 +117,7 @@ def test_error_position_points_at_the_term() -> None:
     assert "column" in str(info.value)
 
 
-@pytest.mark.parametrize("text", ["::", ":", "-", "a:b:c", "status::", "slow:>", '""', "\"a\" b:"])
+@pytest.mark.parametrize("text", ["::", ":", "-", "a:b:c", "status::", "slow:>", '""', '"a" b:'])
 def test_garbage_never_raises_anything_but_filter_error(text: str) -> None:
     with contextlib.suppress(FilterError):
         parse(text)

@@ -28,12 +28,29 @@ def assert_valid_har(doc: dict) -> None:
         assert entry["startedDateTime"].endswith("+00:00")
         assert isinstance(entry["time"], int | float) and entry["time"] >= 0
         req, resp, timings = entry["request"], entry["response"], entry["timings"]
-        for key in ("method", "url", "httpVersion", "cookies", "headers", "queryString",
-                    "headersSize", "bodySize"):
+        for key in (
+            "method",
+            "url",
+            "httpVersion",
+            "cookies",
+            "headers",
+            "queryString",
+            "headersSize",
+            "bodySize",
+        ):
             assert key in req, key
         assert req["url"].startswith("http://")
-        for key in ("status", "statusText", "httpVersion", "cookies", "headers", "content",
-                    "redirectURL", "headersSize", "bodySize"):
+        for key in (
+            "status",
+            "statusText",
+            "httpVersion",
+            "cookies",
+            "headers",
+            "content",
+            "redirectURL",
+            "headersSize",
+            "bodySize",
+        ):
             assert key in resp, key
         assert {"size", "mimeType"} <= set(resp["content"])
         for key in ("send", "wait", "receive"):
