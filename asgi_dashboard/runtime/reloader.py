@@ -50,7 +50,8 @@ IGNORED_DIRS: tuple[str, ...] = (
     *DefaultFilter.ignore_dirs,
     "venv",
     "env",
-    ".env",  # a directory named .env is a virtualenv; the *file* .env is watched
+    # Not ".env": that name is the dotenv *file*; a virtualenv folder called .env is still
+    # recognised by its pyvenv.cfg.
     ".nox",
     ".ruff_cache",
     "site-packages",
