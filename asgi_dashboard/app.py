@@ -163,11 +163,11 @@ class DashboardApp(App[int]):
         # most every FLUSH_INTERVAL (a burst becomes a few large batches, not thousands).
         delay = self._last_flush + FLUSH_INTERVAL - time.monotonic()
         if delay <= 0:
-            self.call_later(self._flush)
+            self.call_later(self._flush_events)
         else:
-            self.set_timer(delay, self._flush, name="flush_events")
+            self.set_timer(delay, self._flush_events, name="flush_events")
 
-    def _flush(self) -> None:
+    def _flush_events(self) -> None:
         self._last_flush = time.monotonic()
         chunk = [self._pending.popleft() for _ in range(min(FLUSH_CHUNK, len(self._pending)))]
         if chunk:
@@ -177,7 +177,7 @@ class DashboardApp(App[int]):
             self.main_screen.post_message(MainScreen.EventsIngested(ingested, ws_events))
         if self._pending:
             # More to do: let input and rendering run before the next chunk.
-            self.set_timer(FLUSH_INTERVAL, self._flush, name="flush_events")
+            self.set_timer(FLUSH_INTERVAL, self._flush_events, name="flush_events")
         else:
             self._flush_scheduled = False
 

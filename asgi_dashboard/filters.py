@@ -191,23 +191,34 @@ def _text(needle: str) -> Predicate:
     return match
 
 
+# Small closures with explicit types (lambdas in a loop would late-bind their variables).
+def _status_class(hundred: int) -> Callable[[int], bool]:
+    return lambda status: status // 100 == hundred
+
+
+def _compare_to(op: Callable[[float, float], bool], number: float) -> Callable[[int], bool]:
+    return lambda status: op(status, number)
+
+
+def _between(lo: int, hi: int) -> Callable[[int], bool]:
+    return lambda status: lo <= status <= hi
+
+
 def _status(value: str, pos: int) -> tuple[Predicate, bool]:
     checks: list[Callable[[int], bool]] = []
     for alt in value.split(","):
         alt = alt.strip().lower()
         if re.fullmatch(r"[1-5]xx", alt):
-            hundred = int(alt[0])
-            checks.append(lambda s, h=hundred: s // 100 == h)
+            checks.append(_status_class(int(alt[0])))
         elif re.fullmatch(r"\d{3}", alt):
-            checks.append(lambda s, code=int(alt): s == code)
+            checks.append(_compare_to(operator.eq, int(alt)))
         elif m := _STATUS_RANGE_RE.match(alt):
             lo, hi = int(m.group(1)), int(m.group(2))
             if lo > hi:
                 raise FilterError(f"status range {alt} is backwards: write {hi}-{lo}", pos)
-            checks.append(lambda s, lo=lo, hi=hi: lo <= s <= hi)
+            checks.append(_between(lo, hi))
         elif (m := _COMPARE_RE.match(alt)) and m.group(1) and not m.group(3):
-            op, number = _OPS[m.group(1)], float(m.group(2))
-            checks.append(lambda s, op=op, n=number: op(s, n))
+            checks.append(_compare_to(_OPS[m.group(1)], float(m.group(2))))
         else:
             raise FilterError(
                 f"status:{alt or value} is not a status at column {pos + 1}: use e.g. "

@@ -298,10 +298,10 @@ class Dashboard:
             self.ws_rows[event.id] = item
             out.new_items.append(item)
             return
-        item = self.ws_rows.get(event.id)
-        if item is None or not isinstance(item.entry, WsConnection):
+        known = self.ws_rows.get(event.id)
+        if known is None or not isinstance(known.entry, WsConnection):
             return  # opened before a clear, or evicted: nothing to update
-        conn = item.entry
+        item, conn = known, known.entry
         if isinstance(event, WsAccepted):
             conn.accepted, conn.status = event.accepted, event.status
             conn.consumer, conn.route = event.consumer, event.route

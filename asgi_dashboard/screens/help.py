@@ -38,6 +38,7 @@ KEYMAP: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("d", "hide the startup-error panel"),
             ("z", "maximize the focused panel (escape restores)"),
             ("u", "copy the server URL"),
+            ("m / b / R", "middleware audit / compare views under load / replay the request"),
             ("o / O", "Views tab: sort by the next column / reverse (or click a header)"),
         ),
     ),

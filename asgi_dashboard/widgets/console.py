@@ -10,6 +10,7 @@ from collections import deque
 from collections.abc import Iterable
 
 from rich.text import Text
+from textual.events import Resize
 from textual.widgets import RichLog
 
 from ..events import (
@@ -146,7 +147,7 @@ class ConsoleLog(RichLog):
                 if self._rendered_width:
                     self.write(line, width=self._rendered_width)
 
-    def on_resize(self) -> None:
+    def on_resize(self, event: Resize) -> None:
         # After the refresh, scrollable_content_region has the new size.
         self.call_after_refresh(self._rerender)
 

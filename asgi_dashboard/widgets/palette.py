@@ -33,13 +33,14 @@ class Palette:
     @classmethod
     def from_app(cls, app: App[object]) -> Palette:
         v = app.get_css_variables()
+        d = _DEFAULT
         return cls(
-            success=_hex(v.get("success"), cls.success),
-            warning=_hex(v.get("warning"), cls.warning),
-            error=_hex(v.get("error"), cls.error),
-            primary=_hex(v.get("primary-lighten-1") or v.get("primary"), cls.primary),
-            accent=_hex(v.get("accent"), cls.accent),
-            muted=_hex(v.get("foreground-darken-3") or v.get("foreground-muted"), cls.muted),
+            success=_hex(v.get("success"), d.success),
+            warning=_hex(v.get("warning"), d.warning),
+            error=_hex(v.get("error"), d.error),
+            primary=_hex(v.get("primary-lighten-1") or v.get("primary"), d.primary),
+            accent=_hex(v.get("accent"), d.accent),
+            muted=_hex(v.get("foreground-darken-3") or v.get("foreground-muted"), d.muted),
         )
 
     def status(self, status: int | None) -> str:
@@ -69,3 +70,7 @@ class Palette:
             "error": self.error,
             "critical": f"bold {self.error}",
         }.get(level.lower(), "")
+
+
+#: textual-dark's colours: the fallback for any variable a theme does not define.
+_DEFAULT = Palette()

@@ -88,12 +88,9 @@ class ViewStatsTable(DataTable[Text | str]):
         self.refresh_stats()
 
     def refresh_if_changed(self) -> None:
+        # Widget.is_on_screen: displayed in the last update (not on a hidden tab).
         if self.stats.version != self._shown_version and self.is_on_screen:
             self.refresh_stats()
-
-    @property
-    def is_on_screen(self) -> bool:
-        return self.display and self.size.height > 0 and self.screen.is_current
 
     def refresh_stats(self, *, force_columns: bool = False) -> None:
         """Rebuild rows from the aggregates, keeping the cursor on the same view."""
