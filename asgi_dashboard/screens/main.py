@@ -26,6 +26,7 @@ from ..widgets.console import ConsoleLog
 from ..widgets.error_panel import StartupErrorPanel
 from ..widgets.filter_bar import FilterBar
 from ..widgets.palette import Palette
+from ..widgets.reload_timeline import ReloadTimeline
 from ..widgets.request_log import MAX_ROWS, RequestLog
 from ..widgets.status_bar import StatusBar
 from ..widgets.view_stats import ViewStatsTable
@@ -98,6 +99,9 @@ class MainScreen(Screen[None]):
                 yield ConsoleLog(id="console-log")
             with TabPane("WebSocket", id="websocket"):
                 yield WebSocketPanel(discover=self.discover, id="ws-panel")
+            # Reload timeline (issue 4): owned by the runtime/reload work.
+            with TabPane("Reloads", id="reloads"):
+                yield ReloadTimeline(getattr(self.app, "config", None), id="reload-timeline")
         # Compact: the whole key map fits the footer at 100 columns.
         yield Footer(compact=True)
 
@@ -131,7 +135,7 @@ class MainScreen(Screen[None]):
 
     # -- model updates --------------------------------------------------------------------------
 
-    def shows(self, item: LogItem) -> bool:
+    def visible(self, item: LogItem) -> bool:
         if item.is_static and not (self.show_static or self.filter.wants_static):
             return False
         return self.filter.matches(item)
@@ -146,9 +150,10 @@ class MainScreen(Screen[None]):
             self.error_panel.hide()
         if ingested.console:
             self.console.add_events(ingested.console)
+            self.query_one(ReloadTimeline).add_events(ingested.console)
         if message.ws_events:
             self.query_one(WebSocketPanel).server_events(message.ws_events)
-        shown = [item for item in ingested.new_items if self.shows(item)]
+        shown = [item for item in ingested.new_items if self.visible(item)]
         if self.paused:
             self.unseen_while_paused += len(shown)
         else:
@@ -160,7 +165,7 @@ class MainScreen(Screen[None]):
 
     def rebuild_log(self) -> None:
         """Show the history again through the current filter and toggles."""
-        self.request_log.reset(self.model.items_matching(self.shows, self.max_rows))
+        self.request_log.reset(self.model.items_matching(self.visible, self.max_rows))
         self._update_info()
 
     def _update_info(self) -> None:
@@ -275,7 +280,7 @@ class MainScreen(Screen[None]):
         requests = [
             item.entry
             for item in self.model.history
-            if isinstance(item.entry, RequestFinished) and self.shows(item)
+            if isinstance(item.entry, RequestFinished) and self.visible(item)
         ]
         if not requests:
             self.notify("Nothing to export: no requests match the filter", severity="warning")
