@@ -135,7 +135,7 @@ class MainScreen(Screen[None]):
 
     # -- model updates --------------------------------------------------------------------------
 
-    def visible(self, item: LogItem) -> bool:
+    def shows(self, item: LogItem) -> bool:
         if item.is_static and not (self.show_static or self.filter.wants_static):
             return False
         return self.filter.matches(item)
@@ -153,7 +153,7 @@ class MainScreen(Screen[None]):
             self.query_one(ReloadTimeline).add_events(ingested.console)
         if message.ws_events:
             self.query_one(WebSocketPanel).server_events(message.ws_events)
-        shown = [item for item in ingested.new_items if self.visible(item)]
+        shown = [item for item in ingested.new_items if self.shows(item)]
         if self.paused:
             self.unseen_while_paused += len(shown)
         else:
@@ -165,7 +165,7 @@ class MainScreen(Screen[None]):
 
     def rebuild_log(self) -> None:
         """Show the history again through the current filter and toggles."""
-        self.request_log.reset(self.model.items_matching(self.visible, self.max_rows))
+        self.request_log.reset(self.model.items_matching(self.shows, self.max_rows))
         self._update_info()
 
     def _update_info(self) -> None:
@@ -280,7 +280,7 @@ class MainScreen(Screen[None]):
         requests = [
             item.entry
             for item in self.model.history
-            if isinstance(item.entry, RequestFinished) and self.visible(item)
+            if isinstance(item.entry, RequestFinished) and self.shows(item)
         ]
         if not requests:
             self.notify("Nothing to export: no requests match the filter", severity="warning")
