@@ -35,9 +35,13 @@ class PipeSink:
         self.fd = fd
         self.max_pending = max_pending
         self.max_batch = max_batch
+        #: Events dropped since start (only producers write it; the writer reads it).
         self.dropped = 0
+        self._reported = 0
         self._queue: collections.deque[Event] = collections.deque()
         self._wake = threading.Event()
+        #: True while the writer holds events it has taken off the queue but not yet written.
+        self._busy = False
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="asgi-dash-events", daemon=True)
         self._thread.start()
@@ -47,23 +51,30 @@ class PipeSink:
             self.dropped += 1
             return
         self._queue.append(event)
-        # Setting an already-set Event is cheap; the writer clears it before draining.
-        self._wake.set()
+        # The writer clears the flag before draining; skip the lock when it is already set.
+        if not self._wake.is_set():
+            self._wake.set()
 
     def _drain(self) -> None:
         queue = self._queue
-        while queue:
-            chunks = []
-            for _ in range(min(len(queue), self.max_batch)):
-                chunks.append(encode(queue.popleft()))
-            if self.dropped:
-                count, self.dropped = self.dropped, 0
+        while queue or self.dropped != self._reported:
+            # Set before taking events off the queue, so flush() never sees "queue empty" while
+            # a batch is still being encoded or written (it would let the process exit on it).
+            self._busy = True
+            pop = queue.popleft
+            chunks = [encode(pop()) for _ in range(min(len(queue), self.max_batch))]
+            # Producers only ever increment ``dropped``; the writer keeps its own tally of what
+            # it reported, so an increment racing with this read is reported next time.
+            count = self.dropped - self._reported
+            if count:
+                self._reported += count
                 chunks.append(encode(EventsDropped(count=count)))
             data = b"".join(chunks)
             view = memoryview(data)
             while view:
                 written = os.write(self.fd, view)
                 view = view[written:]
+        self._busy = False
 
     def _run(self) -> None:
         try:
@@ -79,7 +90,7 @@ class PipeSink:
         """Wait until the queue is written (used right before the process exits)."""
         deadline = threading.Event()
         for _ in range(int(timeout / 0.01)):
-            if not self._queue or self._closed:
+            if self._closed or not (self._queue or self._busy or self.dropped > self._reported):
                 break
             self._wake.set()
             deadline.wait(0.01)
