@@ -37,10 +37,12 @@ class ExportDialog(ModalScreen[ExportChoice | None]):
         with Vertical(id="export-box"):
             what = "matching the filter" if self.filtered else "in the log"
             yield Static(f"Export {self.count} requests {what} as HAR 1.2", id="export-title")
-            yield Label("File")
+            yield Label(
+                "File (Authorization, Cookie and Set-Cookie values are redacted unless kept)"
+            )
             yield Input(self.default_path, id="export-path")
             yield Checkbox(
-                "Keep Authorization / Cookie / Set-Cookie values (redacted by default)",
+                "Keep Authorization, Cookie, Set-Cookie values",
                 False,
                 id="export-keep-secrets",
             )
