@@ -26,7 +26,7 @@ KEYMAP: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     (
         "Main screen",
         (
-            ("1 2 3 4", "Requests / Views / Console / WebSocket tab"),
+            ("1 2 3 4 5", "Requests / Views / Console / WebSocket / Reloads tab"),
             ("/", "filter the request log (escape leaves the filter)"),
             ("f / End", "follow the newest request again"),
             ("↑ ↓ PgUp PgDn", "select a request (stops following)"),

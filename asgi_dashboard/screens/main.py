@@ -33,7 +33,7 @@ from ..widgets.view_stats import ViewStatsTable
 from ..widgets.ws_panel import WebSocketPanel
 from .export import ExportChoice, ExportDialog
 
-TABS = ("requests", "views", "console", "websocket")
+TABS = ("requests", "views", "console", "websocket", "reloads")
 
 
 class MainScreen(Screen[None]):
@@ -52,6 +52,7 @@ class MainScreen(Screen[None]):
         Binding("2", "show_tab('views')", "Views", show=False),
         Binding("3", "show_tab('console')", "Console", show=False),
         Binding("4", "show_tab('websocket')", "WebSocket", show=False),
+        Binding("5", "show_tab('reloads')", "Reloads", show=False),
         Binding("z", "screen.maximize", "Maximize", show=False),
         Binding("u", "copy_url", "Copy URL", show=False),
     ]
