@@ -11,11 +11,13 @@ import abc
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ..config import DashboardConfig
 from ..events import Event, ExceptionInfo, ReloadFinished, ServerFailed, ServerStarted
-from .reloader import Decision, Reloader
+
+if TYPE_CHECKING:  # the server process imports this package too: it must not pay for watchfiles
+    from .reloader import Decision, Reloader
 
 #: Called on the event loop thread with a batch of events, in order.
 EventCallback = Callable[[Sequence[Event]], None]
@@ -120,6 +122,8 @@ class Runtime(abc.ABC):
     def start_watching(self) -> None:
         """Start the file watcher if reloading is on (called by start())."""
         if self.config.reload and self.reloader is None:
+            from .reloader import Reloader
+
             self.reloader = Reloader(
                 self.config,
                 self.apply_reload,
