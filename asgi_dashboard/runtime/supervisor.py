@@ -20,6 +20,7 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -42,7 +43,9 @@ from .warmclient import ForkLauncher
 class EventPipeReader(asyncio.Protocol):
     """Splits the event pipe into lines and decodes them; one callback per chunk read."""
 
-    def __init__(self, deliver: callable, closed: asyncio.Future[None]) -> None:  # type: ignore[valid-type]
+    def __init__(
+        self, deliver: Callable[[list[Event]], None], closed: asyncio.Future[None]
+    ) -> None:
         self.deliver = deliver
         self.closed = closed
         self.buffer = b""
