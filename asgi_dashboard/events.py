@@ -200,6 +200,9 @@ class RequestFinished(Event):
     view_ns: int | None = None
     thread_wait_ns: int | None = None
     template_ns: int | None = None
+    #: The part of ``template_ns`` rendered while the view ran (``render()``); the rest was
+    #: rendered after it returned (``TemplateResponse``, rendered by Django's handler).
+    template_in_view_ns: int = 0
     sql_count: int = 0
     sql_ns: int = 0
     #: Bounded list of statements (the count above is exact even when this is truncated).

@@ -16,9 +16,12 @@ How each number is measured (all ``time.perf_counter_ns()``):
 * **thread_wait_ns** (sync views): from the moment ``make_view_atomic`` returned (Django calls
   ``sync_to_async`` right after) until the wrapper starts running on the executor thread: the
   queueing behind the thread-sensitive executor plus the hop itself.
-* **template_ns**: time inside ``django.template.backends.django.Template.render`` (the
+* **template_ns** / **template_in_view_ns**: time inside
+  ``django.template.backends.django.Template.render`` (the
   top-level render of ``render()``, ``render_to_string`` and ``TemplateResponse``; nested
-  ``{% include %}`` renders are inside it and not counted twice).
+  ``{% include %}`` renders are inside it and not counted twice); the part rendered while the
+  view wrapper was running is also kept apart, so the UI can tell ``render()`` (inside the view)
+  from ``TemplateResponse`` (rendered by the handler after the view returned).
 * **sql_count / sql_ns**: a ``connection.execute_wrappers`` entry added to every connection when
   it is created (``connection_created`` signal): one call per ``execute``/``executemany``, the
   same statements ``CaptureQueriesContext`` counts. The wrapper finds the request through the
@@ -70,12 +73,14 @@ def _timed_view(view: Callable[..., Any]) -> Callable[..., Any]:
                 return await view(request, *args, **kwargs)
             _identify(rec, request)
             start = time.perf_counter_ns()
+            rec.in_view = True
             try:
                 return await view(request, *args, **kwargs)
             except BaseException as exc:
                 _record_error(rec, exc)
                 raise
             finally:
+                rec.in_view = False
                 rec.view_ns = time.perf_counter_ns() - start
 
         return timed_async
@@ -88,12 +93,14 @@ def _timed_view(view: Callable[..., Any]) -> Callable[..., Any]:
         if rec.dispatch_ns:
             rec.thread_wait_ns = start - rec.dispatch_ns
         _identify(rec, request)
+        rec.in_view = True
         try:
             return view(request, *args, **kwargs)
         except BaseException as exc:
             _record_error(rec, exc)
             raise
         finally:
+            rec.in_view = False
             rec.view_ns = time.perf_counter_ns() - start
 
     return timed_sync
@@ -135,7 +142,10 @@ def _patch_templates() -> None:
             return original(self, context, request)
         finally:
             rec.template_depth -= 1
-            rec.template_ns += time.perf_counter_ns() - start
+            took = time.perf_counter_ns() - start
+            rec.template_ns += took
+            if rec.in_view:
+                rec.template_in_view_ns += took
 
     Template.render = render  # type: ignore[method-assign]
 

@@ -34,7 +34,10 @@ class RequestRecord:
     view_ns: int | None = None
     thread_wait_ns: int | None = None
     template_ns: int = 0
+    template_in_view_ns: int = 0
     template_depth: int = 0
+    #: True while the view callable runs (templates rendered then are part of the view time).
+    in_view: bool = False
     sql_count: int = 0
     sql_ns: int = 0
     sql: list[SqlQuery] = field(default_factory=list)

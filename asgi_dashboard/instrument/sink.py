@@ -16,6 +16,7 @@ import asyncio
 import collections
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
@@ -77,9 +78,12 @@ class PipeSink:
         self._busy = False
 
     def _run(self) -> None:
+        coalesce = float(os.environ.get("ASGI_DASH_SINK_COALESCE_MS", "0")) / 1000  # EXPERIMENT
         try:
             while not self._closed:
                 self._wake.wait()
+                if coalesce:
+                    time.sleep(coalesce)
                 self._wake.clear()
                 self._drain()
         except OSError:

@@ -186,6 +186,7 @@ class InstrumentedApp:
                     view_ns=rec.view_ns,
                     thread_wait_ns=rec.thread_wait_ns,
                     template_ns=rec.template_ns or None,
+                    template_in_view_ns=rec.template_in_view_ns,
                     sql_count=rec.sql_count,
                     sql_ns=rec.sql_ns,
                     sql=tuple(rec.sql),

@@ -17,15 +17,9 @@ from .palette import Palette
 
 
 def template_after_view(request: RequestFinished) -> int:
-    """Template time spent after the view returned (a TemplateResponse), as far as we can tell.
-
-    ``template_ns`` is measured around ``Template.render``, which runs either inside the view
-    (``render()``) or after it (``TemplateResponse``, rendered by the handler). The event does
-    not say which; a template that took longer than the whole view cannot have been inside it,
-    otherwise we assume it was (the common function-view case) so nothing is counted twice.
-    """
-    template = request.template_ns or 0
-    return template if template > (request.view_ns or 0) else 0
+    """Template time spent after the view returned (a ``TemplateResponse``, rendered by Django's
+    handler); the instrumentation measures the part rendered inside the view separately."""
+    return max(0, (request.template_ns or 0) - request.template_in_view_ns)
 
 
 def segments(request: RequestFinished) -> list[tuple[str, int]]:

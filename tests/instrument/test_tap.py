@@ -108,7 +108,16 @@ async def test_view_time_is_the_sleep(instrumented: Instrumented, path: str, kin
 async def test_template_time_is_measured(instrumented: Instrumented) -> None:
     _, event = await instrumented.get("/template/")
     assert event.template_ns is not None and event.template_ns > 0
+    # A TemplateResponse is rendered by Django's handler after the view returned.
+    assert event.template_in_view_ns == 0
     assert "<" in event.response_body  # HTML preview
+
+
+async def test_render_inside_the_view_is_part_of_the_view(instrumented: Instrumented) -> None:
+    _, event = await instrumented.get("/")  # the home view calls render()
+    assert event.template_ns is not None and event.template_ns > 0
+    assert event.template_in_view_ns == event.template_ns
+    assert event.view_ns is not None and event.view_ns >= event.template_ns
 
 
 async def test_view_that_raises_carries_the_exception(instrumented: Instrumented) -> None:

@@ -114,6 +114,7 @@ def sample_requests() -> list[Event]:
             total_ns=35 * MS,
             view_ns=30 * MS,
             template_ns=6 * MS,
+            template_in_view_ns=6 * MS,
             sql_count=7,
             sql_ns=2_100_000,
             sql=n_plus_one,
