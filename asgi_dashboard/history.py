@@ -20,6 +20,7 @@ from .events import (
     Header,
     LogRecord,
     LoopBlocked,
+    LoopLag,
     MiddlewareAudit,
     ReloadFinished,
     ReloadLoopDetected,
@@ -166,6 +167,9 @@ class ServerStatus:
     uvicorn: str = ""
     python: str = ""
     failure: ServerFailed | None = None
+    #: Event-loop lag of the server process: the latest sample and the max over the last minute.
+    loop_lag_ns: int | None = None
+    loop_lag_max_ns: int | None = None
 
     @property
     def restarts(self) -> int:
@@ -192,6 +196,13 @@ class ServerStatus:
                 self.state = "failed"
                 self.failure = event
                 self.started_ts = None
+            case LoopLag():
+                changed = (event.current_ns, event.max_ns) != (
+                    self.loop_lag_ns,
+                    self.loop_lag_max_ns,
+                )
+                self.loop_lag_ns, self.loop_lag_max_ns = event.current_ns, event.max_ns
+                return changed
             case ServerStopped():
                 # A stop that belongs to an older generation (the old server draining after a
                 # restart) must not mark the new one as stopped.
@@ -239,6 +250,7 @@ CONSOLE_TYPES: tuple[type[Event], ...] = (
     ReloadFinished,
     ReloadLoopDetected,
     LoopBlocked,
+    LoopLag,
     EventsDropped,
     MiddlewareAudit,
 )

@@ -80,6 +80,12 @@ class StatusBar(Static):
         text.append(f"requests {s.requests}")
         text.append(*sep)
         text.append(f"errors {s.errors}", style=f"bold {p.error}" if s.errors else "")
+        if s.loop_lag_ns is not None and s.loop_lag_max_ns is not None:
+            # The blocked-loop figure: a max near the report threshold means something blocks.
+            text.append(*sep)
+            worst = s.loop_lag_max_ns
+            style = p.error if worst >= 100_000_000 else p.warning if worst >= 20_000_000 else ""
+            text.append(f"loop lag {s.loop_lag_ns / 1e6:.0f}/{worst / 1e6:.0f} ms", style=style)
         if self.paused:
             text.append(*sep)
             text.append("PAUSED", style=f"bold reverse {p.warning}")

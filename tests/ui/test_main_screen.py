@@ -352,3 +352,15 @@ async def test_resize_to_narrow_relayouts_and_themes_switch() -> None:
         assert log.row_count == 7
         await pilot.press("u")
         assert app.clipboard == "http://127.0.0.1:8000"
+
+
+async def test_status_bar_shows_loop_lag() -> None:
+    from asgi_dashboard.events import LoopLag
+
+    app = build(
+        script=[*main_script(), LoopLag(ts=T0 + 3, current_ns=2_000_000, max_ns=250_000_000)]
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        status = str(app.main_screen.query_one(StatusBar).render_status())
+        assert "loop lag 2/250 ms" in status
