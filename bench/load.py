@@ -52,7 +52,7 @@ def have_wrk() -> bool:
 
 
 def tool_name(prefer: str = "auto") -> str:
-    """"wrk" or "pyclient" (the fallback), as :func:`run_load` will use."""
+    """ "wrk" or "pyclient" (the fallback), as :func:`run_load` will use."""
     if prefer == "pyclient" or (prefer == "auto" and not have_wrk()):
         return "pyclient"
     return "wrk"
@@ -125,9 +125,7 @@ async def _client_async(
             writer.close()
 
     start = time.perf_counter()
-    await asyncio.wait_for(
-        asyncio.gather(*(worker() for _ in range(connections))), seconds + 30
-    )
+    await asyncio.wait_for(asyncio.gather(*(worker() for _ in range(connections))), seconds + 30)
     elapsed = time.perf_counter() - start
     latencies.sort()
     return LoadResult(
@@ -151,3 +149,17 @@ def run_load(url: str, seconds: float, connections: int, prefer: str = "auto") -
     if tool_name(prefer) == "wrk":
         return run_wrk(url, seconds, connections)
     return run_client(url, connections=connections, seconds=seconds)
+
+
+def main() -> None:
+    """``python -m bench.load URL TOTAL CONNECTIONS``: the exact-count client, JSON summary."""
+    import sys
+
+    url, total, connections = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    result = run_client(url, connections=connections, seconds=240, total=total)
+    print(json.dumps({"requests": result.requests, "errors": result.errors,
+                      "seconds": result.seconds}))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

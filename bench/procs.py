@@ -232,6 +232,11 @@ def _reap_grandchild(pid: int, timeout: float = 5.0) -> None:
             os.kill(pid, signal.SIGKILL)  # only the PID asgi-dash reported for its own child
 
 
+def track(proc: subprocess.Popen[bytes]) -> None:
+    """Register a process started elsewhere in this package, so stop_all() ends it."""
+    _started.append(proc)
+
+
 def register_pid(pid: int) -> None:
     """Record a process started indirectly (e.g. by a runtime inside this process)."""
     _grandchildren.add(pid)

@@ -73,6 +73,13 @@ async def ahello(request):
 '''
 
 
+TINY_SETTINGS = """# asgi-dash bench "tiny" variant: no middleware (async views never leave the loop).
+from .settings import *  # noqa: F403
+
+MIDDLEWARE = []
+"""
+
+
 def startproject(tmp: Path, name: str = "benchsite") -> Project:
     """A freshly generated ``django-admin startproject`` with two tiny views, migrated."""
     root = tmp / "startproject"
@@ -82,6 +89,7 @@ def startproject(tmp: Path, name: str = "benchsite") -> Project:
     if not (root / "manage.py").exists():
         _run(django_admin, tmp, env)
         (root / name / "bench_views.py").write_text(VIEWS_PY)
+        (root / name / "settings_tiny.py").write_text(TINY_SETTINGS)
         urls = root / name / "urls.py"
         urls.write_text(
             urls.read_text()
@@ -103,4 +111,19 @@ def startproject(tmp: Path, name: str = "benchsite") -> Project:
             "startproject /ahello/ (async)": "/ahello/",
             "startproject /admin/login/": "/admin/login/",
         },
+    )
+
+
+def tiny(tmp: Path, name: str = "benchsite") -> Project:
+    """The generated project with no middleware: the fastest Django view (``/ahello/``), for
+    the long memory run and the pipeline count check."""
+    base = startproject(tmp, name)
+    return Project(
+        name="tiny",
+        dir=base.dir,
+        asgi=base.asgi,
+        settings=f"{name}.settings_tiny",
+        env={"DJANGO_SETTINGS_MODULE": f"{name}.settings_tiny"},
+        ready_path="/ahello/",
+        views={"tiny /ahello/ (async, no middleware)": "/ahello/"},
     )
