@@ -86,6 +86,21 @@ def run_wrk(url: str, seconds: float, connections: int) -> LoadResult:
     )
 
 
+async def _read_body(reader: asyncio.StreamReader, head: bytes) -> None:
+    """Consume a response body: ``Content-Length`` or ``Transfer-Encoding: chunked``."""
+    lower = head.lower()
+    if b"\r\ntransfer-encoding: chunked" in lower:
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+            await reader.readexactly(size + 2)  # the chunk and its CRLF
+            if size == 0:
+                return
+    for line in lower.split(b"\r\n"):
+        if line.startswith(b"content-length:"):
+            await reader.readexactly(int(line[15:]))
+            return
+
+
 async def _client_async(
     url: str, connections: int, seconds: float, total: int | None
 ) -> LoadResult:
@@ -108,12 +123,7 @@ async def _client_async(
                 t0 = time.perf_counter()
                 writer.write(request)
                 head = await reader.readuntil(b"\r\n\r\n")
-                length = 0
-                for line in head.split(b"\r\n"):
-                    if line[:15].lower() == b"content-length:":
-                        length = int(line[15:])
-                if length:
-                    await reader.readexactly(length)
+                await _read_body(reader, head)
                 latencies.append(time.perf_counter() - t0)
                 if head[9:10] == b"2":
                     done += 1

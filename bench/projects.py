@@ -73,7 +73,7 @@ async def ahello(request):
 '''
 
 
-TINY_SETTINGS = """# asgi-dash bench "tiny" variant: no middleware (async views never leave the loop).
+TINY_SETTINGS = """# asgi-dash bench "tiny" variant: no middleware at all.
 from .settings import *  # noqa: F403
 
 MIDDLEWARE = []
