@@ -44,8 +44,18 @@ class Plan:
     ws_burst: int
 
 
-QUICK = Plan(2, 1, False, 30_000, 130_000, 4.5, 1_000, 5, 10_000, 25, 2, False, 2, 100, 300)
-FULL = Plan(4, 3, True, 100_000, 300_000, 4.0, 5_000, 12, 200_000, 330, 6, True, 5, 300, 1000)
+QUICK = Plan(
+    overhead_rounds=2, overhead_seconds=1, overhead_all_views=False,
+    capacity_events=30_000, overload_events=130_000, overload_pause_s=4.5, count_requests=1_000,
+    ui_seconds=5, memory_requests=10_000, memory_budget_s=25,
+    coldstart_runs=2, coldstart_demo=False, ws_rounds=2, ws_messages=100, ws_burst=300,
+)  # fmt: skip
+FULL = Plan(
+    overhead_rounds=4, overhead_seconds=2, overhead_all_views=True,
+    capacity_events=100_000, overload_events=300_000, overload_pause_s=4.0, count_requests=5_000,
+    ui_seconds=12, memory_requests=200_000, memory_budget_s=450,
+    coldstart_runs=6, coldstart_demo=True, ws_rounds=5, ws_messages=300, ws_burst=1000,
+)  # fmt: skip
 
 
 class Runner:

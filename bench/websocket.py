@@ -79,7 +79,7 @@ def table(r: WsResult) -> list[list[str]]:
             verdict = "<=1.1x RTT: " + ("met" if rtt_ratio <= 1.1 else "NOT met")
         rate = median(r.burst_rate[kind])
         rows.append(
-            [kind, f"{median(s):.3f}", f"{percentile(s, 99):.3f}", f"{rtt_ratio:.2f}",
+            [kind, f"{median(s):.3f}", f"{percentile(s, 99):.3f}", f"{rtt_ratio:.3f}",
              f"{rate:,.0f}", f"{ratio(rate, base_rate):.2f}", verdict]
         )  # fmt: skip
     return rows
