@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import socket
 import sys
 from collections.abc import Callable, Generator
@@ -20,42 +19,9 @@ from typing import Any
 
 import uvicorn
 
+from .sockets import BindError, bind_socket, url_for
 
-class BindError(Exception):
-    """The address could not be bound; the message says what to do."""
-
-
-def bind_socket(host: str, port: int) -> socket.socket:
-    """Bind and listen once; the socket is then shared with every server generation."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        if exc.errno == errno.EADDRINUSE:
-            raise BindError(
-                f"Port {port} on {host} is in use: stop what is using it, or run with "
-                f"--port {port + 1} (or --port 0 for any free port)."
-            ) from None
-        if exc.errno in (errno.EADDRNOTAVAIL, errno.EACCES):
-            raise BindError(
-                f"Cannot listen on {host}:{port} ({exc.strerror}): pick another --host or --port."
-            ) from None
-        raise BindError(f"Cannot listen on {host}:{port}: {exc}.") from None
-    except (OverflowError, socket.gaierror) as exc:
-        sock.close()
-        raise BindError(f"Cannot listen on {host}:{port}: {exc}.") from None
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
-
-
-def url_for(sock: socket.socket, host: str) -> str:
-    port = sock.getsockname()[1]
-    shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}"
+__all__ = ["BindError", "DashServer", "bind_socket", "make_server", "serve", "url_for"]
 
 
 class DashServer(uvicorn.Server):

@@ -36,7 +36,7 @@ from ..events import (
 )
 from .base import Runtime
 from .reloader import Decision
-from .server import BindError, bind_socket, url_for
+from .sockets import BindError, bind_socket, url_for
 from .warmclient import ForkLauncher
 
 
