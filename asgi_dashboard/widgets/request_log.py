@@ -6,7 +6,7 @@ so with :class:`RequestLog.FollowChanged`); moving back to the last row, scrolli
 or :meth:`follow` starts it again.
 
 The table holds at most ``max_rows`` rows (history lives in the model's ring buffer); when it
-grows past that by a margin it is rebuilt from its newest rows, which is cheaper than DataTable's
+grows to twice that it is rebuilt from its newest rows, which is cheaper than DataTable's
 O(n) ``remove_row`` per evicted row.
 """
 
@@ -154,7 +154,9 @@ class RequestLog(DataTable[Text | str]):
     def append(self, items: list[LogItem]) -> None:
         if not items:
             return
-        if len(self.shown) + len(items) > self.max_rows * 5 // 4:
+        # Rebuild only when the table has doubled: each appended row then costs at most one
+        # rebuilt row (a 25% margin rebuilt 500 rows every 125 requests under load; see bench).
+        if len(self.shown) + len(items) > self.max_rows * 2:
             self.reset([*self.shown.values(), *items])
             return
         self._append_rows(items)
