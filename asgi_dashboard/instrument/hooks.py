@@ -179,12 +179,15 @@ def _patch_sql() -> None:
 def _patch_thread_hops() -> None:
     original: Any = SyncToAsync.__call__
 
+    # A plain function that returns the original coroutine: no extra coroutine frame per hop
+    # (a request makes ~15 of them). Callers only await the result, and asgiref marks the
+    # SyncToAsync *instance* as a coroutine function, so nothing checks this attribute's kind.
     @functools.wraps(original)
-    async def __call__(self: Any, *args: Any, **kwargs: Any) -> Any:
+    def __call__(self: Any, *args: Any, **kwargs: Any) -> Any:
         rec = current.get()
         if rec is not None:
             rec.sync_hops += 1
-        return await original(self, *args, **kwargs)
+        return original(self, *args, **kwargs)
 
     SyncToAsync.__call__ = __call__  # type: ignore[method-assign]
 
