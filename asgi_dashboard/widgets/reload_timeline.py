@@ -143,7 +143,9 @@ class ReloadTimeline(Vertical):
         self.history = ReloadHistory()
 
     def compose(self) -> ComposeResult:
-        yield Static(describe_watch(self.config) if self.config else "", id="reload-watch")
+        # markup=False: globs such as *.py[cod] are not Rich markup tags.
+        watch = describe_watch(self.config) if self.config else ""
+        yield Static(watch, id="reload-watch", markup=False)
         yield DataTable(cursor_type="row", zebra_stripes=True, id="reload-table")
 
     def on_mount(self) -> None:

@@ -85,7 +85,7 @@ class StatusBar(Static):
             text.append(*sep)
             worst = s.loop_lag_max_ns
             style = p.error if worst >= 100_000_000 else p.warning if worst >= 20_000_000 else ""
-            text.append(f"loop lag {s.loop_lag_ns / 1e6:.0f}/{worst / 1e6:.0f} ms", style=style)
+            text.append(f"loop lag {s.loop_lag_ns / 1e6:.0f}/{worst / 1e6:.0f}ms", style=style)
         if self.paused:
             text.append(*sep)
             text.append("PAUSED", style=f"bold reverse {p.warning}")

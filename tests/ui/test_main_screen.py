@@ -363,4 +363,4 @@ async def test_status_bar_shows_loop_lag() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         status = str(app.main_screen.query_one(StatusBar).render_status())
-        assert "loop lag 2/250 ms" in status
+        assert "loop lag 2/250ms" in status
