@@ -250,7 +250,6 @@ class WsAccepted(Event):
     status: int | None = None
     subprotocol: str | None = None
     consumer: str | None = None
-    route: str | None = None
     url_kwargs: tuple[tuple[str, str], ...] = ()
 
 

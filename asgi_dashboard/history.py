@@ -58,7 +58,6 @@ class WsConnection:
     accepted: bool | None = None
     status: int | None = None
     consumer: str | None = None
-    route: str | None = None
     closed: bool = False
     code: int | None = None
     reason: str = ""
@@ -316,7 +315,7 @@ class Dashboard:
         item, conn = known, known.entry
         if isinstance(event, WsAccepted):
             conn.accepted, conn.status = event.accepted, event.status
-            conn.consumer, conn.route = event.consumer, event.route
+            conn.consumer = event.consumer
         elif isinstance(event, WsFrame):
             # Counted live; frames are for the WebSocket panel, not a log row each.
             if event.direction == "in":

@@ -207,7 +207,6 @@ def sample_requests() -> list[Event]:
             ts=T0 + 2.01,
             id="1-8",
             consumer="chat.consumers.ChatConsumer",
-            route="ws/chat/<str:room>/",
             url_kwargs=(("room", "lobby"),),
         ),
         WsClosed(
