@@ -567,8 +567,14 @@ def _converter_for(tp: Any) -> _Converter:
         return lambda v, _tp=tp: None if v is None else _from_json(_tp, v)
     if origin is tuple:
         if len(args) == 2 and args[1] is Ellipsis:
-            inner = _converter_for(args[0]) or _identity
-            return lambda v: tuple(inner(x) for x in v)
+            inner = _converter_for(args[0])
+            if inner is None:
+                return tuple
+            if inner is tuple:  # e.g. headers: tuple[tuple[str, str], ...]
+                return lambda v: tuple(map(tuple, v))
+            return lambda v: tuple(map(inner, v))
+        if all(_converter_for(a) is None for a in args):
+            return tuple  # a fixed-size tuple of plain values
         inners = [_converter_for(a) or _identity for a in args]
         return lambda v: tuple(c(x) for c, x in zip(inners, v, strict=True))
     if args and type(None) in args:  # Optional[X]
