@@ -69,12 +69,24 @@ class HeadlessRun:
         if self.process.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 self.process.send_signal(signal.SIGINT)
+        # Keep reading stdout meanwhile: a test that stopped reading events early leaves the
+        # pipe full, and asgi-dash would block writing to it instead of shutting down.
+        pump = asyncio.create_task(self._keep_events())
         try:
             return await asyncio.wait_for(self.process.wait(), timeout)
         except TimeoutError:
             self.process.kill()
             await self.process.wait()
             raise
+        finally:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(pump, 5)
+
+    async def _keep_events(self) -> None:
+        """Read the remaining lines into ``events`` (unconsumed: ``next_event`` still sees them)."""
+        assert self.process.stdout is not None
+        while line := await self.process.stdout.readline():
+            self.events.append(json.loads(line))
 
     async def drain(self, timeout: float = 10.0) -> list[Event]:
         """Every remaining event until the process closes stdout."""
