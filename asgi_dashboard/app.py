@@ -290,7 +290,11 @@ class DashboardApp(App[int]):
             CompareScreen(
                 self.main_screen.base_url(),
                 routes,
-                lambda: [item.entry for item in history.last(5000)],
+                lambda: [
+                    item.entry
+                    for item in history.last(5000)
+                    if isinstance(item.entry, RequestFinished)
+                ],
             )
         )
 

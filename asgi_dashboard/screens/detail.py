@@ -80,8 +80,7 @@ class RequestDetailScreen(Screen[None]):
             lines = [
                 f"[bold]WS {_esc(target)}[/]  →  [{p.status(status)}]"
                 f"{(status_class(status) and status) or 'handshake'}[/]  {state}",
-                f"[bold]{_esc(e.consumer or 'no consumer')}[/] [{p.kind('ws')}]ws[/]"
-                + (f"   route [b]{_esc(e.route)}[/b]" if e.route else ""),
+                f"[bold]{_esc(e.consumer or 'no consumer')}[/] [{p.kind('ws')}]ws[/]",
                 f"[{p.muted}]{clock(e.ts)} · {duration(e.duration_ns) if e.closed else 'open'} · "
                 f"{e.frames_in} frames in, {e.frames_out} out · id {e.id}[/]",
             ]

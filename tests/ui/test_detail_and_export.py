@@ -130,3 +130,16 @@ async def test_export_cancel_writes_nothing(tmp_path: Path) -> None:
         await pilot.press("escape")
         assert isinstance(app.screen, MainScreen)
         assert not list(tmp_path.iterdir())
+
+
+async def test_enter_on_a_websocket_row_opens_its_detail() -> None:
+    app = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await select_path(pilot, app, "/ws/chat/lobby/")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RequestDetailScreen))
+        text = " ".join(plain(w) for w in app.screen.query("Static"))
+        assert "chat.consumers.ChatConsumer" in text
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
