@@ -9,7 +9,9 @@ import httpx
 from tests.runtime.conftest import HeadlessRun
 
 
-async def test_blocking_view_is_reported_with_its_line(demo_server: tuple[HeadlessRun, str]) -> None:
+async def test_blocking_view_is_reported_with_its_line(
+    demo_server: tuple[HeadlessRun, str],
+) -> None:
     run, url = demo_server
     async with httpx.AsyncClient(base_url=url, timeout=10) as client:
         for trial in range(3):
