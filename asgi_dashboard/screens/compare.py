@@ -85,14 +85,15 @@ class CompareScreen(Screen[None]):
         second = self.initial[1] if len(self.initial) > 1 else ""
         with Horizontal(id="compare-form"):
             yield Input(first, placeholder="URL", id="url-a", suggester=suggester)
-            yield Input(second, placeholder="second URL (optional)", id="url-b",
-                        suggester=suggester)
+            yield Input(
+                second, placeholder="second URL (optional)", id="url-b", suggester=suggester
+            )
             yield Input(str(DEFAULT_REQUESTS), type="integer", id="requests", tooltip="N")
-            yield Input(str(DEFAULT_CONCURRENCY), type="integer", id="concurrency",
-                        tooltip="C")
+            yield Input(str(DEFAULT_CONCURRENCY), type="integer", id="concurrency", tooltip="C")
             yield Button("Run", id="run", variant="primary")
-        yield Static("N requests at concurrency C per URL, one URL after the other.",
-                     id="compare-status")
+        yield Static(
+            "N requests at concurrency C per URL, one URL after the other.", id="compare-status"
+        )
         yield DataTable(id="compare-table", cursor_type="none", zebra_stripes=True)
         with VerticalScroll(id="compare-histogram-box"):
             yield Static(id="compare-histogram")
