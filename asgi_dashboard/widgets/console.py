@@ -107,9 +107,14 @@ def console_line(event: Event, p: Palette) -> Text | None:
         case MiddlewareAudit():
             adapted = [path for path, _, was_adapted in event.entries if was_adapted]
             text.append("INFO     ", style="bold")
+            # Under ASGI an "adapted" middleware is a sync-only one Django runs in a thread.
+            cost = event.cost_ns_per_request
             text.append(
-                f"{len(event.entries)} middleware; "
-                + (f"adapted to async: {', '.join(adapted)}" if adapted else "none adapted")
+                f"middleware audit: {len(event.entries)} entries, "
+                f"{event.hops_per_request} thread hop(s) per request"
+                + (f" ≈ {cost / 1e6:.2f} ms" if cost else "")
+                + (f"; sync-only, run in a thread: {', '.join(adapted)}" if adapted else "")
+                + "  (press m for the audit)"
             )
         case WsClosed():
             if event.error is None:
