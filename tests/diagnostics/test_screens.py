@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import socket
+
 import httpx
 
 from asgi_dashboard.app import DashboardApp, make_app
 from asgi_dashboard.diagnostics.audit import MiddlewareFacts, build_audit
 from asgi_dashboard.diagnostics.probe import PROBE_HEADER
-from asgi_dashboard.events import Event
+from asgi_dashboard.events import Event, ServerStarted
 from asgi_dashboard.screens.audit import MiddlewareAuditScreen
 from asgi_dashboard.screens.compare import CompareScreen
 from asgi_dashboard.screens.replay import ReplayScreen
@@ -140,7 +143,20 @@ async def test_replay_screen_shows_the_body_diff() -> None:
 
 
 async def test_shift_r_replays_the_selected_request_and_reports_failure() -> None:
-    app = build(main_script())
+    # A port that is bound but not listening refuses connections, whatever else runs here
+    # (the scripted server's own 8000 may well be in use on a developer's machine).
+    with socket.socket() as closed_port:
+        closed_port.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed_port.getsockname()[1]}"
+        script = [
+            dataclasses.replace(e, url=url) if isinstance(e, ServerStarted) else e
+            for e in main_script()
+        ]
+        await _replay_fails(script)
+
+
+async def _replay_fails(script: list[Event]) -> None:
+    app = build(script)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         log = app.main_screen.query_one(RequestLog)
