@@ -86,6 +86,26 @@ class RequestDetailScreen(Screen[None]):
             ]
         return "\n".join(lines)
 
+    def _message_parts(
+        self,
+        which: str,
+        headers: tuple[tuple[str, str], ...],
+        body: str,
+        b64: bool,
+        truncated: bool,
+        *,
+        query: str = "",
+    ) -> ComposeResult:
+        """Headers, query parameters (requests only) and body of one side of the exchange."""
+        p = self.palette
+        yield Static("[b]Headers[/b]", classes="section")
+        yield Static(headers_table(headers, p), id=f"{which}-headers")
+        if query:
+            yield Static("[b]Query parameters[/b]", classes="section")
+            yield Static(query_table(query, p), id="query-params")
+        yield Static("[b]Body[/b]", classes="section")
+        yield Static(body_view(body, headers, p, b64=b64, truncated=truncated), id=f"{which}-body")
+
     def _request_tabs(self, e: RequestFinished) -> ComposeResult:
         p = self.palette
         initial = "tab-error" if e.error is not None else "tab-request"
@@ -94,35 +114,21 @@ class RequestDetailScreen(Screen[None]):
                 with TabPane("Error", id="tab-error"), VerticalScroll():
                     yield Static(error_view(e.error, p), id="error-view")
             with TabPane("Request", id="tab-request"), VerticalScroll():
-                yield Static("[b]Headers[/b]", classes="section")
-                yield Static(headers_table(e.request_headers, p), id="request-headers")
-                if e.query:
-                    yield Static("[b]Query parameters[/b]", classes="section")
-                    yield Static(query_table(e.query, p), id="query-params")
-                yield Static("[b]Body[/b]", classes="section")
-                yield Static(
-                    body_view(
-                        e.request_body,
-                        e.request_headers,
-                        p,
-                        b64=e.request_body_b64,
-                        truncated=e.request_body_truncated,
-                    ),
-                    id="request-body",
+                yield from self._message_parts(
+                    "request",
+                    e.request_headers,
+                    e.request_body,
+                    e.request_body_b64,
+                    e.request_body_truncated,
+                    query=e.query,
                 )
             with TabPane("Response", id="tab-response"), VerticalScroll():
-                yield Static("[b]Headers[/b]", classes="section")
-                yield Static(headers_table(e.response_headers, p), id="response-headers")
-                yield Static("[b]Body[/b]", classes="section")
-                yield Static(
-                    body_view(
-                        e.response_body,
-                        e.response_headers,
-                        p,
-                        b64=e.response_body_b64,
-                        truncated=e.response_body_truncated,
-                    ),
-                    id="response-body",
+                yield from self._message_parts(
+                    "response",
+                    e.response_headers,
+                    e.response_body,
+                    e.response_body_b64,
+                    e.response_body_truncated,
                 )
             with TabPane(f"SQL ({e.sql_count})", id="tab-sql"), VerticalScroll():
                 yield Static(sql_table(e, p), id="sql-view")
