@@ -19,6 +19,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..config import EXIT_BAD_INPUT
 from ..events import DecodeError, Event, RequestFinished, from_dict
 from .probe import (
     DEFAULT_CONCURRENCY,
@@ -33,7 +34,6 @@ from .probe import (
 from .probe_text import format_probe
 
 EXIT_ERRORS = 1
-EXIT_BAD_INPUT = 2
 
 
 def read_events(path: Path) -> list[Event]:
