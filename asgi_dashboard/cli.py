@@ -10,7 +10,6 @@ and exit code 2; the project's own errors are reported by the server process as 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -99,7 +98,14 @@ def main(argv: Sequence[str] | None = None) -> None:
             "to your network.",
             file=sys.stderr,
         )
+    # Start the server process now: it loads Django and the project while the rest of the
+    # dashboard (asyncio, the event schema, Textual) is still being imported (see launch.py).
+    from .runtime.launch import prespawn
+
+    prespawn(config)
     if args.headless or args.json or not sys.stdout.isatty():
+        import asyncio
+
         from .headless import run_headless
 
         try:

@@ -18,7 +18,6 @@ import json
 import os
 import signal
 import socket
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,9 +34,17 @@ from ..events import (
     decode,
 )
 from .base import Runtime
+from .launch import (
+    Prespawned,
+    ServerProcess,
+    child_env,
+    child_spec,
+    claim_prespawned,
+    spawn_child,
+)
 from .reloader import Decision
 from .sockets import BindError, bind_socket, url_for
-from .warmclient import ForkLauncher
+from .warmclient import ForkLauncher, pipe_reader
 
 
 class EventPipeReader(asyncio.Protocol):
@@ -115,6 +122,56 @@ class ChildProcess:
         self.send(b"stop")
 
 
+class DirectChild:
+    """A server process that is our own child (:class:`.launch.ServerProcess`: spawned, or
+    forked by the CLI) with the asyncio surface of :class:`ProcessLike`.
+
+    Its exit is awaited through a pidfd on the event loop (Linux), else in a thread.
+    """
+
+    def __init__(self, process: ServerProcess) -> None:
+        self.process = process
+        self.pid = process.pid
+        self._exit: asyncio.Future[int] | None = None
+
+    async def readers(self) -> tuple[asyncio.StreamReader, asyncio.StreamReader]:
+        """StreamReaders over the process's stdout and stderr."""
+        return (
+            await pipe_reader(self.process.stdout_fd),
+            await pipe_reader(self.process.stderr_fd),
+        )
+
+    async def wait(self) -> int:
+        if self._exit is None:
+            self._exit = asyncio.get_running_loop().create_future()
+            self._watch(self._exit)
+        return await asyncio.shield(self._exit)
+
+    def _watch(self, done: asyncio.Future[int]) -> None:
+        loop = done.get_loop()
+
+        def finish(code: int | None) -> None:
+            if not done.done():
+                done.set_result(-1 if code is None else code)
+
+        try:
+            pidfd = os.pidfd_open(self.pid)
+        except (AttributeError, OSError):  # not Linux, or already reaped: a thread waits
+            task = loop.create_task(asyncio.to_thread(self.process.reap, block=True))
+            task.add_done_callback(lambda t: finish(t.result() if not t.exception() else -1))
+            return
+
+        def exited() -> None:
+            loop.remove_reader(pidfd)
+            os.close(pidfd)
+            finish(self.process.reap(block=True))
+
+        loop.add_reader(pidfd, exited)
+
+    def kill(self) -> None:
+        self.process.kill()
+
+
 class ChildRuntime(Runtime):
     """Runs each server generation in a child process that inherits the listening socket."""
 
@@ -132,15 +189,29 @@ class ChildRuntime(Runtime):
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
-        try:
-            self.sock = bind_socket(self.config.host, self.config.port)
-        except BindError as exc:
-            self.state = "failed"
-            self.emit(ServerFailed(message=str(exc), phase="bind"))
+        early = claim_prespawned(self.config)
+        if early is not None and early.bind_error is not None:
+            self._bind_failed(early.bind_error)
             return
+        if early is not None:
+            self.sock = early.sock
+        else:
+            try:
+                self.sock = bind_socket(self.config.host, self.config.port)
+            except BindError as exc:
+                self._bind_failed(str(exc))
+                return
+        assert self.sock is not None
         self.url = url_for(self.sock, self.config.host)
         self.start_watching()
-        await self._spawn()
+        if early is not None and early.process is not None:
+            await self._adopt(early)
+        else:
+            await self._spawn()
+
+    def _bind_failed(self, message: str) -> None:
+        self.state = "failed"
+        self.emit(ServerFailed(message=message, phase="bind"))
 
     async def restart(self, reason: str = "manual") -> None:
         await self._replace(time.perf_counter_ns(), None, manual=True)
@@ -198,40 +269,33 @@ class ChildRuntime(Runtime):
         # Let the exit watcher report ServerStopped before stop() returns.
         await asyncio.gather(*child.tasks, return_exceptions=True)
 
-    # -- spawning ----------------------------------------------------------------------------
-
-    def _spec(self, event_fd: int, control_fd: int) -> dict[str, object]:
-        assert self.sock is not None
-        c = self.config
-        return {
-            "project_dir": str(c.project_dir),
-            "settings_module": c.settings_module,
-            "settings_source": c.settings_source,
-            "app": c.app,
-            "host": c.host,
-            "sock_fd": self.sock.fileno(),
-            "event_fd": event_fd,
-            "control_fd": control_fd,
-            "static": c.static,
-            "generation": self.generation,
-            "graceful_timeout": c.graceful_timeout,
-            "block_threshold_ms": c.block_threshold_ms,
-            "spawned_at": time.time(),
-            # With reloading on, a project that fails to load keeps serving an error page
-            # until the next reload (instead of refusing connections).
-            "serve_errors": c.reload,
-            "checks_delay_s": 0.0 if self.generation <= 1 else 1.0,
-        }
-
-    def _env(self) -> dict[str, str]:
-        env = {**os.environ, **self.config.env, "PYTHONUNBUFFERED": "1"}
-        env.pop("DJANGO_SETTINGS_MODULE", None)  # the spec says which settings to use
-        return env
+    # -- spawning ---------------------------------------------------------------------------
 
     async def _spawn(
         self, started_ns: int = 0, decision: Decision | None = None, *, manual: bool = False
     ) -> None:
         assert self.sock is not None
+        self._announce_generation()
+        event_r, event_w = os.pipe()
+        control_r, control_w = os.pipe()
+        spec = child_spec(
+            self.config,
+            sock_fd=self.sock.fileno(),
+            event_fd=event_w,
+            control_fd=control_r,
+            generation=self.generation,
+        )
+        try:
+            process, stdout, stderr, how, reason = await self._launch(spec, decision, manual)
+        finally:
+            os.close(event_w)
+            os.close(control_r)
+        if started_ns:
+            path = "manual" if manual else how
+            self.expect_generation(self.generation, path, started_ns, decision, reason)
+        await self._attach(process, stdout, stderr, how, event_r, control_w)
+
+    def _announce_generation(self) -> None:
         self.generation += 1
         self.state = "starting" if self.generation == 1 else "restarting"
         self.emit(
@@ -243,17 +307,25 @@ class ChildRuntime(Runtime):
                 settings_source=self.config.settings_source,
             )
         )
-        event_r, event_w = os.pipe()
-        control_r, control_w = os.pipe()
-        spec = self._spec(event_w, control_r)
-        try:
-            process, stdout, stderr, how, reason = await self._launch(spec, decision, manual)
-        finally:
-            os.close(event_w)
-            os.close(control_r)
-        if started_ns:
-            path = "manual" if manual else how
-            self.expect_generation(self.generation, path, started_ns, decision, reason)
+
+    async def _adopt(self, early: Prespawned) -> None:
+        """Take over generation 1, spawned by the CLI before the dashboard was imported."""
+        self._announce_generation()
+        assert early.process is not None
+        process = DirectChild(early.process)
+        stdout, stderr = await process.readers()
+        await self._attach(process, stdout, stderr, early.how, early.event_r, early.control_w)
+
+    async def _attach(
+        self,
+        process: ProcessLike,
+        stdout: asyncio.StreamReader,
+        stderr: asyncio.StreamReader,
+        how: str,
+        event_r: int,
+        control_w: int,
+    ) -> None:
+        """Read a started generation's pipes and watch for its exit."""
         loop = asyncio.get_running_loop()
         closed: asyncio.Future[None] = loop.create_future()
         child = ChildProcess(process, self.generation, control_w, closed, how=how)
@@ -280,7 +352,7 @@ class ChildRuntime(Runtime):
         else a fresh interpreter. Returns it, its stdout/stderr, "fork"/"spawn" and why."""
         assert self.sock is not None
         if self.launcher is None and self.config.reload:
-            self.launcher = ForkLauncher(self.config, self.sock, self._env())
+            self.launcher = ForkLauncher(self.config, self.sock, child_env(self.config))
         # The first generation is a plain child: the warm process is built once it serves, so
         # the first start is not slowed down by it (see _from_child).
         if self.launcher is not None and self.generation > 1:
@@ -300,24 +372,9 @@ class ChildRuntime(Runtime):
     async def _spawn_process(
         self, spec: dict[str, object]
     ) -> tuple[ProcessLike, asyncio.StreamReader, asyncio.StreamReader]:
-        assert self.sock is not None
-        pass_fds = (self.sock.fileno(), int(spec["event_fd"]), int(spec["control_fd"]))  # type: ignore[call-overload]
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "asgi_dashboard.runtime.child",
-            json.dumps(spec),
-            pass_fds=pass_fds,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            # Its own session: Ctrl+C in the terminal goes to the dashboard, which decides.
-            start_new_session=True,
-            cwd=str(self.config.project_dir),
-            env=self._env(),
-        )
-        assert process.stdout is not None and process.stderr is not None
-        return process, process.stdout, process.stderr
+        process = DirectChild(spawn_child(self.config, spec))
+        stdout, stderr = await process.readers()
+        return process, stdout, stderr
 
     def _from_child(self, child: ChildProcess, batch: list[Event]) -> None:
         for event in batch:

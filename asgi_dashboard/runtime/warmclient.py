@@ -26,20 +26,10 @@ from collections.abc import Callable
 from typing import Any
 
 from ..config import DashboardConfig
+from .launch import fork_unavailable_reason
 
 READY_TIMEOUT_S = 120.0
 REPLY_TIMEOUT_S = 10.0
-
-
-def fork_unavailable_reason() -> str | None:
-    """Why the fast path cannot be used on this system at all (None: it can)."""
-    if os.environ.get("ASGI_DASH_NO_FORK", "") not in ("", "0"):
-        return "ASGI_DASH_NO_FORK is set"
-    if sys.platform != "linux":
-        return f"fork path is Linux-only (this is {sys.platform})"
-    if not (hasattr(os, "fork") and hasattr(os, "pidfd_open") and hasattr(socket, "send_fds")):
-        return "os.fork, os.pidfd_open or socket.send_fds is missing"
-    return None
 
 
 class ForkedProcess:
@@ -211,7 +201,7 @@ class WarmProcess:
             self._closed()
 
 
-async def _pipe_reader(fd: int) -> asyncio.StreamReader:
+async def pipe_reader(fd: int) -> asyncio.StreamReader:
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(
@@ -299,7 +289,7 @@ class ForkLauncher:
             await self._drop(warm)
             return None
         self.reason = ""
-        return result, await _pipe_reader(out_r), await _pipe_reader(err_r)
+        return result, await pipe_reader(out_r), await pipe_reader(err_r)
 
     async def close(self, timeout: float) -> None:
         self.closed = True
