@@ -63,7 +63,9 @@ async def test_first_generation_serves_and_its_output_is_captured(
         assert response.status_code == 200  # DEBUG with no URL patterns: Django's welcome page
         request = await run.wait_event("request", path="/")
         assert request["status"] == 200
-        stdout_lines = [e for e in run.events if e["event"] == "console" and e["stream"] == "stdout"]
+        stdout_lines = [
+            e for e in run.events if e["event"] == "console" and e["stream"] == "stdout"
+        ]
         # The project saw its own folder as cwd and the CLI's environment.
         assert any(
             "MARKER = m-42" in e["text"] and f"cwd = {root}" in e["text"] for e in stdout_lines
