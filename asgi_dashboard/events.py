@@ -37,13 +37,40 @@ def now() -> float:
     return time.time()
 
 
+class Record:
+    """``__repr__``, ``__eq__`` and ``__hash__`` for every dataclass of the schema, written once.
+
+    The schema's dataclasses are declared with ``repr=False, eq=False`` and inherit these: letting
+    ``dataclasses`` generate them per class costs ~75 ``exec()`` calls, about a third of this
+    module's import time, which every server process pays before it can serve (cold start, see
+    bench/). Same semantics as the generated ones: equal when of the same class with equal fields.
+    """
+
+    __slots__ = ()
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in _field_names(type(self)))
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in _field_names(type(self)))
+        return f"{type(self).__qualname__}({fields})"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self), self._values()))
+
+
 # --------------------------------------------------------------------------------------------
 # Nested value types
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class FrameInfo:
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class FrameInfo(Record):
     """One stack frame: where in the project's code something happened."""
 
     filename: str
@@ -52,8 +79,8 @@ class FrameInfo:
     line: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class ExceptionInfo:
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class ExceptionInfo(Record):
     """An exception raised by a view, a consumer or the project's start-up code."""
 
     type: str
@@ -65,8 +92,8 @@ class ExceptionInfo:
     hint: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class SqlQuery:
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class SqlQuery(Record):
     """One SQL statement executed while serving a request, with its duration."""
 
     sql: str
@@ -79,8 +106,8 @@ class SqlQuery:
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Event:
+@dataclass(frozen=True, slots=True, repr=False, eq=False, kw_only=True)
+class Event(Record):
     """Base class. ``name`` is the wire name; ``ts`` is wall time of the fact."""
 
     name: ClassVar[str] = "event"
@@ -90,7 +117,7 @@ class Event:
 # -- server lifecycle -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False, kw_only=True)
 class ServerStarting(Event):
     """The runtime is about to start a server (first start or restart)."""
 
@@ -103,7 +130,7 @@ class ServerStarting(Event):
     settings_source: str = ""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False, kw_only=True)
 class ServerStarted(Event):
     """The server is accepting connections."""
 
@@ -133,7 +160,7 @@ class ServerStarted(Event):
     media_root: str = ""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False, kw_only=True)
 class ServerStopped(Event):
     """A server process (or the in-process server) stopped."""
 
@@ -148,7 +175,7 @@ class ServerStopped(Event):
     reason: Literal["requested", "crashed", "failed"] = "requested"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False, kw_only=True)
 class ServerFailed(Event):
     """The project could not be started; ``message`` is one sentence that says what to do."""
 
@@ -160,7 +187,7 @@ class ServerFailed(Event):
     error: ExceptionInfo | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False, kw_only=True)
 class CheckMessage(Event):
     """A Django system-check message or a start-up warning (e.g. unapplied migrations)."""
 
@@ -175,7 +202,7 @@ class CheckMessage(Event):
 # -- HTTP ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False, kw_only=True)
 class RequestFinished(Event):
     """One finished HTTP request. ``ts`` is the wall time it *started*."""
 
@@ -225,7 +252,7 @@ class RequestFinished(Event):
 # -- WebSocket ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False, kw_only=True)
 class WsOpened(Event):
     """A WebSocket handshake arrived (before the consumer accepts or rejects it)."""
 
@@ -239,7 +266,7 @@ class WsOpened(Event):
     request_headers: tuple[Header, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False, kw_only=True)
 class WsAccepted(Event):
     """The consumer accepted the handshake (or rejected it: ``accepted`` False)."""
 
@@ -253,7 +280,7 @@ class WsAccepted(Event):
     url_kwargs: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False, kw_only=True)
 class WsFrame(Event):
     """One frame. ``direction`` is "in" (client to consumer) or "out" (consumer to client)."""
 
@@ -267,7 +294,7 @@ class WsFrame(Event):
     truncated: bool = False
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False, kw_only=True)
 class WsClosed(Event):
     """The connection ended."""
 
@@ -287,7 +314,7 @@ class WsClosed(Event):
 # -- console -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False, kw_only=True)
 class LogRecord(Event):
     """A ``logging`` record emitted in the server process (project, Django or Uvicorn)."""
 
@@ -298,7 +325,7 @@ class LogRecord(Event):
     exc_text: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False, kw_only=True)
 class ConsoleOutput(Event):
     """A line the server process wrote to its stdout or stderr."""
 
@@ -310,7 +337,7 @@ class ConsoleOutput(Event):
 # -- reload --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False, kw_only=True)
 class ReloadWatching(Event):
     """Reloading is on: the watched folders and the effective include/exclude globs."""
 
@@ -320,7 +347,7 @@ class ReloadWatching(Event):
     excludes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False, kw_only=True)
 class FilesChanged(Event):
     """The watcher saw a (debounced) batch of changes and decided what to do about it."""
 
@@ -331,7 +358,7 @@ class FilesChanged(Event):
     reason: str = ""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False, kw_only=True)
 class ReloadFinished(Event):
     """A reload finished: how, how long until the new server answered, and the outcome."""
 
@@ -347,7 +374,7 @@ class ReloadFinished(Event):
     reason: str = ""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False, kw_only=True)
 class ReloadLoopDetected(Event):
     """The same non-source file triggered reloads repeatedly; it is now ignored."""
 
@@ -359,7 +386,7 @@ class ReloadLoopDetected(Event):
 # -- diagnostics ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False, kw_only=True)
 class LoopBlocked(Event):
     """The server's event loop did not turn for ``duration_ns``; where it was stuck."""
 
@@ -371,7 +398,7 @@ class LoopBlocked(Event):
     in_flight: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False, kw_only=True)
 class LoopLag(Event):
     """Periodic loop-lag sample (current and max over the last minute), nanoseconds."""
 
@@ -380,8 +407,8 @@ class LoopLag(Event):
     max_ns: int
 
 
-@dataclass(frozen=True, slots=True)
-class MiddlewareInfo:
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class MiddlewareInfo(Record):
     """One MIDDLEWARE entry as Django's async handler runs it (see diagnostics/audit.py)."""
 
     path: str
@@ -401,7 +428,7 @@ class MiddlewareInfo:
     fix: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False, kw_only=True)
 class MiddlewareAudit(Event):
     """The project's MIDDLEWARE with each entry's sync/async capability."""
 
@@ -428,7 +455,7 @@ class MiddlewareAudit(Event):
     error: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False, kw_only=True)
 class EventsDropped(Event):
     """The producer had to drop events (never silently): how many since the last report."""
 
