@@ -100,9 +100,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
     # Start the server process now: it loads Django and the project while the rest of the
     # dashboard (asyncio, the event schema, Textual) is still being imported (see launch.py).
-    from .runtime.launch import prespawn
+    if not config.in_process:
+        from .runtime.launch import prespawn
 
-    prespawn(config)
+        prespawn(config)
     if args.headless or args.json or not sys.stdout.isatty():
         import asyncio
 
