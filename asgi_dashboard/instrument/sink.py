@@ -26,6 +26,7 @@ from typing import Protocol
 
 from ..events import Event, EventsDropped, encode
 
+
 class EventSink(Protocol):
     def emit(self, event: Event) -> None: ...
 

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane
 
 from ..events import RequestFinished
 from ..formatting import clock, curl_command, duration, size, status_class
@@ -23,6 +23,7 @@ from ..widgets.detail_parts import (
     sql_table,
     status_phrase,
 )
+from ..widgets.footer import StableFooter
 from ..widgets.palette import Palette
 from ..widgets.timing_bar import TimingBar
 
@@ -57,7 +58,7 @@ class RequestDetailScreen(Screen[None]):
             yield from self._request_tabs(e)
         else:
             yield from self._ws_tabs(e)
-        yield Footer(compact=True)
+        yield StableFooter(compact=True)
 
     def _summary(self) -> str:
         e, p = self.entry, self.palette

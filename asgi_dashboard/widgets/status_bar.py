@@ -36,6 +36,7 @@ class StatusBar(Static):
         self.status = ServerStatus()
         self.palette = Palette()
         self.paused = False
+        self._lines = 0
 
     def on_mount(self) -> None:
         # Uptime ticks; everything else changes only when an event arrives.
@@ -48,7 +49,12 @@ class StatusBar(Static):
         self.refresh_status()
 
     def refresh_status(self) -> None:
-        self.update(self.render_status())
+        text = self.render_status()
+        # The bar is one line, or two when the text does not fit: lay the screen out again
+        # only when that changes (a layout pass per update cost ~45 ms under load, bench fig. 3).
+        lines = 1 if text.cell_len <= max(1, self.content_size.width) else 2
+        self.update(text, layout=lines != self._lines)
+        self._lines = lines
 
     def render_status(self) -> Text:
         s, p = self.status, self.palette
