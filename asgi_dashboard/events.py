@@ -2,10 +2,11 @@
 
 Every fact the server side reports (the server started, a request finished, a WebSocket frame
 went by, a file change triggered a reload ...) is one of the frozen dataclasses below. The child
-process writes them as JSON lines to a dedicated pipe; the in-process server hands the same objects
-to the parent directly. Headless ``--json`` output prints exactly these lines, so the names are a
-public interface: every line has ``"event"`` (the event's name), ``"v"`` (schema version) and
-``"ts"`` (wall time, seconds since the epoch).
+process sends them to the parent over a dedicated pipe (packed with :mod:`marshal`, see
+:mod:`.eventpipe`); the in-process server hands the same objects to the parent directly. The
+JSON-lines codec here is the public form: headless ``--json`` output prints exactly these lines,
+so the names are a public interface: every line has ``"event"`` (the event's name), ``"v"``
+(schema version) and ``"ts"`` (wall time, seconds since the epoch).
 
 Rules:
 

@@ -39,7 +39,7 @@ class MemoryResult:
     def growth(self) -> tuple[float, float] | None:
         """Parent and child RSS change from the first checkpoint with the history buffer full
         to the last one; None if the run was too short to tell."""
-        full = [c for c in self.checkpoints if c[0] >= HISTORY]
+        full = [c for c in self.checkpoints if c[0] >= 2 * HISTORY]
         if len(full) < 2:
             return None
         return full[-1][1] - full[0][1], full[-1][2] - full[0][2]

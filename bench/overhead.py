@@ -4,8 +4,9 @@ For each project the three servers run side by side (idle ones cost nothing): pl
 ``uvicorn module:application --no-access-log``, ``asgi-dash --headless --json`` in child mode and
 in ``--in-process`` mode, stdout to a file. Each round measures every view on every server, the
 server order rotating from round to round (A B C, B C A, C A B ...), so drift (thermal, page
-cache, a noisy neighbour) spreads over all of them. Figures are medians over rounds; ratios are
-median(asgi-dash) / median(uvicorn).
+cache, a noisy neighbour) spreads over all of them. Figures are medians over rounds; a ratio is
+the median over rounds of asgi-dash / uvicorn measured in the same round (back to back), shown
+with the lowest and highest round.
 
 CPU per request (from ``/proc/PID/stat`` around each load) is reported too: on a 2-core machine
 the load generator, the server and the dashboard's parent process share the cores, so the
@@ -40,8 +41,17 @@ class ViewResult:
     def med(self, kind: str) -> float:
         return median(self.rps.get(kind, []))
 
+    def pair_ratios(self, kind: str) -> list[float]:
+        """asgi-dash / uvicorn per round: the two ran back to back, so machine drift cancels."""
+        base = self.rps.get("uvicorn", [])
+        return sorted(ratio(a, b) for a, b in zip(self.rps.get(kind, []), base, strict=False))
+
     def ratio(self, kind: str) -> float:
-        return ratio(self.med(kind), self.med("uvicorn"))
+        return median(self.pair_ratios(kind))
+
+    def spread(self, kind: str) -> str:
+        pairs = self.pair_ratios(kind)
+        return f"[{pairs[0]:.2f}-{pairs[-1]:.2f}]" if pairs else ""
 
 
 def _start(kind: str, project: Project, log_dir: Path) -> procs.Server:
@@ -111,9 +121,9 @@ def table(results: list[ViewResult]) -> list[list[str]]:
                 r.view,
                 f"{r.med('uvicorn'):.0f}",
                 f"{r.med('child'):.0f}",
-                f"{r.ratio('child'):.3f}",
+                f"{r.ratio('child'):.3f} {r.spread('child')}",
                 f"{r.med('in-process'):.0f}",
-                f"{r.ratio('in-process'):.3f}",
+                f"{r.ratio('in-process'):.3f} {r.spread('in-process')}",
                 cpu,
                 f"{median(r.parent_us.get('child', [])):.0f}",
                 f">=0.95 {verdict}" + (f" ({r.errors} errors)" if r.errors else ""),

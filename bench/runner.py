@@ -16,11 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import coldstart, memory, overhead, pipeline, procs, projects, ui, websocket
+from . import coldstart, memory, overhead, pipeline, procs, projects, tapcost, ui, websocket
 from .load import tool_name
 from .report import environment, markdown_table
 
-FIGURES = ("overhead", "pipeline", "ui", "memory", "coldstart", "ws")
+FIGURES = ("overhead", "tapcost", "pipeline", "ui", "memory", "coldstart", "ws")
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class Plan:
     overhead_rounds: int
     overhead_seconds: float
     overhead_all_views: bool
+    tapcost_blocks: int
     capacity_events: int
     overload_events: int
     overload_pause_s: float
@@ -45,13 +46,13 @@ class Plan:
 
 
 QUICK = Plan(
-    overhead_rounds=2, overhead_seconds=1, overhead_all_views=False,
+    overhead_rounds=2, overhead_seconds=1, overhead_all_views=False, tapcost_blocks=10,
     capacity_events=30_000, overload_events=130_000, overload_pause_s=4.5, count_requests=1_000,
     ui_seconds=5, memory_requests=10_000, memory_budget_s=25,
     coldstart_runs=2, coldstart_demo=False, ws_rounds=2, ws_messages=100, ws_burst=300,
 )  # fmt: skip
 FULL = Plan(
-    overhead_rounds=4, overhead_seconds=2, overhead_all_views=True,
+    overhead_rounds=6, overhead_seconds=1.5, overhead_all_views=True, tapcost_blocks=80,
     capacity_events=100_000, overload_events=300_000, overload_pause_s=4.0, count_requests=5_000,
     ui_seconds=12, memory_requests=200_000, memory_budget_s=450,
     coldstart_runs=6, coldstart_demo=True, ws_rounds=5, ws_messages=300, ws_burst=1000,
@@ -92,10 +93,24 @@ class Runner:
                 connections=a.connections, prefer=a.tool, views=views,
             )  # fmt: skip
         self.emit(
-            "1. Instrumentation overhead (req/s, median of rounds; ratio = asgi-dash / uvicorn)",
+            "1. Instrumentation overhead (req/s, median of rounds; ratio = asgi-dash / uvicorn, "
+            "median of per-round pairs, min-max in brackets)",
             overhead.table(results),
             f"{p.overhead_rounds} interleaved rounds x {p.overhead_seconds:g} s per view and "
             f"server, {a.connections} connections, load generator {results[0].tool}.",
+        )
+
+    def tapcost(self) -> None:
+        blocks = self.plan.tapcost_blocks
+        results = []
+        for name in ("demo", "startproject"):
+            results += tapcost.measure(self.project(name), blocks=blocks)
+        self.emit(
+            "1b. What the instrumentation costs a request (no server: the ASGI app called "
+            "directly, raw vs tapped, CPU time of all threads)",
+            tapcost.table(results),
+            f"{blocks} alternating blocks of 20 requests per view and variant, in one process "
+            "per project.",
         )
 
     def pipeline(self) -> None:

@@ -1,8 +1,9 @@
 """Where the server side's events go.
 
 * :class:`PipeSink` (child process): events are appended to a deque by whoever produces them
-  (the event loop, executor threads, logging) and a writer thread encodes them in batches and
-  writes each batch with one ``os.write`` to the event pipe. The request path pays for one
+  (the event loop, executor threads, logging) and a writer thread packs them in batches (one
+  :mod:`~asgi_dashboard.eventpipe` frame each) and writes each batch with one ``os.write`` to
+  the event pipe. The request path pays for one
   ``deque.append``; encoding and the syscall happen off the loop. Once woken, the writer waits
   ``batch_window`` (20 ms) before draining: waking it for every event made it compete for the
   GIL with the event loop once per request (measured with bench/: demo ``/sync/`` 0.89 -> 1.00
@@ -24,7 +25,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from ..events import Event, EventsDropped, encode
+from ..eventpipe import frame
+from ..events import Event, EventsDropped
 
 
 class EventSink(Protocol):
@@ -34,7 +36,7 @@ class EventSink(Protocol):
 
 
 class PipeSink:
-    """Batched, non-blocking writer of JSON lines to a file descriptor."""
+    """Batched, non-blocking writer of event frames to a file descriptor."""
 
     def __init__(
         self,
@@ -75,15 +77,14 @@ class PipeSink:
             # a batch is still being encoded or written (it would let the process exit on it).
             self._busy = True
             pop = queue.popleft
-            chunks = [encode(pop()) for _ in range(min(len(queue), self.max_batch))]
+            batch = [pop() for _ in range(min(len(queue), self.max_batch))]
             # Producers only ever increment ``dropped``; the writer keeps its own tally of what
             # it reported, so an increment racing with this read is reported next time.
             count = self.dropped - self._reported
             if count:
                 self._reported += count
-                chunks.append(encode(EventsDropped(count=count)))
-            data = b"".join(chunks)
-            view = memoryview(data)
+                batch.append(EventsDropped(count=count))
+            view = memoryview(frame(batch))
             while view:
                 written = os.write(self.fd, view)
                 view = view[written:]

@@ -4,10 +4,10 @@ The parent binds the listening socket once and every child generation inherits i
 survives restarts and a connection that arrives mid-restart waits in the backlog instead of being
 refused. A view that blocks its event loop, or a crash, cannot freeze or kill the dashboard.
 
-Per child, the parent reads three pipes: the event pipe (JSON lines), stdout and stderr (console
-lines). A stop is a ``stop`` line on the control pipe (the child stops accepting at once and
-drains in-flight work for at most ``graceful_timeout``), escalated to SIGKILL of that child's own
-PID if it does not exit in time.
+Per child, the parent reads three pipes: the event pipe (:mod:`..eventpipe` frames), stdout and
+stderr (console lines). A stop is a ``stop`` line on the control pipe (the child stops accepting at
+once and drains in-flight work for at most ``graceful_timeout``), escalated to SIGKILL of that
+child's own PID if it does not exit in time.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from ..eventpipe import FrameReader
 from ..events import (
     ConsoleOutput,
     Event,
@@ -31,7 +32,6 @@ from ..events import (
     ServerStarted,
     ServerStarting,
     ServerStopped,
-    decode,
 )
 from .base import Runtime
 from .launch import (
@@ -48,30 +48,21 @@ from .warmclient import ForkLauncher, pipe_reader
 
 
 class EventPipeReader(asyncio.Protocol):
-    """Splits the event pipe into lines and decodes them; one callback per chunk read."""
+    """Reassembles the event pipe's frames (:mod:`..eventpipe`); one callback per chunk read."""
 
     def __init__(
         self, deliver: Callable[[list[Event]], None], closed: asyncio.Future[None]
     ) -> None:
         self.deliver = deliver
         self.closed = closed
-        self.buffer = b""
+        self.frames = FrameReader()
 
     def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        if b"\n" not in self.buffer:
-            return
-        *lines, self.buffer = self.buffer.split(b"\n")
-        batch: list[Event] = []
-        for line in lines:
-            if not line:
-                continue
-            try:
-                batch.append(decode(line))
-            except ValueError as exc:
-                batch.append(
-                    LogRecord(logger="asgi_dash", level="WARNING", message=f"Bad event: {exc}")
-                )
+        batch, problems = self.frames.feed(data)
+        for problem in problems:
+            batch.append(
+                LogRecord(logger="asgi_dash", level="WARNING", message=f"Bad event: {problem}")
+            )
         if batch:
             self.deliver(batch)
 

@@ -39,8 +39,9 @@ from .palette import Palette
 
 #: Rows kept in the log by default (the history buffer is bigger).
 MAX_ROWS = 500
-#: Rendered rows kept (rows x states); cleared when the width, theme or focus changes.
-CACHE_LIMIT = 4000
+#: Rendered rows kept (about 3 screens of rows in their states); cleared when full, and when
+#: the width, theme or focus changes. Bounded small: rows that scrolled away are not drawn again.
+CACHE_LIMIT = 400
 #: Blank cells either side of each column (as DataTable's ``cell_padding``).
 PAD = 1
 

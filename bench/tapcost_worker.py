@@ -1,0 +1,109 @@
+"""Worker of figure 1b (run as ``python -m bench.tapcost_worker SPEC``; see :mod:`bench.tapcost`).
+
+Loads one project (its settings, its ASGI application), installs asgi-dash's hooks and builds the
+tap exactly as the server process does (``InstrumentedApp`` over a real ``PipeSink`` whose pipe a
+thread drains), then calls the *same* application object raw and tapped, in alternating blocks of
+``block`` requests, and prints the CPU time per request of each, and the median ratio of
+adjacent blocks, as JSON. The hooks are installed
+for the raw calls too, but do nothing outside a tapped request (one context-variable read per
+hook), so the difference is what the instrumentation costs a request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import os
+import sys
+import threading
+import time
+from typing import Any
+
+
+def _scope(path: str) -> dict[str, Any]:
+    path, _, query = path.partition("?")
+    return {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query.encode(),
+        "root_path": "", "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000),
+        "headers": [(b"host", b"127.0.0.1:8000"), (b"user-agent", b"bench"), (b"accept", b"*/*")],
+    }  # fmt: skip
+
+
+async def _request(app: Any, path: str) -> int:
+    messages: list[dict[str, Any]] = []
+    first = True
+
+    async def receive() -> dict[str, Any]:
+        nonlocal first
+        if first:
+            first = False
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await asyncio.Event().wait()  # no disconnect: Django cancels this when it is done
+        raise AssertionError("unreachable")
+
+    async def send(message: dict[str, Any]) -> None:
+        messages.append(message)
+
+    await app(_scope(path), receive, send)
+    return int(messages[0]["status"])
+
+
+async def _measure(raw: Any, tapped: Any, path: str, blocks: int, block: int) -> dict[str, Any]:
+    for app in (raw, tapped):  # warm-up: imports, template and URL caches, DB connection
+        for _ in range(block):
+            status = await _request(app, path)
+    cpu = {"raw": 0.0, "tapped": 0.0}
+    count = {"raw": 0, "tapped": 0}
+    pair_ratios = []
+    for b in range(blocks):
+        order = (("raw", raw), ("tapped", tapped))
+        took = {}
+        for name, app in order if b % 2 == 0 else order[::-1]:
+            t0 = time.process_time()  # all threads: the executor runs the sync views
+            for _ in range(block):
+                await _request(app, path)
+            took[name] = time.process_time() - t0
+            cpu[name] += took[name]
+            count[name] += block
+        pair_ratios.append(took["raw"] / took["tapped"])
+    pair_ratios.sort()
+    return {
+        "path": path,
+        "status": status,
+        "raw_us": cpu["raw"] / count["raw"] * 1e6,
+        "tapped_us": cpu["tapped"] / count["tapped"] * 1e6,
+        # Adjacent blocks are close in time: the median of their ratios resists machine drift.
+        "pair_ratio": pair_ratios[len(pair_ratios) // 2],
+        "requests": count["raw"] + count["tapped"],
+    }
+
+
+def main() -> None:
+    spec = json.loads(sys.argv[1])
+    sys.path.insert(0, spec["project_dir"])
+    os.environ["DJANGO_SETTINGS_MODULE"] = spec["settings"]
+    module, _, attr = spec["asgi"].partition(":")
+    raw = getattr(importlib.import_module(module), attr)
+
+    from asgi_dashboard.instrument import InstrumentedApp, PipeSink, install
+
+    install(spec["project_dir"])
+    read_end, write_end = os.pipe()
+
+    def drain() -> None:
+        while os.read(read_end, 1 << 16):
+            pass
+
+    threading.Thread(target=drain, daemon=True).start()
+    tapped = InstrumentedApp(raw, PipeSink(write_end), generation=1)
+    results = [
+        asyncio.run(_measure(raw, tapped, path, spec["blocks"], spec["block"]))
+        for path in spec["paths"]
+    ]
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
