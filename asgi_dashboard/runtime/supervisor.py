@@ -47,6 +47,10 @@ from .sockets import BindError, bind_socket, url_for
 from .warmclient import ForkLauncher, pipe_reader
 
 
+#: Seconds between the first server answering and the warm process starting to load.
+WARM_DELAY_S = 1.0
+
+
 class EventPipeReader(asyncio.Protocol):
     """Reassembles the event pipe's frames (:mod:`..eventpipe`); one callback per chunk read."""
 
@@ -241,6 +245,7 @@ class ChildRuntime(Runtime):
         if self.launcher is not None:
             await self.launcher.close(2.0)
         if self._prewarm is not None:
+            self._prewarm.cancel()  # still waiting to start; a build under way was ended above
             # close() ended a warm process still loading, which ends the build too.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.gather(self._prewarm, return_exceptions=True), 5)
@@ -382,7 +387,13 @@ class ChildRuntime(Runtime):
         self.deliver(batch)
 
     async def _build_warm(self) -> None:
-        """Get the warm process ready in the background, after the first server is up."""
+        """Get the warm process ready in the background, a moment after the first server is up.
+
+        The wait lets the first requests (often the one the user is waiting for) run without a
+        second interpreter importing Django on the same cores (bench figure 5, cold start); a
+        reload before the warm process is ready respawns instead, as it would without one.
+        """
+        await asyncio.sleep(WARM_DELAY_S)
         if self.launcher is not None and not self.launcher.disabled and not self._stopping:
             with contextlib.suppress(Exception):  # a failure means respawns; launch() says why
                 await self.launcher.ensure_warm()
