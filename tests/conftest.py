@@ -7,10 +7,14 @@ temporary folder for the whole session; it is created and migrated by the demo's
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_DIR = REPO / "demo_project"
@@ -20,3 +24,13 @@ os.environ.setdefault("ASGI_DASH_DEMO_DB", str(Path(_tmp) / "demo.sqlite3"))
 os.environ["DJANGO_SETTINGS_MODULE"] = "demosite.settings"
 if str(DEMO_DIR) not in sys.path:
     sys.path.insert(0, str(DEMO_DIR))
+
+
+@pytest.fixture(autouse=True)
+def _restore_gc() -> Iterator[None]:
+    """A dashboard under test freezes the heap and turns off automatic full collections
+    (``asgi_dashboard.app.settle_gc``); the test process gets Python's defaults back after it."""
+    threshold = gc.get_threshold()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*threshold)
