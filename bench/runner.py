@@ -55,7 +55,7 @@ FULL = Plan(
     overhead_rounds=6, overhead_seconds=1.5, overhead_all_views=True, tapcost_blocks=80,
     capacity_events=100_000, overload_events=300_000, overload_pause_s=4.0, count_requests=5_000,
     ui_seconds=12, memory_requests=200_000, memory_budget_s=450,
-    coldstart_runs=6, coldstart_demo=True, ws_rounds=5, ws_messages=300, ws_burst=1000,
+    coldstart_runs=10, coldstart_demo=True, ws_rounds=5, ws_messages=300, ws_burst=1000,
 )  # fmt: skip
 
 
