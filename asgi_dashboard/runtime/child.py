@@ -279,8 +279,9 @@ def run(spec: dict[str, Any]) -> int:
             await asyncio.wait([task, waiter], return_when=asyncio.FIRST_COMPLETED)
             waiter.cancel()
             if started.is_set():
-                # After a reload, let the first requests (often the one the user is waiting
-                # for) run before the checks take the GIL for tens of milliseconds.
+                # Let the first requests (often the one the user is waiting for) run before
+                # the checks take the GIL for tens of milliseconds: 0.3 s after the first
+                # start, 1 s after a reload (spec "checks_delay_s", see launch.child_spec).
                 await asyncio.sleep(float(spec.get("checks_delay_s", 0.0)))
                 for event in await asyncio.to_thread(startup_checks):
                     sink.emit(event)

@@ -75,7 +75,7 @@ def child_spec(
         # With reloading on, a project that fails to load keeps serving an error page
         # until the next reload (instead of refusing connections).
         "serve_errors": config.reload,
-        "checks_delay_s": 0.0 if generation <= 1 else 1.0,
+        "checks_delay_s": 0.3 if generation <= 1 else 1.0,
     }
 
 
