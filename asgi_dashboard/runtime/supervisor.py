@@ -46,7 +46,6 @@ from .reloader import Decision
 from .sockets import BindError, bind_socket, url_for
 from .warmclient import ForkLauncher, pipe_reader
 
-
 #: Seconds between the first server answering and the warm process starting to load.
 WARM_DELAY_S = 1.0
 

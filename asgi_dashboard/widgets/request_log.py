@@ -107,28 +107,9 @@ class RequestLog(ScrollView, can_focus=True):
         "request-log--even-row",
     }
 
+    # Intrinsic layout only; colours of the header, stripes and cursor are in app.tcss.
     DEFAULT_CSS = """
-    RequestLog {
-        background: $surface;
-        color: $foreground;
-        overflow-x: hidden;
-        &:focus {
-            background-tint: $foreground 5%;
-            & > .request-log--cursor {
-                background: $block-cursor-background;
-                color: $block-cursor-foreground;
-                text-style: $block-cursor-text-style;
-            }
-        }
-        & > .request-log--header { text-style: bold; background: $panel; color: $foreground; }
-        & > .request-log--even-row { background: $surface-lighten-1 50%; }
-        &:dark > .request-log--even-row { background: $surface-darken-1 40%; }
-        & > .request-log--cursor {
-            background: $block-cursor-blurred-background;
-            color: $block-cursor-blurred-foreground;
-            text-style: $block-cursor-blurred-text-style;
-        }
-    }
+    RequestLog { overflow-x: hidden; }
     """
 
     #: Index of the selected row (the cursor), 0 = oldest row shown.
