@@ -56,7 +56,7 @@ def _packer(cls: type) -> Callable[[Event], tuple[Any, ...]]:
     get_all = operator.attrgetter(*names) if len(names) > 1 else None
     wire_name: str = cls.name  # type: ignore[attr-defined]
 
-    def pack(event: Event) -> tuple[Any, ...]:
+    def pack_event(event: Event) -> tuple[Any, ...]:
         values = (wire_name, *get_all(event)) if get_all else (wire_name, getattr(event, names[0]))
         if not nested:
             return values
@@ -66,8 +66,8 @@ def _packer(cls: type) -> Callable[[Event], tuple[Any, ...]]:
                 out[i] = _pack_nested(out[i])
         return tuple(out)
 
-    _PACKERS[cls] = pack
-    return pack
+    _PACKERS[cls] = pack_event
+    return pack_event
 
 
 def pack(event: Event) -> tuple[Any, ...]:

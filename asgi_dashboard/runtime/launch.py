@@ -79,6 +79,41 @@ def child_spec(
     }
 
 
+@dataclass
+class GenerationPipes:
+    """The event and control pipes of one generation, and the spec that hands the child its ends.
+
+    The parent keeps ``event_r`` and ``control_w``; once the child has been started (spawned,
+    forked, or forked by the warm process) the parent closes the child's ends.
+    """
+
+    spec: dict[str, object]
+    event_r: int
+    control_w: int
+    child_ends: tuple[int, int]
+
+    @classmethod
+    def open(cls, config: DashboardConfig, sock: socket.socket, generation: int) -> GenerationPipes:
+        event_r, event_w = os.pipe()
+        control_r, control_w = os.pipe()
+        spec = child_spec(
+            config,
+            sock_fd=sock.fileno(),
+            event_fd=event_w,
+            control_fd=control_r,
+            generation=generation,
+        )
+        return cls(spec, event_r, control_w, (event_w, control_r))
+
+    def close_child_ends(self) -> None:
+        for fd in self.child_ends:
+            os.close(fd)
+
+    def close_parent_ends(self) -> None:
+        for fd in (self.event_r, self.control_w):
+            os.close(fd)
+
+
 class ServerProcess:
     """A server process that is our direct child: its PID and the read ends of its output."""
 
@@ -230,24 +265,19 @@ def prespawn(config: DashboardConfig) -> None:
     except BindError as exc:
         _prespawned = Prespawned(config, None, bind_error=str(exc))
         return
-    event_r, event_w = os.pipe()
-    control_r, control_w = os.pipe()
-    spec = child_spec(
-        config, sock_fd=sock.fileno(), event_fd=event_w, control_fd=control_r, generation=1
-    )
+    pipes = GenerationPipes.open(config, sock, 1)
     how = "fork" if fork_unavailable_reason() is None else "spawn"
     try:
-        process = fork_child(config, spec) if how == "fork" else spawn_child(config, spec)
+        start = fork_child if how == "fork" else spawn_child
+        process = start(config, pipes.spec)
     except OSError:
         # The runtime starts it again the usual way, and reports what fails.
-        for fd in (event_r, control_w):
-            os.close(fd)
+        pipes.close_parent_ends()
         sock.close()
         return
     finally:
-        os.close(event_w)
-        os.close(control_r)
-    _prespawned = Prespawned(config, sock, process, event_r, control_w, how)
+        pipes.close_child_ends()
+    _prespawned = Prespawned(config, sock, process, pipes.event_r, pipes.control_w, how)
 
 
 def claim_prespawned(config: DashboardConfig) -> Prespawned | None:
@@ -276,6 +306,7 @@ def discard(early: Prespawned) -> None:
 
 __all__ = [
     "BindError",
+    "GenerationPipes",
     "Prespawned",
     "ServerProcess",
     "child_env",

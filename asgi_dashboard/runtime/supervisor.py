@@ -35,10 +35,10 @@ from ..events import (
 )
 from .base import Runtime
 from .launch import (
+    GenerationPipes,
     Prespawned,
     ServerProcess,
     child_env,
-    child_spec,
     claim_prespawned,
     spawn_child,
 )
@@ -271,24 +271,18 @@ class ChildRuntime(Runtime):
     ) -> None:
         assert self.sock is not None
         self._announce_generation()
-        event_r, event_w = os.pipe()
-        control_r, control_w = os.pipe()
-        spec = child_spec(
-            self.config,
-            sock_fd=self.sock.fileno(),
-            event_fd=event_w,
-            control_fd=control_r,
-            generation=self.generation,
-        )
+        pipes = GenerationPipes.open(self.config, self.sock, self.generation)
         try:
-            process, stdout, stderr, how, reason = await self._launch(spec, decision, manual)
+            process, stdout, stderr, how, reason = await self._launch(pipes.spec, decision, manual)
+        except BaseException:
+            pipes.close_parent_ends()
+            raise
         finally:
-            os.close(event_w)
-            os.close(control_r)
+            pipes.close_child_ends()
         if started_ns:
             path = "manual" if manual else how
             self.expect_generation(self.generation, path, started_ns, decision, reason)
-        await self._attach(process, stdout, stderr, how, event_r, control_w)
+        await self._attach(process, stdout, stderr, how, pipes.event_r, pipes.control_w)
 
     def _announce_generation(self) -> None:
         self.generation += 1

@@ -12,7 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static, TabbedContent, TabPane
 
-from ..events import RequestFinished
+from ..events import ExceptionInfo, RequestFinished
 from ..formatting import clock, curl_command, duration, size, status_class
 from ..history import WsConnection
 from ..widgets.detail_parts import (
@@ -107,13 +107,17 @@ class RequestDetailScreen(Screen[None]):
         yield Static("[b]Body[/b]", classes="section")
         yield Static(body_view(body, headers, p, b64=b64, truncated=truncated), id=f"{which}-body")
 
+    def _error_tab(self, error: ExceptionInfo | None) -> ComposeResult:
+        """The Error tab, first, when the request or connection ended in an exception."""
+        if error is not None:
+            with TabPane("Error", id="tab-error"), VerticalScroll():
+                yield Static(error_view(error, self.palette), id="error-view")
+
     def _request_tabs(self, e: RequestFinished) -> ComposeResult:
         p = self.palette
         initial = "tab-error" if e.error is not None else "tab-request"
         with TabbedContent(initial=initial, id="detail-tabs"):
-            if e.error is not None:
-                with TabPane("Error", id="tab-error"), VerticalScroll():
-                    yield Static(error_view(e.error, p), id="error-view")
+            yield from self._error_tab(e.error)
             with TabPane("Request", id="tab-request"), VerticalScroll():
                 yield from self._message_parts(
                     "request",
@@ -141,9 +145,7 @@ class RequestDetailScreen(Screen[None]):
         p = self.palette
         initial = "tab-error" if e.error is not None else "tab-request"
         with TabbedContent(initial=initial, id="detail-tabs"):
-            if e.error is not None:
-                with TabPane("Error", id="tab-error"), VerticalScroll():
-                    yield Static(error_view(e.error, p), id="error-view")
+            yield from self._error_tab(e.error)
             with TabPane("Handshake", id="tab-request"), VerticalScroll():
                 yield Static("[b]Headers[/b]", classes="section")
                 yield Static(headers_table(e.request_headers, p), id="request-headers")
