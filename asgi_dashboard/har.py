@@ -23,10 +23,9 @@ from urllib.parse import parse_qsl
 from . import __version__
 from .events import Header, RequestFinished
 from .formatting import request_url
+from .redact import REDACTED, SENSITIVE_HEADERS  # the one redaction rule (redact.py)
 
 HAR_VERSION = "1.2"
-REDACTED = "[redacted]"
-SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 
 
 def default_filename(now: datetime.datetime | None = None) -> str:

@@ -1,0 +1,65 @@
+"""Redaction of secrets in headers: the one rule the HAR export, ``--json`` and replay share.
+
+``Authorization``, ``Proxy-Authorization``, ``Cookie`` and ``Set-Cookie`` values become
+:data:`REDACTED` (the header names stay, so a reader sees that the request was authenticated).
+Both public forms of the request log redact by default: the HAR export (the dialog's "keep
+secrets" box opts out) and the ``--headless --json`` stream (``--keep-secrets`` opts out).
+``asgi-dash replay`` recognises a redacted value with :func:`redacted_headers` and says that the
+recording needs ``--keep-secrets`` to reproduce an authenticated request.
+
+No Textual, no Django: plain functions over ``(name, value)`` pairs and the event dataclasses.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from typing import TypeVar
+
+from .events import Event, Header, RequestFinished, WsOpened
+
+REDACTED = "[redacted]"
+#: Lower-case header names whose values are secrets.
+SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+
+E = TypeVar("E", bound=Event)
+
+
+def is_sensitive(name: str) -> bool:
+    """Whether a header's value is a secret (case-insensitive name)."""
+    return name.lower() in SENSITIVE_HEADERS
+
+
+def redact_headers(headers: Iterable[Header]) -> tuple[Header, ...]:
+    """The headers with every sensitive value replaced by :data:`REDACTED`."""
+    return tuple((k, REDACTED if is_sensitive(k) else v) for k, v in headers)
+
+
+def _needs(headers: Iterable[Header]) -> bool:
+    return any(is_sensitive(k) and v != REDACTED for k, v in headers)
+
+
+def redact_event(event: E) -> E:
+    """The event with its headers redacted; the same object when there is nothing to redact.
+
+    Covers every event that carries headers: :class:`RequestFinished` (request and response
+    headers) and :class:`WsOpened` (the handshake's request headers, which carry the session
+    cookie).
+    """
+    if isinstance(event, RequestFinished):
+        if _needs(event.request_headers) or _needs(event.response_headers):
+            return dataclasses.replace(  # type: ignore[return-value]
+                event,
+                request_headers=redact_headers(event.request_headers),
+                response_headers=redact_headers(event.response_headers),
+            )
+    elif isinstance(event, WsOpened) and _needs(event.request_headers):
+        return dataclasses.replace(  # type: ignore[return-value]
+            event, request_headers=redact_headers(event.request_headers)
+        )
+    return event
+
+
+def redacted_headers(headers: Iterable[Header]) -> tuple[str, ...]:
+    """Names of the headers whose value was redacted (what a replay cannot reproduce)."""
+    return tuple(k for k, v in headers if is_sensitive(k) and v == REDACTED)
