@@ -33,6 +33,7 @@ from ..instrument.watchdog import LoopWatchdog
 from .bootstrap import ProjectLoadError, load_application, startup_checks, wrap_static
 from .errorpage import make_error_app, shut_down_connections
 from .server import DashServer, make_server, serve, url_for, versions
+from .trace import trace
 
 
 def _die_with_parent() -> None:
@@ -61,9 +62,11 @@ class Control:
         threading.Thread(target=self._run, name="asgi-dash-control", daemon=True).start()
 
     def _stop(self, *, parent_gone: bool) -> None:
+        trace("stop-received")
         self.stop_requested.set()
         server, loop = self.server, self.loop
         if server is None or loop is None:
+            trace("exit")
             os._exit(0)  # not serving yet: nothing to drain
         loop.call_soon_threadsafe(stop_now, server)
         if parent_gone:
@@ -161,6 +164,47 @@ def reset_templates(sink: PipeSink, generation: int, payload: dict[str, Any]) ->
     )
 
 
+async def run_checks_later(
+    sink: PipeSink, started: asyncio.Event, delay_s: float, control: Control
+) -> None:
+    """Run Django's system checks ``delay_s`` after the server listens, unless stopped first.
+
+    After the server listens, so the checks never delay the first response, and a moment later
+    (0.3 s after the first start, 1 s after a reload: spec "checks_delay_s", see
+    launch.child_spec) so the first requests, often the one the user is waiting for, do not
+    share the GIL with them. They run on a daemon thread, not ``asyncio.to_thread``: a stop
+    cancels this task, and ``asyncio.run`` would otherwise wait for the executor's thread to
+    finish the checks before the process could exit.
+    """
+    await started.wait()
+    await asyncio.sleep(delay_s)
+    if control.stop_requested.is_set():
+        return
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[list[Any]] = loop.create_future()
+
+    def deliver(result: list[Any] | None, error: BaseException | None) -> None:
+        if done.done():
+            return
+        if error is not None:
+            done.set_exception(error)
+        else:
+            done.set_result(result or [])
+
+    def work() -> None:
+        result, error = None, None
+        try:
+            result = startup_checks()
+        except BaseException as exc:  # delivered to the loop, as to_thread would
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the loop has closed: we are exiting
+            loop.call_soon_threadsafe(deliver, result, error)
+
+    threading.Thread(target=work, name="asgi-dash-checks", daemon=True).start()
+    for event in await done:
+        sink.emit(event)
+
+
 def serve_error_page(
     control: Control, sock: socket.socket, exc: ProjectLoadError, graceful_timeout: float
 ) -> None:
@@ -185,6 +229,15 @@ def serve_error_page(
 
 
 def run(spec: dict[str, Any]) -> int:
+    """Serve one generation; returns the exit code (the caller exits with it)."""
+    trace("child-run")
+    try:
+        return _run(spec)
+    finally:
+        trace("exit")
+
+
+def _run(spec: dict[str, Any]) -> int:
     spawned_at = float(spec.get("spawned_at", time.time()))
     generation = int(spec.get("generation", 1))
     project_dir = spec["project_dir"]
@@ -213,7 +266,9 @@ def run(spec: dict[str, Any]) -> int:
 
     try:
         loaded = load_application(project_dir, spec["settings_module"], spec.get("app"))
+        trace("django-loaded")
         preload_urlconf(project_dir)
+        trace("urlconf-imported")
     except ProjectLoadError as exc:
         return failed(exc)
     template_dirs, media_root = project_paths()
@@ -257,6 +312,7 @@ def run(spec: dict[str, Any]) -> int:
         started = asyncio.Event()
 
         def on_started() -> None:
+            trace("listening")
             announce()
             started.set()
 
@@ -273,19 +329,16 @@ def run(spec: dict[str, Any]) -> int:
             project_dir=project_dir,
             threshold_ms=float(spec.get("block_threshold_ms", 100.0)),
         ).start()
+        checks = None
         if spec.get("checks", True):
-            # After the server listens: checks must not delay the first response.
-            waiter = asyncio.create_task(started.wait())
-            await asyncio.wait([task, waiter], return_when=asyncio.FIRST_COMPLETED)
-            waiter.cancel()
-            if started.is_set():
-                # Let the first requests (often the one the user is waiting for) run before
-                # the checks take the GIL for tens of milliseconds: 0.3 s after the first
-                # start, 1 s after a reload (spec "checks_delay_s", see launch.child_spec).
-                await asyncio.sleep(float(spec.get("checks_delay_s", 0.0)))
-                for event in await asyncio.to_thread(startup_checks):
-                    sink.emit(event)
+            checks = asyncio.create_task(
+                run_checks_later(sink, started, float(spec.get("checks_delay_s", 0.0)), control)
+            )
         await task
+        if checks is not None:
+            # A stop skips the checks (or leaves them to their daemon thread): a generation
+            # stopped right after it started must not first wait out the delay and the checks.
+            checks.cancel()
         watchdog.stop()
 
     try:
@@ -298,7 +351,14 @@ def run(spec: dict[str, Any]) -> int:
 
 def main() -> None:
     spec = json.loads(sys.argv[1])
-    sys.exit(run(spec))
+    code = run(spec)
+    # Leave without the interpreter's teardown (tens of ms with Django loaded, plus a wait for
+    # a checks thread still running): everything this process owes anyone (events, console
+    # output) has been written; the parent learns it exited from the exit itself.
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":
