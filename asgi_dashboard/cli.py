@@ -15,7 +15,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .config import EXIT_BAD_INPUT, DashboardConfig, DiscoveryError, discover
+from .config import (
+    EXIT_BAD_INPUT,
+    DashboardConfig,
+    DiscoveryError,
+    discover,
+    env_files_for,
+    settings_from_env_files,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,6 +58,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reload-dir", action="append", default=[], help="folder to watch (repeat)")
     p.add_argument("--reload-include", action="append", default=[], help="glob to watch")
     p.add_argument("--reload-exclude", action="append", default=[], help="glob to ignore")
+    env = p.add_mutually_exclusive_group()
+    env.add_argument(
+        "--env-file",
+        metavar="PATH",
+        help="load this .env into the server's environment (default: the one manage.py or the "
+        "settings load with python-dotenv or django-environ)",
+    )
+    env.add_argument("--no-env-file", action="store_true", help="load no .env file")
     p.add_argument("--version", action="version", version=f"asgi-dash {__version__}")
     return p
 
@@ -59,6 +74,15 @@ def config_from_args(args: argparse.Namespace) -> DashboardConfig:
     project_dir, settings, source, is_demo = discover(args.path, settings=args.settings)
     if not 0 <= args.port <= 65535:
         raise DiscoveryError(f"--port {args.port} is not a port: use 0-65535 (0 = any free).")
+    env_files = env_files_for(
+        project_dir, settings, env_file=args.env_file, enabled=not args.no_env_file
+    )
+    if source == "manage.py" and (from_env_file := settings_from_env_files(env_files)):
+        settings, source = from_env_file, ".env"
+        # The settings module decides which other .env files its own imports load.
+        env_files = env_files_for(
+            project_dir, settings, env_file=args.env_file, enabled=not args.no_env_file
+        )
     return DashboardConfig(
         project_dir=project_dir,
         settings_module=settings,
@@ -76,6 +100,7 @@ def config_from_args(args: argparse.Namespace) -> DashboardConfig:
         reload_dirs=tuple(Path(d).resolve() for d in args.reload_dir),
         reload_includes=tuple(args.reload_include),
         reload_excludes=tuple(args.reload_exclude),
+        env_files=env_files,
     )
 
 

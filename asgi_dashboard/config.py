@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .envfile import EnvFile, detect, env_file_values
+
 #: The bundled demo, used when no project is found and no PATH was given.
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demo_project"
 
@@ -54,6 +56,9 @@ class DashboardConfig:
     history: int = 5000
     #: Extra environment for the server process.
     env: dict[str, str] = field(default_factory=dict)
+    #: The project's ``.env`` files, loaded into the server process's environment before the
+    #: settings are imported (found by :func:`env_files_for`; ``()`` with ``--no-env-file``).
+    env_files: tuple[EnvFile, ...] = ()
 
     @property
     def mode(self) -> str:
@@ -148,3 +153,38 @@ def discover(
             f"{manage_py} does not set DJANGO_SETTINGS_MODULE: pass --settings module.path."
         )
     return folder, found, "manage.py", is_demo
+
+
+def env_files_for(
+    project_dir: Path,
+    settings_module: str,
+    *,
+    env_file: str | os.PathLike[str] | None = None,
+    enabled: bool = True,
+    environ: dict[str, str] | os._Environ[str] | None = None,
+) -> tuple[EnvFile, ...]:
+    """The ``.env`` files the server process loads: ``--env-file``, else those that
+    ``manage.py`` and the settings load (:func:`.envfile.detect`), else none."""
+    if not enabled:
+        return ()
+    if env_file is not None:
+        path = Path(env_file).expanduser().resolve()
+        if not path.is_file():
+            raise DiscoveryError(f"--env-file {env_file} is not a file: give the .env to load.")
+        return (EnvFile(path, "--env-file"),)
+    return detect(project_dir, settings_module, os.environ if environ is None else environ)
+
+
+def settings_from_env_files(
+    files: tuple[EnvFile, ...], environ: dict[str, str] | os._Environ[str] | None = None
+) -> str | None:
+    """DJANGO_SETTINGS_MODULE as a ``.env`` loaded by ``manage.py`` (or ``--env-file``) sets it.
+
+    ``manage.py`` loads its ``.env`` before ``os.environ.setdefault("DJANGO_SETTINGS_MODULE",
+    ...)``, so a value in the file wins over the default written in ``manage.py``.
+    """
+    early = tuple(f for f in files if f.origin == "--env-file" or f.origin.startswith("manage.py"))
+    if not early:
+        return None
+    values, _ = env_file_values(early, os.environ if environ is None else environ)
+    return values.get("DJANGO_SETTINGS_MODULE") or None

@@ -159,6 +159,9 @@ class ServerStarted(Event):
     template_dirs: tuple[str, ...] = ()
     #: ``settings.MEDIA_ROOT`` if set: never watched for reloads.
     media_root: str = ""
+    #: The ``.env`` file(s) loaded into the server's environment before the settings
+    #: (comma-separated paths; "" for none): see :mod:`asgi_dashboard.envfile`.
+    env_file: str = ""
 
 
 @dataclass(frozen=True, slots=True, repr=False, eq=False, kw_only=True)
@@ -324,6 +327,10 @@ class LogRecord(Event):
     level: str
     message: str
     exc_text: str | None = None
+    #: The record as the project's own handler formats it (its formatter: structlog's
+    #: ProcessorFormatter, a JSON formatter, ...), multi-line text kept; None when no handler
+    #: the project configured for the console formats it (then ``message`` + ``exc_text``).
+    formatted: str | None = None
 
 
 @dataclass(frozen=True, slots=True, repr=False, eq=False, kw_only=True)

@@ -95,6 +95,7 @@ def format_event(e: Event) -> str | None:
                 f"({e.asgi_app_source})  Django {e.django}  Uvicorn {e.uvicorn}"
                 f"  started in {e.startup_s:.2f} s"
             )
+            body += f"  env {e.env_file}" if e.env_file else ""
         case ServerStopped():
             how = f"exit code {e.exit_code}" if e.signal is None else f"signal {e.signal}"
             body = f"server pid {e.pid} stopped ({e.reason}, {how})"
@@ -103,6 +104,9 @@ def format_event(e: Event) -> str | None:
         case CheckMessage():
             body = f"check {e.level}: {e.check_id + ': ' if e.check_id else ''}{e.message}"
             body += f" (hint: {e.hint})" if e.hint else ""
+        case LogRecord() if e.formatted is not None:
+            # As the project's own handler prints it (its formatter), every line kept.
+            body = f"{e.level:<8} {e.formatted.rstrip()}"
         case LogRecord():
             body = f"{e.level:<8} {e.logger}: {e.message}"
             if e.exc_text:

@@ -304,6 +304,7 @@ def _run(spec: dict[str, Any]) -> int:
                 startup_s=time.time() - spawned_at,
                 template_dirs=template_dirs,
                 media_root=media_root,
+                env_file=str(spec.get("env_file") or ""),
             )
         )
 

@@ -16,6 +16,7 @@ import os
 import socket
 import time
 
+from ..envfile import apply_env_files, describe
 from ..events import (
     LogRecord,
     ReloadFinished,
@@ -48,6 +49,8 @@ class InProcessRuntime(Runtime):
     task: asyncio.Task[None] | None = None
     watchdog: LoopWatchdog | None = None
     checks_task: asyncio.Task[None] | None = None
+    #: The .env file(s) loaded into this process before the settings (ServerStarted.env_file).
+    env_file: str = ""
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -103,6 +106,8 @@ class InProcessRuntime(Runtime):
         )
         if self.loaded is None:
             install_log_bridge(self.sink)
+            # The project's .env, as manage.py loads it (variables already set win): envfile.py.
+            self.env_file = describe(apply_env_files(c.env_files))
             try:
                 # Imports and django.setup() off the loop, so the UI keeps drawing meanwhile.
                 self.loaded = await asyncio.to_thread(
@@ -167,6 +172,7 @@ class InProcessRuntime(Runtime):
                     startup_s=time.perf_counter() - began,
                     template_dirs=template_dirs,
                     media_root=media_root,
+                    env_file=self.env_file,
                 )
             )
             loop = asyncio.get_running_loop()

@@ -12,7 +12,7 @@ interpreter (``python -m asgi_dashboard.runtime.child``). Measured with ``python
 coldstart``: see bench/README.md.
 
 This module is imported on that early path, so it imports only the standard library and
-:mod:`..config`, :mod:`.sockets` (no asyncio, no events, no Uvicorn).
+:mod:`..config`, :mod:`..envfile`, :mod:`.sockets` (no asyncio, no events, no Uvicorn).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import time
 from dataclasses import dataclass
 
 from ..config import DashboardConfig
+from ..envfile import describe, env_file_values
 from .sockets import BindError, bind_socket
 
 
@@ -44,9 +45,26 @@ def fork_unavailable_reason() -> str | None:
 
 
 def child_env(config: DashboardConfig) -> dict[str, str]:
-    env = {**os.environ, **config.env, "PYTHONUNBUFFERED": "1"}
+    """The server process's environment: ours, ``config.env``, and the project's ``.env``.
+
+    The ``.env`` files are read again each time (every spawn, the fork of the CLI, every warm
+    process), so an edited value takes effect on the next reload; variables already set win,
+    as with ``load_dotenv()``'s default ``override=False`` (see :mod:`..envfile`). Computed here,
+    in the parent, rather than in the server process: the same code then serves the spawned
+    child, the CLI's early fork and the warm process (whose forks inherit its environment),
+    and the parent's own environment is never changed.
+    """
+    env = {**os.environ, **config.env}
+    if config.env_files:
+        env.update(env_file_values(config.env_files, env)[0])
+    env["PYTHONUNBUFFERED"] = "1"
     env.pop("DJANGO_SETTINGS_MODULE", None)  # the spec says which settings to use
     return env
+
+
+def env_file_label(config: DashboardConfig) -> str:
+    """The ``.env`` files that exist now, for ServerStarted.env_file ("" for none)."""
+    return describe(tuple(f.path for f in config.env_files if f.path.is_file()))
 
 
 def child_spec(
@@ -76,6 +94,7 @@ def child_spec(
         # until the next reload (instead of refusing connections).
         "serve_errors": config.reload,
         "checks_delay_s": 0.3 if generation <= 1 else 1.0,
+        "env_file": env_file_label(config),
     }
 
 

@@ -342,6 +342,9 @@ class ChildRuntime(Runtime):
         assert self.sock is not None
         if self.launcher is None and self.config.reload:
             self.launcher = ForkLauncher(self.config, self.sock, child_env(self.config))
+        elif self.launcher is not None:
+            # A warm process (re)built from now on gets the project's .env as it is now.
+            self.launcher.env = child_env(self.config)
         # The first generation is a plain child: the warm process is built once it serves, so
         # the first start is not slowed down by it (see _from_child).
         if self.launcher is not None and self.generation > 1:

@@ -41,6 +41,13 @@ def console_line(event: Event, p: Palette) -> Text | None:
     text = Text(clock(event.ts) + " ", style=p.muted)
     server = f"bold {p.primary}"
     match event:
+        case LogRecord() if event.formatted is not None:
+            # As the project's own handler formats it (structlog, JSON, ...): its text, its
+            # colours (ANSI codes become styles), every line kept; the level stays a column.
+            level = event.level.upper()
+            text.append(f"{level:<8} ", style=p.level(level) or "bold")
+            formatted = event.formatted.rstrip()
+            text.append_text(Text.from_ansi(formatted) if "\x1b[" in formatted else Text(formatted))
         case LogRecord():
             level = event.level.upper()
             text.append(f"{level:<8} ", style=p.level(level) or "bold")
@@ -67,6 +74,8 @@ def console_line(event: Event, p: Palette) -> Text | None:
         case ServerStarted():
             text.append("SERVER   ", style=server)
             text.append(f"running at {event.url}  pid {event.pid}  in {event.startup_s:.2f} s")
+            if event.env_file:
+                text.append(f"  env {event.env_file}", style=p.muted)
         case ServerStopped():
             style = p.error if event.reason != "requested" else server
             how = f"signal {event.signal}" if event.signal else f"exit code {event.exit_code}"

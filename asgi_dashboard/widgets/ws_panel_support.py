@@ -116,11 +116,14 @@ class PanelSupport(Widget):
         )
 
     def _tool_kwargs(self) -> dict[str, Any]:
+        from ..runtime.launch import child_env
+
         config = self.config
         assert config is not None
         return {
             "project_dir": str(config.project_dir),
             "settings_module": config.settings_module,
             "app": config.app,
-            "env": dict(config.env),
+            # The server's environment, the project's .env included: same database.
+            "env": child_env(config),
         }
