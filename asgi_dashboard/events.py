@@ -222,9 +222,15 @@ class RequestFinished(Event):
     #: Route pattern as written in the URLconf (e.g. "polls/<int:pk>/"), None if unresolved.
     route: str | None = None
     url_name: str | None = None
-    #: Readable dotted path of the view (see instrument/naming.py), None if no view ran.
+    #: Readable dotted path of the view (see instrument/naming.py): the view Django resolved,
+    #: also when a middleware answered before it ran (then ``answered_by`` says which); None
+    #: when the URL resolves to no view (a 404).
     view: str | None = None
     kind: Kind | None = None
+    #: The middleware class whose ``__call__`` (or ``process_view``) returned the response
+    #: before the view ran (e.g. ``django.middleware.csrf.CsrfViewMiddleware`` for a POST
+    #: without a CSRF token), so ``view_ns`` is None; None when the view ran or for a 404.
+    answered_by: str | None = None
     response_size: int = 0
     #: Durations, integer nanoseconds (see instrument/tap.py for how each one is measured).
     total_ns: int = 0

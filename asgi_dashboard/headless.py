@@ -59,6 +59,8 @@ def format_request(e: RequestFinished) -> str:
         who = "[static]"
     elif e.view:
         who = f"{e.view} [{e.kind}]" + (f" route={e.route!r}" if e.route is not None else "")
+        if e.answered_by:
+            who += f" answered by {e.answered_by}"
     else:
         who = "(no view)"
     parts = [f"total {ms(e.total_ns)}"]

@@ -83,16 +83,24 @@ def percentile(sorted_values: Sequence[float], q: float) -> float:
 # Per-view aggregates
 # --------------------------------------------------------------------------------------------
 
-ViewKey = tuple[str, str]
+#: (route, view), plus the answering middleware for requests a middleware answered.
+ViewKey = tuple[str, ...]
 
 
 @dataclass(slots=True, eq=False)
 class ViewAggregate:
-    """Running totals for one (route, view) pair."""
+    """Running totals for one (route, view) pair.
+
+    Requests a middleware answered before the view ran (``RequestFinished.answered_by``, e.g. a
+    CSRF 403) have a row of their own per answering middleware, under the same route and view,
+    with the kind ``"by mw"``: their latency is the middleware's, not the view's.
+    """
 
     route: str
     view: str
     kind: str = "-"
+    #: The middleware that answered these requests (a "by mw" row), else None.
+    answered_by: str | None = None
     count: int = 0
     errors: int = 0
     max_ns: int = 0
@@ -150,7 +158,11 @@ SORT_KEYS: dict[str, Callable[[ViewAggregate], float | str]] = {
 
 
 class ViewStats:
-    """Aggregates per view; static files and unresolved requests get one row each."""
+    """Aggregates per view; static files and unresolved requests (404s) get one row each.
+
+    Requests refused by a middleware count under their view, in a row apart (see
+    :class:`ViewAggregate`), so they are never lumped with 404s nor mixed into the view's times.
+    """
 
     def __init__(self) -> None:
         self.by_key: dict[ViewKey, ViewAggregate] = {}
@@ -163,6 +175,8 @@ class ViewStats:
             return ("", "(static files)")
         if request.view is None:
             return ("", "(no view)")
+        if request.answered_by:
+            return (request.route or "", request.view, request.answered_by)
         return (request.route or "", request.view)
 
     def add(self, request: RequestFinished, is_error: bool) -> None:
@@ -170,8 +184,12 @@ class ViewStats:
         agg = self.by_key.get(key)
         if agg is None:
             agg = self.by_key[key] = ViewAggregate(route=key[0], view=key[1])
+            if len(key) > 2:
+                agg.answered_by = key[2]
         if request.static:
             agg.kind = "static"
+        elif agg.answered_by:
+            agg.kind = "by mw"
         elif request.kind:
             agg.kind = request.kind
         agg.add(request, is_error)

@@ -40,6 +40,7 @@ from typing import Any
 
 from asgiref.sync import SyncToAsync, iscoroutinefunction
 
+from . import refusals
 from .errors import exception_info
 from .naming import view_kind, view_name
 from .records import ConnectionRecord, RequestRecord, current, current_connection
@@ -71,7 +72,8 @@ def _timed_view(view: Callable[..., Any]) -> Callable[..., Any]:
             rec = current.get()
             if rec is None:
                 return await view(request, *args, **kwargs)
-            _identify(rec, request)
+            if rec.match is None:
+                _identify(rec, request)
             start = time.perf_counter_ns()
             rec.in_view = True
             try:
@@ -92,7 +94,8 @@ def _timed_view(view: Callable[..., Any]) -> Callable[..., Any]:
         start = time.perf_counter_ns()
         if rec.dispatch_ns:
             rec.thread_wait_ns = start - rec.dispatch_ns
-        _identify(rec, request)
+        if rec.match is None:
+            _identify(rec, request)
         rec.in_view = True
         try:
             return view(request, *args, **kwargs)
@@ -117,7 +120,8 @@ def _patch_view_dispatch() -> None:
         rec = current.get()
         if rec is None:
             return wrapped
-        rec.view = view_name(view, rec.method)
+        if rec.match is None:  # refusals.resolve_request did not see Django resolve it
+            rec.view = view_name(view, rec.method)
         timed = _timed_view(wrapped)
         rec.kind = view_kind(timed)
         rec.dispatch_ns = time.perf_counter_ns()
@@ -221,6 +225,7 @@ def install(project_dir: str | None = None) -> None:
         return
     _installed = True
     _patch_view_dispatch()
+    refusals.install()
     _patch_templates()
     _patch_sql()
     _patch_thread_hops()

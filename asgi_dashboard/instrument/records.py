@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextvars
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..events import ExceptionInfo, SqlQuery
 
@@ -29,6 +30,16 @@ class RequestRecord:
     url_name: str | None = None
     view: str | None = None
     kind: str | None = None
+    #: Django's ``HttpRequest`` (set when the request reaches ``BaseHandler``), its
+    #: ``ResolverMatch`` once Django resolved it, and whether ``resolve_request`` ran at all.
+    request: Any = None
+    match: Any = None
+    reached_handler: bool = False
+    #: The innermost middleware entered so far, and the last ``process_view`` called (names).
+    middleware: str | None = None
+    view_middleware: str | None = None
+    #: The middleware that returned the response before the view ran (see instrument/refusals).
+    answered_by: str | None = None
     #: perf_counter_ns when Django handed a sync view to ``sync_to_async``.
     dispatch_ns: int = 0
     view_ns: int | None = None

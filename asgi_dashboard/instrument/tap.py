@@ -25,6 +25,7 @@ from ..events import (
 )
 from .errors import exception_info
 from .records import ConnectionRecord, RequestRecord, current, current_connection
+from .refusals import settle as settle_refused
 from .sink import EventSink
 
 Scope = MutableMapping[str, Any]
@@ -162,6 +163,9 @@ class InstrumentedApp:
         finally:
             current.reset(token)
             total = time.perf_counter_ns() - start
+            if rec.kind is None and rec.request is not None:
+                # Django's handler saw it but no view ran: a middleware answered (or a 404).
+                settle_refused(rec)
             del self.in_flight[request_id]
             req_headers = _headers(scope.get("headers", ()))
             req_text, req_b64 = _preview(bytes(req_body), _content_type(req_headers))
@@ -181,6 +185,7 @@ class InstrumentedApp:
                     url_name=rec.url_name,
                     view=rec.view,
                     kind=rec.kind,  # type: ignore[arg-type]
+                    answered_by=rec.answered_by,
                     response_size=size,
                     total_ns=total,
                     view_ns=rec.view_ns,

@@ -75,6 +75,12 @@ class RequestDetailScreen(Screen[None]):
                 f"[{p.muted}]{clock(e.ts)} · {size(e.response_size)} · id {e.id} · generation "
                 f"{e.generation} · client {e.client or '-'} · {e.sync_hops} sync hop(s)[/]",
             ]
+            if e.answered_by:
+                lines.insert(
+                    2,
+                    f"[{p.warning}]answered by {_esc(e.answered_by)}[/]"
+                    f"[{p.muted}]: the view did not run[/]",
+                )
         else:
             status = 101 if e.accepted else e.status
             state = "open" if not e.closed else f"closed by {e.by} (code {e.code})"

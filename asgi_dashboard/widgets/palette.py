@@ -60,6 +60,7 @@ class Palette:
             "async": self.success,
             "ws": self.accent,
             "static": self.muted,
+            "by mw": self.primary,
         }.get(badge, self.muted)
 
     def level(self, level: str) -> str:

@@ -253,12 +253,16 @@ class RequestLog(ScrollView, can_focus=True):
         else:
             assert isinstance(e, RequestFinished)
             if e.view:
-                view, view_style = e.view, ""
+                # A view a middleware answered for (e.g. a CSRF 403) never ran: muted.
+                view, view_style = e.view, p.muted if e.answered_by else ""
             elif e.static:
                 view, view_style = "static file", p.muted
             else:
                 view, view_style = "(no view)", p.muted
-            view_ms = Text(ms(e.view_ns), justify="right")
+            if e.answered_by:
+                view_ms = Text("by mw", style=p.warning, justify="right")
+            else:
+                view_ms = Text(ms(e.view_ns), justify="right")
             total = Text(ms(e.total_ns), justify="right")
         badge = item.badge
         return [

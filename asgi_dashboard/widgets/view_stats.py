@@ -102,7 +102,7 @@ class ViewStatsTable(DataTable[Text | str]):
         if force_columns:
             self._add_columns()
         for agg in self.stats.rows(self.sort_key, self.sort_reverse):
-            key = f"{agg.route}\x00{agg.view}"
+            key = f"{agg.route}\x00{agg.view}\x00{agg.answered_by or ''}"
             self.add_row(*self.cells(agg), key=key)
         if cursor_key is not None and cursor_key in self.rows:
             self.move_cursor(row=self.get_row_index(cursor_key), animate=False)

@@ -1,4 +1,5 @@
-"""A URLconf with one view of each kind, for the naming rules."""
+"""A URLconf with one view of each kind, for the naming rules: real framework objects
+(django-ninja ``NinjaAPI`` operations, DRF ``@api_view`` and a routed ``ViewSet``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from django.http import HttpResponse
 from django.urls import include, path
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
+from ninja import NinjaAPI, Router
 from rest_framework import routers, viewsets
+from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
 
@@ -53,6 +56,54 @@ def _with_greeting(request, greeting):
     return HttpResponse(greeting)
 
 
+@api_view(["GET", "POST"])
+def drf_function(request):
+    return Response({"ok": True})
+
+
+@api_view()
+def drf_default_get(request):
+    return Response({})
+
+
+def _closure_factory():
+    def generated(request):
+        return HttpResponse("ok")
+
+    return generated
+
+
+ninja_api = NinjaAPI(urls_namespace="naming-api")
+ninja_items = Router()
+
+
+@ninja_api.get("/things")
+def list_things(request):
+    return []
+
+
+@ninja_api.post("/things")
+async def create_thing(request):
+    return {"id": 1}
+
+
+@ninja_api.get("/sync-only/{int:pk}", url_name="sync-only")
+def get_sync_only(request, pk: int):
+    return {"pk": pk}
+
+
+@ninja_items.get("/{int:pk}")
+async def get_item(request, pk: int):
+    return {"pk": pk}
+
+
+@ninja_items.delete("/{int:pk}")
+def delete_item(request, pk: int):
+    return {"deleted": pk}
+
+
+ninja_api.add_router("/items", ninja_items)
+
 router = routers.SimpleRouter()
 router.register("books", BookViewSet, basename="book")
 
@@ -65,4 +116,10 @@ urlpatterns = [
     path("partial/", functools.partial(_with_greeting, greeting="hi")),
     path("admin/", admin.site.urls),
     path("api/", include(router.urls)),
+    path("drf/function/", drf_function, name="drf-function"),
+    path("drf/default/", drf_default_get),
+    path("closure/", _closure_factory(), name="closure"),
+    path("closure-unnamed/", _closure_factory()),
+    path("ns/", include(([path("closure/", _closure_factory(), name="inner")], "outer"))),
+    path("ninja/", ninja_api.urls),
 ]

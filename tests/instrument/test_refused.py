@@ -1,0 +1,208 @@
+"""Requests answered before the view ran keep their view, and say which middleware answered.
+
+Through the instrumented demo application (real Django handler, real middleware), plus one run
+on a real server (``asgi-dash --headless --json``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from django.core.handlers.asgi import ASGIHandler
+from django.test import override_settings
+
+from asgi_dashboard.events import RequestFinished
+from asgi_dashboard.instrument import InstrumentedApp
+from tests.conftest import DEMO_DIR
+from tests.instrument.conftest import Instrumented, ListSink
+
+CSRF = "django.middleware.csrf.CsrfViewMiddleware"
+MW = "tests.instrument.refusing_middleware."
+
+
+async def send(
+    app: InstrumentedApp, sink: ListSink, method: str, path: str, **kwargs
+) -> tuple[httpx.Response, RequestFinished]:
+    before = len(sink.of(RequestFinished))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+        response = await asyncio.wait_for(client.request(method, path, **kwargs), 10)
+    finished = sink.of(RequestFinished)
+    assert len(finished) == before + 1
+    return response, finished[-1]
+
+
+# -- the demo as configured (CsrfViewMiddleware among its middleware) --------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "view", "route", "url_name"),
+    [
+        ("/sync/", "demoapp.views.sync_view", "sync/", "sync"),
+        ("/async/", "demoapp.views.async_view", "async/", "async"),
+        ("/admin/login/", "django.contrib.admin.sites.AdminSite.login", "admin/login/", "login"),
+    ],
+)
+async def test_csrf_refused_post_keeps_its_view(
+    instrumented: Instrumented, path: str, view: str, route: str, url_name: str
+) -> None:
+    response, event = await send(instrumented.app, instrumented.sink, "POST", path)
+    assert response.status_code == 403 == event.status
+    assert (event.view, event.route, event.url_name) == (view, route, url_name)
+    assert event.answered_by == CSRF
+    assert event.kind == ("async" if path == "/async/" else "sync")
+    assert event.view_ns is None and event.thread_wait_ns is None
+    assert event.error is None
+
+
+async def test_post_with_a_csrf_token_runs_the_view(instrumented: Instrumented) -> None:
+    app, sink = instrumented.app, instrumented.sink
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+        page = await asyncio.wait_for(client.get("/admin/login/"), 10)
+        token = client.cookies["csrftoken"]
+        response = await asyncio.wait_for(
+            client.post(
+                "/admin/login/",
+                data={"csrfmiddlewaretoken": token, "username": "x", "password": "y"},
+                headers={"Referer": "http://127.0.0.1/admin/login/"},
+            ),
+            10,
+        )
+    assert page.status_code == 200 and response.status_code == 200  # the form, with an error
+    event = sink.of(RequestFinished)[-1]
+    assert event.method == "POST" and event.answered_by is None
+    assert event.view == "django.contrib.admin.sites.AdminSite.login"
+    assert event.view_ns is not None
+
+
+@pytest.mark.parametrize("path", ["/sync/?ms=0", "/async/?ms=0", "/cbv/async/?ms=0", "/error/"])
+async def test_normal_requests_are_answered_by_nobody(instrumented: Instrumented, path: str) -> None:
+    _, event = await instrumented.get(path)
+    assert event.answered_by is None and event.view_ns is not None
+
+
+async def test_a_real_404_has_no_view_and_no_answerer(instrumented: Instrumented) -> None:
+    for method in ("GET", "POST"):
+        response, event = await send(instrumented.app, instrumented.sink, method, "/no/such/")
+        assert response.status_code == 404
+        assert (event.view, event.kind, event.route, event.answered_by) == (None,) * 4
+
+
+async def test_static_files_have_no_answerer(instrumented: Instrumented) -> None:
+    _, event = await instrumented.get("/static/demoapp/demo.css")
+    assert event.static and event.answered_by is None
+
+
+# -- middleware answering in __call__ / process_request / process_view --------------------------
+
+
+@pytest.fixture(scope="module")
+def refusing_handler(loaded) -> ASGIHandler:
+    """The demo's handler with the test middleware around CsrfViewMiddleware."""
+    from django.conf import settings
+
+    chain = list(settings.MIDDLEWARE)
+    at = chain.index(CSRF)
+    chain[at:at] = [
+        MW + "UrlconfSwitch",
+        MW + "AsyncEarlyAnswer",
+        MW + "function_early_answer",
+        MW + "SyncOnlyEarlyAnswer",
+        MW + "ProcessRequestAnswer",
+        MW + "ProcessViewAnswer",
+    ]
+    with override_settings(MIDDLEWARE=chain):
+        return ASGIHandler()  # load_middleware reads settings.MIDDLEWARE now
+
+
+@pytest.fixture
+async def refusing(refusing_handler: ASGIHandler) -> AsyncIterator[tuple[InstrumentedApp, ListSink]]:
+    sink = ListSink()
+    yield InstrumentedApp(refusing_handler, sink, generation=1, project_dir=str(DEMO_DIR)), sink
+
+
+@pytest.mark.parametrize(
+    ("how", "status", "answered_by"),
+    [
+        ("async-call", 401, MW + "AsyncEarlyAnswer"),
+        ("function", 401, MW + "function_early_answer"),
+        ("sync-call", 429, MW + "SyncOnlyEarlyAnswer"),
+        ("process-request", 302, MW + "ProcessRequestAnswer"),
+        ("process-view", 403, MW + "ProcessViewAnswer"),
+    ],
+)
+@pytest.mark.parametrize(
+    ("path", "view", "kind"),
+    [
+        ("/sync/?ms=0", "demoapp.views.sync_view", "sync"),
+        ("/cbv/async/?ms=0", "demoapp.views.AsyncSleepView", "async"),
+    ],
+)
+async def test_middleware_answer_keeps_the_view_and_names_the_middleware(
+    refusing, how: str, status: int, answered_by: str, path: str, view: str, kind: str
+) -> None:
+    app, sink = refusing
+    response, event = await send(app, sink, "GET", path, headers={"X-Refuse": how})
+    assert response.status_code == status == event.status
+    assert (event.view, event.kind, event.answered_by) == (view, kind, answered_by)
+    assert event.route == path.split("?")[0].lstrip("/")
+    assert event.view_ns is None
+
+
+async def test_the_same_chain_serves_normal_requests(refusing) -> None:
+    app, sink = refusing
+    for path, view in [("/sync/?ms=0", "demoapp.views.sync_view"), ("/nope/", None)]:
+        _, event = await send(app, sink, "GET", path)
+        assert event.view == view and event.answered_by is None
+    _, event = await send(app, sink, "POST", "/sync/")
+    assert event.answered_by == CSRF and event.view == "demoapp.views.sync_view"
+
+
+async def test_unresolvable_path_answered_early_has_the_answerer_but_no_view(refusing) -> None:
+    app, sink = refusing
+    _, event = await send(app, sink, "GET", "/no/such/", headers={"X-Refuse": "async-call"})
+    assert (event.view, event.route, event.kind) == (None, None, None)
+    assert event.answered_by == MW + "AsyncEarlyAnswer"
+
+
+async def test_early_answer_is_resolved_with_the_requests_urlconf(refusing) -> None:
+    app, sink = refusing
+    headers = {"X-Refuse": "async-call", "X-Urlconf": "tests.unit.naming_urls"}
+    _, event = await send(app, sink, "POST", "/drf/function/", headers=headers)
+    assert event.view == "tests.unit.naming_urls.drf_function"
+    assert event.route == "drf/function/" and event.url_name == "drf-function"
+    assert event.answered_by == MW + "AsyncEarlyAnswer"
+
+
+# -- a real server -----------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+async def test_csrf_refusal_on_a_real_server(tmp_path: Path) -> None:
+    from tests.runtime.conftest import launch
+
+    run = await launch(
+        str(DEMO_DIR),
+        "--port",
+        "0",
+        "--no-reload",
+        env={"ASGI_DASH_DEMO_DB": str(tmp_path / "demo.sqlite3")},
+    )
+    try:
+        started = await run.wait_event("server-started", timeout=30)
+        async with httpx.AsyncClient(base_url=started["url"], timeout=10) as client:
+            refused = await client.post("/sync/", data={"a": "b"})
+            served = await client.get("/sync/?ms=0")
+        assert (refused.status_code, served.status_code) == (403, 200)
+        first = await run.wait_event("request", timeout=10, path="/sync/", method="POST")
+        second = await run.wait_event("request", timeout=10, path="/sync/", method="GET")
+        assert first["view"] == "demoapp.views.sync_view" and first["kind"] == "sync"
+        assert first["answered_by"] == CSRF and first["view_ns"] is None
+        assert second["answered_by"] is None and second["view_ns"] is not None
+    finally:
+        await run.stop()
