@@ -8,7 +8,12 @@ Kept small on purpose: the screens and widgets do the showing; this module
 * buffers the runtime's event batches and flushes them to the model at most every
   :data:`FLUSH_INTERVAL` seconds, :data:`FLUSH_CHUNK` events at a time, so a flood of events
   never starves input handling;
-* handles every worker's failure in one place.
+* handles every worker's failure in one place;
+* exits with the codes headless mode uses (:meth:`DashboardApp.exit_status`): 2 when the port
+  could not be bound and 3 when the project failed to load (and never started since), 1 when the
+  server crashed with reloading off or the runtime did not stop in time, else 0;
+* turns a busy port into a choice, not a dead end: ``r`` retries the bind, ``n`` starts on a
+  free port (port 0) instead.
 """
 
 from __future__ import annotations
@@ -19,13 +24,13 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 
-from textual import events, work
+from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from .config import DashboardConfig
+from .config import EXIT_BAD_INPUT, EXIT_PROJECT_FAILED, DashboardConfig
 from .events import (
     Event,
     RequestFinished,
@@ -94,6 +99,8 @@ class DashboardApp(App[int]):
         Binding("q", "quit", "Quit"),
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
         Binding("r,ctrl+r", "restart_server", "Restart"),
+        # Only while the port could not be bound (check_action hides it otherwise).
+        Binding("n", "start_on_free_port", "Free port"),
         Binding("question_mark,f1", "help", "Help"),
         # Diagnostics (issue 6; see the block at the end of this class).
         Binding("m", "middleware_audit", "Middleware", show=False),
@@ -102,10 +109,21 @@ class DashboardApp(App[int]):
     ]
 
     def __init__(
-        self, config: DashboardConfig, runtime_factory: RuntimeFactory, *, discover: bool = True
+        self,
+        config: DashboardConfig,
+        runtime_factory: RuntimeFactory,
+        *,
+        discover: bool = True,
+        notices: Sequence[str] = (),
     ) -> None:
         super().__init__()
         self.config = config
+        #: Warnings shown in the status bar for the whole run (see StatusBar.set_notices).
+        self.notices: tuple[str, ...] = tuple(notices)
+        if not config.is_loopback:
+            from .cli import exposure_warning
+
+            self.notices += (exposure_warning(config.host),)
         #: Whether panels may run the project's tools (route and user discovery for WebSockets).
         self.discover = discover
         #: Wall clock for uptime; tests replace it to make snapshots deterministic.
@@ -121,6 +139,8 @@ class DashboardApp(App[int]):
         self._flush_interval = FLUSH_INTERVAL
         self._stopping = False
         self._stopped = False
+        #: The runtime did not stop within its bound (exit status 1).
+        self._stop_timed_out = False
         #: Events ingested so far (tests wait on it; also handy in the devtools console).
         self.events_ingested = 0
         self._main: MainScreen
@@ -136,6 +156,8 @@ class DashboardApp(App[int]):
 
     def on_mount(self) -> None:
         self.start_server()
+        if self.notices:
+            self.main_screen.status_bar.set_notices(self.notices)
         self.call_after_refresh(settle_gc)
         self.set_interval(GC_QUIET_S, self.collect_when_quiet, name="collect_when_quiet")
 
@@ -168,7 +190,27 @@ class DashboardApp(App[int]):
         try:
             await self.stop_runtime()
         finally:
-            self.exit(0)
+            self.exit_with_status()
+
+    def exit_status(self) -> int:
+        """The process's exit code, as headless mode would have it (see the module docstring)."""
+        if self._stop_timed_out:
+            return 1
+        status = self.model.status
+        if status.starts == 0 and status.failure is not None:
+            return EXIT_BAD_INPUT if status.failure.phase == "bind" else EXIT_PROJECT_FAILED
+        if status.state == "crashed" and not self.config.reload:
+            return 1
+        return 0
+
+    def exit_with_status(self) -> None:
+        code = self.exit_status()
+        self.exit(code, return_code=code)
+
+    @property
+    def bind_failed(self) -> bool:
+        """The server never got its port (it is busy, or the address is not ours)."""
+        return self.runtime.state == "failed" and self.runtime.url is None
 
     async def stop_runtime(self) -> None:
         """Stop the server once, bounded in time."""
@@ -179,6 +221,7 @@ class DashboardApp(App[int]):
         try:
             await asyncio.wait_for(self.runtime.stop(), timeout)
         except TimeoutError:
+            self._stop_timed_out = True
             self.log.error(f"runtime did not stop within {timeout} s")
 
     async def on_unmount(self) -> None:
@@ -197,7 +240,7 @@ class DashboardApp(App[int]):
                 [ServerFailed(message=f"The server could not be started: {error}", phase="runtime")]
             )
         elif worker.name == "stop_server":
-            self.exit(1)
+            self.exit(1, return_code=1)
         else:
             self.notify(
                 f"{worker.name.replace('_', ' ')} failed: {error}", severity="error", timeout=8
@@ -250,15 +293,40 @@ class DashboardApp(App[int]):
 
     async def action_quit(self) -> None:
         if self._stopping:
-            self.exit(0)  # second press: leave now (the runtime's own cleanup still runs)
+            # Second press: leave now (the runtime's own cleanup still runs in on_unmount).
+            self.exit_with_status()
             return
         self._stopping = True
         self.notify("Stopping the server…", timeout=3)
         self.stop_server_and_exit()
 
     def action_restart_server(self) -> None:
+        if self.bind_failed:
+            # Nothing to restart: the port was never bound. Try binding it again.
+            self.notify(f"Retrying port {self.config.port}…", timeout=2)
+            self.start_server()
+            return
         self.notify("Restarting the server…", timeout=2)
         self.restart_server("manual")
+
+    def action_start_on_free_port(self) -> None:
+        if not self.bind_failed:
+            return
+        self.config = self.config.with_port(0)
+        self.runtime.config = self.config
+        self.notify("Starting on a free port…", timeout=2)
+        self.start_server()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "start_on_free_port":
+            return self.bind_failed
+        return True
+
+    @on(MainScreen.EventsIngested)
+    def show_port_keys(self, message: MainScreen.EventsIngested) -> None:
+        """A start failed or succeeded: the ``n`` key appears or goes (it depends on it)."""
+        if message.ingested.failure is not None or message.ingested.started:
+            self.refresh_bindings()
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -387,6 +455,8 @@ class DashboardApp(App[int]):
 def make_app(
     config: DashboardConfig,
     runtime_factory: Callable[[DashboardConfig, EventCallback], Runtime] | None = None,
+    *,
+    notices: Sequence[str] = (),
 ) -> DashboardApp:
     """The app the CLI runs and the tests drive: same factory, different runtimes.
 
@@ -398,4 +468,4 @@ def make_app(
         from .runtime import make_runtime
 
         runtime_factory = make_runtime
-    return DashboardApp(config, runtime_factory, discover=discover)
+    return DashboardApp(config, runtime_factory, discover=discover, notices=notices)

@@ -5,11 +5,20 @@ subcommands against a server that is already running (see :mod:`.diagnostics.com
 
 Errors found before anything starts (a wrong path, not a Django project) are one line on stderr
 and exit code 2; the project's own errors are reported by the server process as events.
+
+Without ``--port``, a busy 8000 is not a dead end: the first free port of 8001-8010 (else any
+free port) is used, and the dashboard says so (status bar, or stderr when headless). An explicit
+``--port`` is taken as asked, and a busy one fails with exit code 2.
+
+The TUI exits with the same codes as headless mode (:meth:`DashboardApp.exit_status`). A
+subcommand whose stdout reader went away (``asgi-dash probe ... | head``) exits 141 with no
+traceback, as headless mode does.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,12 +44,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--settings", help="settings module (overrides DJANGO_SETTINGS_MODULE)")
     p.add_argument("--app", help="ASGI application as module:attribute")
     p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 = any free)")
+    p.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help=f"port (default {DEFAULT_PORT}, or the next free one if it is busy; 0 = any free)",
+    )
     p.add_argument("--in-process", action="store_true", help="serve inside the dashboard process")
     p.add_argument("--no-reload", action="store_true", help="never restart on file changes")
     p.add_argument("--nostatic", action="store_true", help="do not serve static files in DEBUG")
     p.add_argument("--headless", action="store_true", help="no TUI: print one line per event")
     p.add_argument("--json", action="store_true", help="with --headless: JSON lines")
+    p.add_argument(
+        "--keep-secrets",
+        action="store_true",
+        help="with --json: print Authorization, Cookie and Set-Cookie values (redacted by "
+        "default, as in the HAR export)",
+    )
     p.add_argument("--history", type=int, default=5000, help="requests kept in the UI")
     p.add_argument(
         "--graceful-timeout",
@@ -70,8 +90,37 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+#: The port used when ``--port`` is not given; if it is busy, the next free of the
+#: :data:`FALLBACK_PORTS` following it, else any free port.
+DEFAULT_PORT = 8000
+FALLBACK_PORTS = 10
+EXIT_STDOUT_CLOSED = 141  # 128 + SIGPIPE, as headless.EXIT_STDOUT_CLOSED (not imported: slow)
+
+
+def pick_default_port(host: str) -> tuple[int, str | None]:
+    """:data:`DEFAULT_PORT`, or a free one near it and a notice that says why.
+
+    Checked with a bind that is closed at once (a few microseconds); the server binds the
+    port for real right after, so only another program starting in between could take it
+    (and that is then reported as a busy port, as with ``--port``).
+    """
+    from .portowner import describe_port_owner, port_is_free
+
+    if port_is_free(host, DEFAULT_PORT):
+        return DEFAULT_PORT, None
+    candidates = range(DEFAULT_PORT + 1, DEFAULT_PORT + 1 + FALLBACK_PORTS)
+    port = next((p for p in candidates if port_is_free(host, p)), 0)
+    instead = f"port {port}" if port else "a free port"
+    return port, (
+        f"port {DEFAULT_PORT} is in use{describe_port_owner(DEFAULT_PORT)}: using {instead} "
+        f"instead (--port {DEFAULT_PORT} insists on it)"
+    )
+
+
 def config_from_args(args: argparse.Namespace) -> DashboardConfig:
     project_dir, settings, source, is_demo = discover(args.path, settings=args.settings)
+    if args.port is None:
+        args.port = DEFAULT_PORT
     if not 0 <= args.port <= 65535:
         raise DiscoveryError(f"--port {args.port} is not a port: use 0-65535 (0 = any free).")
     env_files = env_files_for(
@@ -104,44 +153,79 @@ def config_from_args(args: argparse.Namespace) -> DashboardConfig:
     )
 
 
+def _stdout_closed() -> int:
+    """The reader of stdout went away: no traceback, and nothing more at exit either."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+    return EXIT_STDOUT_CLOSED
+
+
+def run_subcommand(raw: list[str]) -> int:
+    from .diagnostics.commands import main as diagnostics_main
+
+    try:
+        code = diagnostics_main(raw)
+        sys.stdout.flush()  # a closed pipe shows here, not in Python's exit-time flush
+    except BrokenPipeError:
+        return _stdout_closed()
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     # Subcommands that target an already-running server (asgi_dashboard/diagnostics/commands.py).
     raw = list(sys.argv[1:] if argv is None else argv)
     if raw and raw[0] in ("probe", "replay"):
-        from .diagnostics.commands import main as diagnostics_main
-
-        sys.exit(diagnostics_main(raw))
+        sys.exit(run_subcommand(raw))
     args = build_parser().parse_args(argv)
+    notices: list[str] = []
+    explicit_port = args.port is not None
     try:
         config = config_from_args(args)
     except DiscoveryError as exc:
         print(f"asgi-dash: {exc}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
-    if not config.is_loopback:
-        print(
-            f"asgi-dash: warning: listening on {config.host} exposes this development server "
-            "to your network.",
-            file=sys.stderr,
-        )
+    if not explicit_port:
+        port, notice = pick_default_port(config.host)
+        if notice is not None:
+            config = config.with_port(port)
+            notices.append(notice)
+    headless = args.headless or args.json or not sys.stdout.isatty()
+    if not config.is_loopback and headless:
+        # The TUI shows it in its status bar for as long as it runs (a line printed here would
+        # be wiped by the TUI at once).
+        print(f"asgi-dash: warning: {exposure_warning(config.host)}", file=sys.stderr)
     # Start the server process now: it loads Django and the project while the rest of the
     # dashboard (asyncio, the event schema, Textual) is still being imported (see launch.py).
     if not config.in_process:
         from .runtime.launch import prespawn
 
         prespawn(config)
-    if args.headless or args.json or not sys.stdout.isatty():
+    if headless:
         import asyncio
 
         from .headless import run_headless
 
+        for notice in notices:
+            print(f"asgi-dash: {notice}", file=sys.stderr)
         try:
-            code = asyncio.run(run_headless(config, json_lines=args.json))
+            code = asyncio.run(
+                run_headless(config, json_lines=args.json, keep_secrets=args.keep_secrets)
+            )
         except KeyboardInterrupt:
             code = 0
         sys.exit(code)
 
     from .app import make_app
 
-    app = make_app(config)
+    app = make_app(config, notices=notices)
     app.run()
-    sys.exit(getattr(app, "exit_code", 0) or 0)
+    # App.return_code: what exit_status() chose, or 1 when Textual itself failed.
+    sys.exit(app.return_code or 0)
+
+
+def exposure_warning(host: str) -> str:
+    return f"listening on {host} exposes this development server to your network"

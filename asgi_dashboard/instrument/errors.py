@@ -114,15 +114,45 @@ def format_traceback(exc: BaseException, *, limit: int = 40) -> str:
     return "".join(te.format())
 
 
+def syntax_error_frame(exc: SyntaxError) -> FrameInfo | None:
+    """Where a SyntaxError is: the file and line that hold it, with the caret's column.
+
+    Its traceback ends in the module that *imported* the broken file (``urls.py: from . import
+    views``): the broken file has no frame, only ``filename``/``lineno``/``offset``/``text``,
+    which is what Python's own traceback prints with a caret.
+    """
+    if not exc.filename or not exc.lineno or exc.filename.startswith("<"):
+        return None
+    text = exc.text if exc.text is not None else linecache.getline(exc.filename, exc.lineno)
+    text = text.rstrip("\r\n")
+    line = text.strip()
+    offset = None
+    if exc.offset is not None and exc.offset > 0 and line:
+        # exc.offset is 1-based in the unstripped text; the frame keeps the stripped line.
+        indent = len(text) - len(text.lstrip())
+        offset = min(max(1, exc.offset - indent), len(line) + 1)
+    return FrameInfo(
+        filename=exc.filename, lineno=exc.lineno, function="<module>", line=line, offset=offset
+    )
+
+
+def caret_line(frame: FrameInfo) -> str | None:
+    """``"    ^"`` under ``frame.line`` when the frame has a column (a SyntaxError), else None."""
+    if frame.offset is None:
+        return None
+    return " " * (frame.offset - 1) + "^"
+
+
 def exception_info(
     exc: BaseException, project_dir: str | None = None, *, limit: int = 40
 ) -> ExceptionInfo:
     tb_text = format_traceback(exc, limit=limit)
+    frame = syntax_error_frame(exc) if isinstance(exc, SyntaxError) else None
     return ExceptionInfo(
         type=f"{type(exc).__module__}.{type(exc).__qualname__}".removeprefix("builtins."),
         message=str(exc),
         traceback=tb_text,
-        frame=innermost_project_frame_tb(exc.__traceback__, project_dir),
+        frame=frame or innermost_project_frame_tb(exc.__traceback__, project_dir),
         hint=hint_for(exc),
     )
 

@@ -42,9 +42,9 @@ class LoadedProject:
 
 
 def _where(exc: BaseException, project_dir: str) -> str:
+    if isinstance(exc, SyntaxError):
+        return ""  # str(SyntaxError) already ends with "(file.py, line n)": say it once
     info = exception_info(exc, project_dir)
-    if isinstance(exc, SyntaxError) and exc.filename:
-        return f" ({os.path.basename(exc.filename)}, line {exc.lineno})"
     if info.frame:
         return f" ({os.path.basename(info.frame.filename)}, line {info.frame.lineno})"
     return ""

@@ -206,9 +206,18 @@ async def run_checks_later(
 
 
 def serve_error_page(
-    control: Control, sock: socket.socket, exc: ProjectLoadError, graceful_timeout: float
+    control: Control,
+    sock: socket.socket,
+    exc: ProjectLoadError,
+    graceful_timeout: float,
+    *,
+    sink: PipeSink | None = None,
+    generation: int = 0,
 ) -> None:
-    """Answer every request with the error page until the parent says stop."""
+    """Answer every request with the error page until the parent says stop.
+
+    With a ``sink``, each request it answers is reported like any other (RequestFinished).
+    """
     show_tb = True  # DEBUG unknown (settings did not load): a dev server on loopback
     with contextlib.suppress(Exception):
         from django.conf import settings
@@ -216,6 +225,8 @@ def serve_error_page(
         if settings.configured:
             show_tb = bool(settings.DEBUG)
     app = make_error_app(exc.message, exc.error, show_tb)
+    if sink is not None:
+        app = InstrumentedApp(app, sink, generation=generation)
 
     async def main() -> None:
         server = make_server(app, graceful_timeout=graceful_timeout)
@@ -260,7 +271,9 @@ def _run(spec: dict[str, Any]) -> int:
         sink.emit(failure)
         if spec.get("serve_errors"):
             # Reloading is on: stay up with an error page until the next reload replaces us.
-            serve_error_page(control, sock, exc, graceful_timeout)
+            serve_error_page(
+                control, sock, exc, graceful_timeout, sink=sink, generation=generation
+            )
         sink.close()
         return 3
 

@@ -28,7 +28,9 @@ def render_error_page(message: str, error: ExceptionInfo | None, show_traceback:
         f = error.frame
         where = f"<p class=where>{html.escape(f.filename)}, line {f.lineno}</p>"
         if f.line:
-            where += f"<pre class=line>{html.escape(f.line)}</pre>"
+            # A SyntaxError's column gets Python's caret under the line.
+            caret = "\n" + " " * (f.offset - 1) + "^" if f.offset else ""
+            where += f"<pre class=line>{html.escape(f.line)}{caret}</pre>"
     tb = ""
     if show_traceback and error is not None and error.traceback:
         tb = f"<h2>Traceback</h2><pre>{html.escape(error.traceback)}</pre>"

@@ -126,6 +126,8 @@ class InProcessRuntime(Runtime):
                 if c.reload:
                     # A readable 500 page instead of a refused connection.
                     app = make_error_app(exc.message, exc.error, show_traceback=True)
+                    # Requests it answers are logged like any other (RequestFinished).
+                    app = InstrumentedApp(app, self.sink, generation=self.generation)
                     self.server = make_server(app, graceful_timeout=c.graceful_timeout)
                     self.task = asyncio.create_task(serve(self.server, self.sock))
                 return

@@ -27,9 +27,11 @@ def bind_socket(host: str, port: int) -> socket.socket:
     except OSError as exc:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
+            from ..portowner import describe_port_owner  # only now: it scans /proc
+
             raise BindError(
-                f"Port {port} on {host} is in use: stop what is using it, or run with "
-                f"--port {port + 1} (or --port 0 for any free port)."
+                f"Port {port} on {host} is in use{describe_port_owner(port)}: stop what is "
+                f"using it, or run with --port {port + 1} (or --port 0 for any free port)."
             ) from None
         if exc.errno in (errno.EADDRNOTAVAIL, errno.EACCES):
             raise BindError(

@@ -3,6 +3,10 @@
 Everything shown comes from :class:`~asgi_dashboard.history.ServerStatus`, which is derived from
 lifecycle events (not from polling the runtime). Uptime is computed with the app's injectable
 ``clock`` so snapshots are deterministic.
+
+Notices (:meth:`StatusBar.set_notices`) stay for as long as they hold: a server listening beyond
+loopback, or a default port that was busy so another one was taken. Printed on stderr before the
+TUI starts they would be wiped by it at once.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ class StatusBar(Static):
         self.status = ServerStatus()
         self.palette = Palette()
         self.paused = False
+        #: Persistent warnings, shown after the URL (see the module docstring).
+        self.notices: tuple[str, ...] = ()
         self._lines = 0
 
     def on_mount(self) -> None:
@@ -46,6 +52,11 @@ class StatusBar(Static):
         self.status, self.palette, self.paused = status, palette, paused
         self.set_class(status.state in ("crashed", "failed"), "-bad")
         self.set_class(status.state in ("starting", "restarting"), "-busy")
+        self.refresh_status()
+
+    def set_notices(self, notices: tuple[str, ...]) -> None:
+        self.notices = notices
+        self.set_class(bool(notices), "-notice")
         self.refresh_status()
 
     def refresh_status(self) -> None:
@@ -71,6 +82,9 @@ class StatusBar(Static):
         if s.url:
             text.append("  ")
             text.append(s.url, style=f"underline {p.primary} link {s.url}")
+        for notice in self.notices:
+            text.append(*sep)
+            text.append(f"⚠ {notice}", style=f"bold {p.warning}")
         if s.mode:
             text.append(*sep)
             text.append(s.mode)
