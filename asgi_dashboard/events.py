@@ -78,6 +78,8 @@ class FrameInfo(Record):
     lineno: int
     function: str
     line: str = ""
+    #: 1-based column of a SyntaxError within ``line`` (where Python puts its caret), else None.
+    offset: int | None = None
 
 
 @dataclass(frozen=True, slots=True, repr=False, eq=False)

@@ -4,7 +4,19 @@ Readable lines by default; ``--json`` prints the events' wire form (one JSON obj
 see :mod:`asgi_dashboard.events`), for jq and scripts. Exit codes: 0 after Ctrl+C,
 :data:`~asgi_dashboard.config.EXIT_BAD_INPUT` when the port cannot be bound,
 :data:`~asgi_dashboard.config.EXIT_PROJECT_FAILED` when the project fails to load on first start,
-1 when the server crashes with reloading off.
+1 when the server crashes with reloading off, :data:`EXIT_STDOUT_CLOSED` (141) when whoever reads
+stdout went away (``asgi-dash --headless --json | head``).
+
+A closed stdout stops the server like Ctrl+C does: the port is freed, no traceback is printed,
+and the exit code is the one the shell reports for a tool killed by SIGPIPE (128 + 13), as
+``yes | head`` gives, so ``set -o pipefail`` scripts can tell it from a clean stop. When stdout
+is a pipe, its reader going away is noticed at once (epoll reports an error on the write end), not
+only at the next write: an idle server has nothing to write.
+
+``--json`` redacts secrets as the HAR export does (:mod:`asgi_dashboard.redact`) unless
+``--keep-secrets``. A failure before the first start is said once, on stderr (the readable stream
+does not repeat it on stdout; the ``--json`` stream keeps its ``server-failed`` event, which is
+data), and nothing is printed after it.
 """
 
 from __future__ import annotations
@@ -12,9 +24,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
+import errno
+import os
 import signal
+import stat
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from .config import EXIT_BAD_INPUT, EXIT_PROJECT_FAILED, DashboardConfig
@@ -23,6 +38,7 @@ from .events import (
     ConsoleOutput,
     Event,
     EventsDropped,
+    ExceptionInfo,
     FilesChanged,
     LogRecord,
     LoopBlocked,
@@ -42,7 +58,11 @@ from .events import (
     WsOpened,
     encode,
 )
+from .redact import redact_event
 from .runtime import Runtime, make_runtime
+
+#: Exit code when stdout's reader went away: what a shell reports for a SIGPIPE death.
+EXIT_STDOUT_CLOSED = 128 + signal.SIGPIPE
 
 
 def ms(ns: int | None) -> str:
@@ -51,6 +71,20 @@ def ms(ns: int | None) -> str:
 
 def _clock(ts: float) -> str:
     return datetime.datetime.fromtimestamp(ts).strftime("%H:%M:%S.%f")[:-3]
+
+
+def format_location(error: ExceptionInfo | None, indent: str = "    ") -> str:
+    """``File "x.py", line 5`` / the line / a caret for a SyntaxError, as Python prints them;
+    ``at x.py:5 `line``` for other errors; "" when there is no project frame."""
+    if error is None or error.frame is None:
+        return ""
+    f = error.frame
+    if f.offset is None:
+        return f"\n{indent}at {f.filename}:{f.lineno} `{f.line}`"
+    out = f'\n{indent}File "{f.filename}", line {f.lineno}'
+    if f.line:
+        out += f"\n{indent}    {f.line}\n{indent}    {' ' * (f.offset - 1)}^"
+    return out
 
 
 def format_request(e: RequestFinished) -> str:
@@ -102,7 +136,7 @@ def format_event(e: Event) -> str | None:
             how = f"exit code {e.exit_code}" if e.signal is None else f"signal {e.signal}"
             body = f"server pid {e.pid} stopped ({e.reason}, {how})"
         case ServerFailed():
-            body = f"error: {e.message}"
+            body = f"error: {e.message}" + format_location(e.error)
         case CheckMessage():
             body = f"check {e.level}: {e.check_id + ': ' if e.check_id else ''}{e.message}"
             body += f" (hint: {e.hint})" if e.hint else ""
@@ -174,38 +208,93 @@ def format_event(e: Event) -> str | None:
 class HeadlessPrinter:
     """Prints events and decides when the headless run ends."""
 
-    def __init__(self, config: DashboardConfig, json_lines: bool, out: TextIO) -> None:
+    def __init__(
+        self,
+        config: DashboardConfig,
+        json_lines: bool,
+        out: TextIO,
+        *,
+        keep_secrets: bool = False,
+        err: TextIO | None = None,
+    ) -> None:
         self.config = config
         self.json_lines = json_lines
+        self.keep_secrets = keep_secrets
         self.out = out
+        self.err = err
         self.done = asyncio.Event()
         self.exit_code = 0
         self.started_once = False
+        #: Set when stdout's reader went away; nothing more is written.
+        self.out_closed = False
+        #: Set when the first start failed: the run ends, said once on stderr.
+        self.failed_to_start = False
 
     def __call__(self, batch: Sequence[Event]) -> None:
+        if self.out_closed or self.failed_to_start:
+            return  # nothing after the failure that ends the run, nor to a closed stdout
         lines = []
         for event in batch:
             if self.json_lines:
+                if not self.keep_secrets:
+                    event = redact_event(event)
                 # The codec's own encoder: the same bytes as the pipe, ~2.5x cheaper than
                 # json.dumps(to_dict(...)) (this runs once per request in the parent).
                 lines.append(encode(event).decode().rstrip("\n"))
-            else:
+            elif not self._said_on_stderr(event):
                 line = format_event(event)
                 if line is not None:
                     lines.append(line)
-            self._track(event)
+            if self._track(event) and self.failed_to_start:
+                break  # the run ends here: later events in the batch would be stray lines
         if lines:
-            self.out.write("\n".join(lines) + "\n")
-            self.out.flush()
+            self.write("\n".join(lines) + "\n")
 
-    def _track(self, event: Event) -> None:
+    def write(self, text: str) -> None:
+        try:
+            self.out.write(text)
+            self.out.flush()
+        except OSError as exc:  # BrokenPipeError, or EPIPE wrapped otherwise
+            if isinstance(exc, BrokenPipeError) or exc.errno == errno.EPIPE:
+                self.stdout_closed()
+            else:
+                raise
+
+    def stdout_closed(self) -> None:
+        """The reader of stdout is gone: stop, exit :data:`EXIT_STDOUT_CLOSED`, no traceback."""
+        if self.out_closed:
+            return
+        self.out_closed = True
+        if not self.done.is_set():
+            self.exit_code = EXIT_STDOUT_CLOSED
+        self.done.set()
+        # Text still buffered for the closed pipe would raise again when Python flushes stdout
+        # at exit ("Exception ignored ... BrokenPipeError"): point the fd at /dev/null, as the
+        # Python docs advise for SIGPIPE (library/signal.html#note-on-sigpipe).
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.out.fileno())
+            os.close(devnull)
+
+    def _said_on_stderr(self, event: Event) -> bool:
+        return isinstance(event, ServerFailed) and not self.started_once
+
+    def _track(self, event: Event) -> bool:
+        """Follow the run; True when this event ends it."""
         if isinstance(event, ServerStarted):
             self.started_once = True
         elif isinstance(event, ServerFailed) and not self.started_once:
             self.exit_code = EXIT_BAD_INPUT if event.phase == "bind" else EXIT_PROJECT_FAILED
-            # stderr even with --json: stdout stays one JSON object per line.
-            print(f"asgi-dash: {event.message}", file=sys.stderr)
+            # Once, on stderr even with --json: stdout stays one JSON object per line.
+            with contextlib.suppress(OSError, ValueError):
+                print(
+                    f"asgi-dash: {event.message}{format_location(event.error, '  ')}",
+                    file=self.err or sys.stderr,
+                    flush=True,
+                )
+            self.failed_to_start = True
             self.done.set()
+            return True
         elif (
             isinstance(event, ServerStopped)
             and event.reason == "crashed"
@@ -213,21 +302,61 @@ class HeadlessPrinter:
         ):
             self.exit_code = 1
             self.done.set()
+            return True
+        return False
+
+
+def watch_stdout_reader(
+    loop: asyncio.AbstractEventLoop, out: TextIO, on_closed: Callable[[], None]
+) -> Callable[[], None]:
+    """Call ``on_closed`` as soon as the reader of a piped stdout goes away; returns an undo.
+
+    epoll reports EPOLLERR on a pipe's write end once its last reader closed (Linux
+    ``pipe_poll``), and asyncio's selector hands an error to the fd's reader callback. Only for
+    pipes: a terminal's fd would become readable when the user types, and a regular file cannot
+    be polled. Elsewhere a closed stdout is noticed at the next write.
+    """
+
+    def nothing() -> None:
+        pass
+
+    try:
+        fd = out.fileno()
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+            return nothing
+
+        def closed() -> None:
+            loop.remove_reader(fd)
+            on_closed()
+
+        def undo() -> None:
+            loop.remove_reader(fd)
+
+        loop.add_reader(fd, closed)
+    except (OSError, ValueError, AttributeError, NotImplementedError):
+        return nothing
+    return undo
 
 
 async def run_headless(
-    config: DashboardConfig, *, json_lines: bool = False, out: TextIO | None = None
+    config: DashboardConfig,
+    *,
+    json_lines: bool = False,
+    out: TextIO | None = None,
+    keep_secrets: bool = False,
 ) -> int:
-    printer = HeadlessPrinter(config, json_lines, out or sys.stdout)
+    printer = HeadlessPrinter(config, json_lines, out or sys.stdout, keep_secrets=keep_secrets)
     runtime: Runtime = make_runtime(config, printer)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, printer.done.set)
+    unwatch = watch_stdout_reader(loop, printer.out, printer.stdout_closed)
     try:
         await runtime.start()
         await printer.done.wait()
     finally:
+        unwatch()
         await runtime.stop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
