@@ -10,7 +10,9 @@ Decisions:
 * Hop-by-hop headers (RFC 9110 section 7.6.1, plus ``keep-alive``/``proxy-connection``),
   ``content-length`` (httpx computes it), ``host`` (the server may now listen on another port)
   and our own probe/replay markers are not re-sent. Cookies and CSRF headers are: replaying a
-  logged-in POST is the point.
+  logged-in POST is the point. A capture made without ``--keep-secrets`` has them redacted
+  (:mod:`asgi_dashboard.redact`): "[redacted]" is never sent as a cookie; the header is left out
+  and :func:`missing_secrets` names it, so the command can say the replay is unauthenticated.
 * A body the tap truncated is not re-sent half: :class:`ReplayError`.
 * JSON bodies are pretty-printed with sorted keys before diffing, so a changed value shows as one
   changed line. The original preview may be truncated: the new body is then compared on the same
@@ -32,6 +34,7 @@ from urllib.parse import urljoin
 import httpx
 
 from ..events import Header, RequestFinished
+from ..redact import REDACTED, is_sensitive, redacted_headers
 
 REPLAY_HEADER = "x-asgi-dash-replay"
 DROPPED_HEADERS = frozenset(
@@ -59,6 +62,11 @@ VOLATILE_HEADERS = frozenset(
 #: Bounds: diff input per side, and lines of diff output.
 DIFF_INPUT_LIMIT = 64 * 1024
 DIFF_LINES_LIMIT = 400
+
+
+def missing_secrets(original: RequestFinished) -> tuple[str, ...]:
+    """Headers the capture redacted, which the replay therefore cannot send."""
+    return redacted_headers(original.request_headers)
 
 
 class ReplayError(ValueError):
@@ -131,7 +139,11 @@ def build_request(original: RequestFinished, base_url: str) -> ReplayRequest:
             "replaying part of it would not be the same request"
         )
     target = original.path + (f"?{original.query}" if original.query else "")
-    kept = [(k, v) for k, v in original.request_headers if k.lower() not in DROPPED_HEADERS]
+    kept = [
+        (k, v)
+        for k, v in original.request_headers
+        if k.lower() not in DROPPED_HEADERS and not (is_sensitive(k) and v == REDACTED)
+    ]
     headers = (*kept, (REPLAY_HEADER, original.id))
     return ReplayRequest(
         method=original.method,

@@ -6,7 +6,9 @@
 
 The target is the URL of the newest ``server-started`` event in the file (the server as it runs
 now, after any restart) unless ``--to`` names one. Exit codes: 0 same response, 1 it changed,
-2 bad input (no such request, unreplayable, server unreachable).
+2 bad input (no such request, unreplayable, server unreachable). A capture made without
+``--keep-secrets`` has Cookie/Authorization redacted: the request is replayed without them, and
+stderr says so first.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import httpx
 from ..events import RequestFinished, ServerStarted
 from .commands import EXIT_BAD_INPUT, EXIT_ERRORS, read_events
 from .probe import is_loopback_url
-from .replay import REPLAY_HEADER, ReplayError, format_diff, replay
+from .replay import REPLAY_HEADER, ReplayError, format_diff, missing_secrets, replay
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,6 +69,15 @@ def replay_main(argv: Sequence[str]) -> int:
     if not args.allow_remote and not is_loopback_url(base):
         print(f"asgi-dash replay: {base} is not a loopback address", file=sys.stderr)
         return EXIT_BAD_INPUT
+    missing = missing_secrets(matching[-1])
+    if missing:
+        # Said before the result, on stderr: the diff below is of an unauthenticated request.
+        print(
+            f"asgi-dash replay: the capture has {', '.join(missing)} redacted, so the request is "
+            "re-sent without them (as a logged-out client). To reproduce an authenticated "
+            "request, capture with `asgi-dash --headless --json --keep-secrets`.",
+            file=sys.stderr,
+        )
     try:
         diff = asyncio.run(replay(matching[-1], base, timeout=args.timeout))
     except (ReplayError, httpx.HTTPError) as exc:

@@ -9,8 +9,16 @@ how long it was stuck and reports one :class:`~asgi_dashboard.events.LoopBlocked
 sampled frame and the requests that were in flight.
 
 Cost when nothing blocks: one loop callback and one thread wake-up per ``period`` (20 ms), no
-per-request work. Every second the heartbeat also reports a
-:class:`~asgi_dashboard.events.LoopLag` sample (current lag and the maximum over the last minute).
+per-request work.
+
+Loop lag (:class:`~asgi_dashboard.events.LoopLag`: the current lag and the maximum over the last
+minute) is checked once a second but reported only when it says something new
+(:func:`lag_is_news`): the first sample; the current lag or the minute's maximum moved by at least
+:data:`LAG_MIN_CHANGE_NS` *and* by half of its last reported value; or the current lag crossed the
+blocked-loop threshold (either way). An idle server's lag jitters by fractions of a millisecond:
+it used to cost one event a second, forever, in ``--json`` output and on the pipe; now an idle
+server reports its lag once. The status bar shows the last reported figures, which are within
+that tolerance of the truth.
 """
 
 from __future__ import annotations
@@ -28,6 +36,24 @@ from .errors import innermost_project_frame_stack
 from .sink import EventSink
 
 DEFAULT_THRESHOLD_MS = 100.0
+#: A lag figure is news when it moved by at least this much ...
+LAG_MIN_CHANGE_NS = 2_000_000
+#: ... and by at least this fraction of its last reported value.
+LAG_MIN_CHANGE_RATIO = 0.5
+
+
+def _moved(before: int, now: int) -> bool:
+    return abs(now - before) >= max(LAG_MIN_CHANGE_NS, before * LAG_MIN_CHANGE_RATIO)
+
+
+def lag_is_news(last: tuple[int, int] | None, current: int, worst: int, threshold: int) -> bool:
+    """Whether a lag sample (``current``, ``worst`` over the minute) is worth an event, given the
+    ``last`` one reported (None: nothing yet). See the module docstring."""
+    if last is None:
+        return True
+    last_current, last_worst = last
+    crossed = (current > threshold) != (last_current > threshold)
+    return crossed or _moved(last_current, current) or _moved(last_worst, worst)
 
 
 class LoopWatchdog:
@@ -58,6 +84,8 @@ class LoopWatchdog:
         self._sample: tuple[FrameInfo | None, str, tuple[str, ...]] | None = None
         self._lags: collections.deque[tuple[int, int]] = collections.deque()
         self._last_lag_report = 0
+        #: (current, max) of the last LoopLag sent.
+        self._last_lag_sent: tuple[int, int] | None = None
 
     def start(self) -> LoopWatchdog:
         self._loop_thread = threading.get_ident()
@@ -95,7 +123,10 @@ class LoopWatchdog:
             lags.popleft()
         if now - self._last_lag_report >= 1_000_000_000:
             self._last_lag_report = now
-            self.sink.emit(LoopLag(current_ns=lag, max_ns=max(v for _, v in lags)))
+            worst = max(v for _, v in lags)
+            if lag_is_news(self._last_lag_sent, lag, worst, self.threshold_ns):
+                self._last_lag_sent = (lag, worst)
+                self.sink.emit(LoopLag(current_ns=lag, max_ns=worst))
 
     # -- on the watchdog thread -----------------------------------------------------------
 

@@ -39,4 +39,4 @@ async def test_no_stall_for_correct_async_views_under_load(
         await run.wait_event("request", path="/async/")
     assert not [e for e in run.events if e["event"] == "loop-blocked"]
     lag = [e for e in run.events if e["event"] == "loop-lag"]
-    assert lag, "loop-lag samples are reported every second"
+    assert lag, "a loop-lag sample is reported at start (then only when it changes)"
