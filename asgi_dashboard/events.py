@@ -179,6 +179,14 @@ class ServerStopped(Event):
     #: "requested" (stop or restart asked for it), "crashed" (it went away on its own) or
     #: "failed" (it reported ServerFailed: the project could not be loaded).
     reason: Literal["requested", "crashed", "failed"] = "requested"
+    #: After a crash: the supervisor restarts the server by itself in this many seconds (None:
+    #: no automatic restart, e.g. a crash loop, a requested stop, or a runtime without one).
+    restart_in_s: float | None = None
+    #: After a crash: the server died again right after starting several times in a row, so no
+    #: more automatic restarts until a file is saved or a restart is asked for (``r``).
+    crash_loop: bool = False
+    #: After a crash: the last lines the process wrote to stderr (oldest first), if any.
+    stderr_tail: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, repr=False, eq=False, kw_only=True)
@@ -259,6 +267,10 @@ class RequestFinished(Event):
     #: True when the body preview is base64 because the content was not text.
     request_body_b64: bool = False
     response_body_b64: bool = False
+    #: Why the request was cancelled before the application finished it, if it was: "reload"
+    #: (the server was stopped for a reload or a quit and the graceful timeout ran out; the
+    #: client got a 503 with ``Retry-After``). Not an error of the view.
+    cancelled: str | None = None
 
 
 # -- WebSocket ----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ the :class:`~.records.RequestRecord` this tap puts in the context.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import itertools
 import time
@@ -41,6 +42,19 @@ FRAME_PREVIEW = 4 * 1024
 BINARY_PREVIEW = 256
 
 _TEXT_TYPES = ("text/", "json", "xml", "javascript", "x-www-form-urlencoded", "graphql")
+
+#: The message Uvicorn cancels in-flight requests with when a stopping server's graceful timeout
+#: runs out (``uvicorn/server.py`` ``Server.shutdown``; runtime/server.py uses the same one).
+SHUTDOWN_CANCEL = "timeout graceful shutdown exceeded"
+#: What a client whose request was cut by a reload gets instead of Uvicorn's 500.
+RELOAD_CUT_BODY = b"The server restarted (a reload) while this request was running: retry it.\n"
+
+
+def cut_by_shutdown(exc: BaseException) -> bool:
+    """The request task was cancelled by the server's shutdown (a reload), not by the app."""
+    return isinstance(exc, asyncio.CancelledError) and any(
+        SHUTDOWN_CANCEL in str(arg) for arg in exc.args
+    )
 
 
 def _headers(raw: Any) -> tuple[tuple[str, str], ...]:
@@ -152,14 +166,34 @@ class InstrumentedApp:
             await send(message)
 
         token = current.set(rec)
+        cancelled: str | None = None
         try:
             await self.app(scope, tapped_receive, tapped_send)
         except BaseException as exc:
-            if rec.error is None:
-                rec.error = exception_info(exc, self.project_dir)
-            if not status:
-                status = 500  # the server answers 500 for an app that raised before responding
-            raise
+            if not cut_by_shutdown(exc):
+                if rec.error is None:
+                    rec.error = exception_info(exc, self.project_dir)
+                if not status:
+                    status = 500  # the server answers 500 for an app that raised before responding
+                raise
+            # A reload's graceful timeout ran out: not the view's error. The client gets a 503
+            # it may retry instead of Uvicorn's 500, and the log says what happened.
+            cancelled, rec.error = "reload", None
+            if status:
+                raise  # the response had started: nothing else can be sent on it
+            await tapped_send(
+                {
+                    "type": "http.response.start",
+                    "status": 503,
+                    "headers": [
+                        (b"content-type", b"text/plain; charset=utf-8"),
+                        (b"content-length", str(len(RELOAD_CUT_BODY)).encode()),
+                        (b"retry-after", b"1"),
+                        (b"connection", b"close"),
+                    ],
+                }
+            )
+            await tapped_send({"type": "http.response.body", "body": RELOAD_CUT_BODY})
         finally:
             current.reset(token)
             total = time.perf_counter_ns() - start
@@ -205,6 +239,7 @@ class InstrumentedApp:
                     response_body=resp_text,
                     response_body_truncated=resp_truncated,
                     response_body_b64=resp_b64,
+                    cancelled=cancelled,
                 )
             )
 

@@ -8,6 +8,7 @@ callback. Both runtimes have the same surface, so the UI never knows which one i
 from __future__ import annotations
 
 import abc
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -36,6 +37,45 @@ class PendingReload:
     started_ns: int
     paths: tuple[str, ...] = ()
     reason: str = ""
+
+
+@dataclass(slots=True)
+class FoldedReload:
+    """Changes (or restart requests) that arrived while a generation was starting or another
+    was still draining: applied as one reload once the runtime is free (see
+    :meth:`.supervisor.ChildRuntime._replace`), so a burst of saves makes at most two restarts.
+
+    ``started_ns`` is the latest change's: the reload's duration is measured from the last
+    save the user made, which is the one they are waiting for.
+    """
+
+    started_ns: int
+    decision: Decision | None
+    manual: bool = False
+    #: How many changes were folded into this one.
+    count: int = 1
+    #: ``time.monotonic()`` of the latest one (the burst is over once it is quiet for a moment).
+    last_change: float = 0.0
+    why: str = ""
+
+    def add(self, started_ns: int, decision: Decision | None, manual: bool, now: float) -> None:
+        self.count += 1
+        self.started_ns = max(self.started_ns, started_ns)
+        self.manual = self.manual or manual
+        self.last_change = now
+        if decision is None:
+            return
+        if self.decision is None:
+            self.decision = decision
+            return
+        rank = {"templates": 0, "restart": 1, "rebuild": 2}
+        old, new = self.decision, decision
+        keep = new if rank.get(new.action, 1) >= rank.get(old.action, 1) else old
+        self.decision = dataclasses.replace(
+            keep,
+            paths=tuple(sorted({*old.paths, *new.paths})),
+            detected_ns=max(old.detected_ns, new.detected_ns),
+        )
 
 
 class Runtime(abc.ABC):

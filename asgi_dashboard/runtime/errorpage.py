@@ -45,6 +45,43 @@ def render_error_page(message: str, error: ExceptionInfo | None, show_traceback:
     )
 
 
+def render_crash_page(
+    *,
+    generation: int,
+    pid: int,
+    how: str,
+    stderr_tail: tuple[str, ...],
+    restart_in_s: float | None,
+    crash_loop: bool,
+) -> str:
+    """The 503 page the dashboard serves while the server process it lost is not back yet."""
+    tail = ""
+    if stderr_tail:
+        tail = "<h2>Last lines on stderr</h2><pre>" + html.escape("\n".join(stderr_tail)) + "</pre>"
+    if crash_loop:
+        todo = (
+            "<p class=where>It crashed again right after starting, several times in a row, so "
+            "asgi-dash stopped restarting it.</p><p>Fix the cause and save a file, or press "
+            "<b>r</b> in the dashboard to try again. The console shows its output.</p>"
+        )
+    elif restart_in_s is not None:
+        todo = (
+            f"<p>asgi-dash restarts it by itself in {restart_in_s:g} s: reload this page in a "
+            "moment. The console shows its output.</p>"
+        )
+    else:
+        todo = "<p>Press <b>r</b> in the dashboard to start it again.</p>"
+    return (
+        "<!doctype html><html><head><meta charset=utf-8><title>Server crashed</title>"
+        "<style>body{font-family:sans-serif;margin:2em;max-width:60em}"
+        "pre{background:#f4f4f4;padding:1em;overflow:auto}.where{color:#a00}</style></head>"
+        "<body><h1>The server crashed</h1>"
+        f"<p class=where>The server process (pid {pid}, generation {generation}) exited "
+        f"unexpectedly: {html.escape(how)}.</p>{todo}{tail}"
+        "</body></html>"
+    )
+
+
 def make_error_app(message: str, error: ExceptionInfo | None, show_traceback: bool) -> Any:
     """An ASGI app that answers every HTTP request with the error page (status 500)."""
     body = render_error_page(message, error, show_traceback).encode()

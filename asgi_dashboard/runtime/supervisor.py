@@ -8,17 +8,29 @@ Per child, the parent reads three pipes: the event pipe (:mod:`..eventpipe` fram
 stderr (console lines). A stop is a ``stop`` line on the control pipe (the child stops accepting at
 once and drains in-flight work for at most ``graceful_timeout``), escalated to SIGKILL of that
 child's own PID if it does not exit in time.
+
+**Bursts of saves.** A change that arrives while a generation is starting (or while an older one
+is still draining) is folded into one pending reload (:class:`.base.FoldedReload`), applied once
+the starting generation has reported and the changes have been quiet for :data:`FOLD_QUIET_S`: a
+burst makes at most two restarts (the first change at once, then the rest as one), and at most
+one generation drains beside the serving one (and the warm process).
+
+**Crashes.** When the serving generation dies on its own, the dashboard answers on the socket
+itself (a 503 page, :mod:`.crash`) until a new generation serves, and restarts it with a backoff;
+a crash loop stops the automatic restarts until a save or ``r``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import signal
 import socket
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -28,12 +40,15 @@ from ..events import (
     ConsoleOutput,
     Event,
     LogRecord,
+    RequestFinished,
     ServerFailed,
     ServerStarted,
     ServerStarting,
     ServerStopped,
 )
-from .base import Runtime
+from .base import FoldedReload, Runtime
+from .crash import CrashPolicy, StandInRequest, StandInServer
+from .errorpage import render_crash_page
 from .launch import (
     GenerationPipes,
     Prespawned,
@@ -48,6 +63,14 @@ from .warmclient import ForkLauncher, pipe_reader
 
 #: Seconds between the first server answering and the warm process starting to load.
 WARM_DELAY_S = 1.0
+#: A folded reload waits until no change has arrived for this long (the burst is over).
+FOLD_QUIET_S = 0.25
+#: A generation that has not reported after this long is not waited for by a new change.
+STUCK_START_S = 5.0
+#: A stopped generation gets ``graceful_timeout`` plus this long to exit before SIGKILL.
+DRAIN_MARGIN_S = 1.0
+#: Lines of a server process's stderr kept for the crash page and event.
+STDERR_TAIL = 12
 
 
 class EventPipeReader(asyncio.Protocol):
@@ -97,7 +120,17 @@ class ChildProcess:
     stop_requested: bool = False
     failed: bool = False
     started: bool = False
+    #: The process has exited (set as soon as its exit is noticed).
+    exited: bool = False
+    #: ``time.monotonic()`` when it was launched, and when it reported that it serves.
+    launched_at: float = field(default_factory=time.monotonic)
+    started_at: float | None = None
+    stderr_tail: deque[str] = field(default_factory=lambda: deque(maxlen=STDERR_TAIL))
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @property
+    def starting(self) -> bool:
+        return not (self.started or self.failed or self.exited)
 
     @property
     def pid(self) -> int:
@@ -179,6 +212,19 @@ class ChildRuntime(Runtime):
         self.launcher: ForkLauncher | None = None
         self._prewarm: asyncio.Task[None] | None = None
         self._stopping = False
+        #: Changes waiting for the starting generation (see FoldedReload), and the task that
+        #: applies them; ``_wake`` is set whenever a generation reports or exits.
+        self._folded: FoldedReload | None = None
+        self._folder: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._launching = False
+        self._reapers: set[asyncio.Task[None]] = set()
+        #: After a crash: the backoff policy, the scheduled restart, the 503 stand-in.
+        self.crashes = CrashPolicy()
+        self._crash_restart: asyncio.Task[None] | None = None
+        self.standin: StandInServer | None = None
+        self._crash_page = b""
+        self._standin_ids = 0
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -197,6 +243,10 @@ class ChildRuntime(Runtime):
                 return
         assert self.sock is not None
         self.url = url_for(self.sock, self.config.host)
+        if self.config.reload:
+            # Before the first generation, adopted or not: the warm process is built once it
+            # serves (see _from_child), so the first edit can fork too.
+            self.launcher = ForkLauncher(self.config, self.sock, child_env(self.config))
         self.start_watching()
         if early is not None and early.process is not None:
             await self._adopt(early)
@@ -208,32 +258,129 @@ class ChildRuntime(Runtime):
         self.emit(ServerFailed(message=message, phase="bind"))
 
     async def restart(self, reason: str = "manual") -> None:
+        self.crashes.reset()  # the user asked: a crash loop gets another chance
         await self._replace(time.perf_counter_ns(), None, manual=True)
 
     async def apply_reload(self, decision: Decision) -> None:
-        if decision.action == "templates":
-            child = self.current
-            if child is not None and child.started and not child.failed:
-                payload = {"t0_ns": decision.detected_ns, "paths": list(decision.paths)}
-                if child.send(b"templates " + json.dumps(payload).encode()):
-                    return
+        self.crashes.reset()  # a save may have fixed what made it crash
+        if decision.action == "templates" and not self._busy() and self._reset_templates(decision):
+            return
         await self._replace(decision.detected_ns, decision)
 
+    def _reset_templates(self, decision: Decision) -> bool:
+        """Ask the serving generation to reset its template loaders; False if it cannot."""
+        child = self.current
+        if child is None or not child.started or child.failed or child.exited:
+            return False
+        payload = {"t0_ns": decision.detected_ns, "paths": list(decision.paths)}
+        return child.send(b"templates " + json.dumps(payload).encode())
+
     async def _replace(
-        self, started_ns: int, decision: Decision | None, *, manual: bool = False
+        self,
+        started_ns: int,
+        decision: Decision | None,
+        *,
+        manual: bool = False,
+        why: str = "",
     ) -> None:
+        """Start a new generation now, or fold the request into the next one if a generation
+        is starting or another one is still draining."""
         if self.sock is None or self._stopping:
             return
+        if self._crash_restart is not None:
+            self._crash_restart.cancel()  # this restart replaces the scheduled one
+            self._crash_restart = None
+        if self._busy():
+            self._fold(started_ns, decision, manual, why)
+            return
+        await self._replace_now(started_ns, decision, manual=manual, why=why)
+
+    async def _replace_now(
+        self, started_ns: int, decision: Decision | None, *, manual: bool, why: str = ""
+    ) -> None:
         old = self.current
         self.state = "restarting"
-        if old is not None:
+        if old is not None and not old.exited:
             # The old generation stops accepting now and drains in the background while the
             # new one starts on the same socket (waiting for its exit would add ~0.1-0.3 s).
             old.request_stop()
-        await self._spawn(started_ns, decision, manual=manual)
+            self._reap_later(old)
+        await self._spawn(started_ns, decision, manual=manual, why=why)
+
+    # -- folding bursts of changes -------------------------------------------------------------
+
+    def _draining(self) -> list[ChildProcess]:
+        return [c for c in self.children if c is not self.current and not c.exited]
+
+    def _blocked(self) -> bool:
+        """A new generation now would overlap one still starting, or add a second draining one."""
+        if self._launching or self._draining():
+            return True
+        child = self.current
+        return (
+            child is not None
+            and child.starting
+            and time.monotonic() - child.launched_at < STUCK_START_S
+        )
+
+    def _busy(self) -> bool:
+        return self._folded is not None or self._blocked()
+
+    def _fold(self, started_ns: int, decision: Decision | None, manual: bool, why: str) -> None:
+        now = time.monotonic()
+        if self._folded is None:
+            self._folded = FoldedReload(started_ns, decision, manual, last_change=now, why=why)
+        else:
+            self._folded.add(started_ns, decision, manual, now)
+            self._folded.why = self._folded.why or why
+        if self._folder is None or self._folder.done():
+            self._folder = asyncio.create_task(self._apply_folded(), name="apply_folded_reload")
+
+    async def _apply_folded(self) -> None:
+        """Apply the folded reload once the runtime is free and the changes have gone quiet."""
+        while not self._stopping and self._folded is not None:
+            quiet = self._folded.last_change + FOLD_QUIET_S - time.monotonic()
+            if quiet <= 0 and not self._blocked():
+                break
+            self._wake.clear()
+            # Woken when a generation reports or exits; the timeout re-checks quiet/stuck.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._wake.wait(), max(0.01, min(quiet, 0.5)) if quiet > 0 else 0.5
+                )
+        folded, self._folded = self._folded, None
+        if folded is None or self._stopping:
+            return
+        decision = folded.decision
+        if folded.count > 1 and decision is not None:
+            decision = dataclasses.replace(
+                decision,
+                reason=f"{decision.reason} ({folded.count} changes folded into one reload)",
+            )
+        if (
+            decision is not None
+            and decision.action == "templates"
+            and not folded.manual
+            and self._reset_templates(decision)
+        ):
+            return
+        await self._replace_now(folded.started_ns, decision, manual=folded.manual, why=folded.why)
+
+    def _reap_later(self, child: ChildProcess) -> None:
+        """SIGKILL a stopped generation that has not exited after its graceful timeout."""
+        task = asyncio.create_task(
+            self._wait_exit(child, self.config.graceful_timeout + DRAIN_MARGIN_S)
+        )
+        self._reapers.add(task)
+        task.add_done_callback(self._reapers.discard)
 
     async def stop(self) -> None:
         self._stopping = True
+        self._wake.set()
+        for task in (self._crash_restart, self._folder):
+            if task is not None:
+                task.cancel()
+        self._close_standin()
         await self.stop_watching()
         for child in list(self.children):
             child.request_stop()
@@ -241,6 +388,8 @@ class ChildRuntime(Runtime):
         waits = [asyncio.create_task(self._wait_exit(c, deadline)) for c in self.children]
         if waits:
             await asyncio.gather(*waits)
+        if self._reapers:
+            await asyncio.gather(*self._reapers, return_exceptions=True)
         if self.launcher is not None:
             await self.launcher.close(2.0)
         if self._prewarm is not None:
@@ -260,29 +409,43 @@ class ChildRuntime(Runtime):
             # Only ever our own child, by its PID (a forked one by its pidfd).
             with contextlib.suppress(ProcessLookupError):
                 child.process.kill()
-            await asyncio.wait_for(child.process.wait(), 5.0)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(child.process.wait(), 5.0)
         # Let the exit watcher report ServerStopped before stop() returns.
         await asyncio.gather(*child.tasks, return_exceptions=True)
 
     # -- spawning ---------------------------------------------------------------------------
 
     async def _spawn(
-        self, started_ns: int = 0, decision: Decision | None = None, *, manual: bool = False
+        self,
+        started_ns: int = 0,
+        decision: Decision | None = None,
+        *,
+        manual: bool = False,
+        why: str = "",
     ) -> None:
         assert self.sock is not None
-        self._announce_generation()
-        pipes = GenerationPipes.open(self.config, self.sock, self.generation)
+        self._launching = True
         try:
-            process, stdout, stderr, how, reason = await self._launch(pipes.spec, decision, manual)
-        except BaseException:
-            pipes.close_parent_ends()
-            raise
+            self._announce_generation()
+            pipes = GenerationPipes.open(self.config, self.sock, self.generation)
+            try:
+                process, stdout, stderr, how, reason = await self._launch(
+                    pipes.spec, decision, manual
+                )
+            except BaseException:
+                pipes.close_parent_ends()
+                raise
+            finally:
+                pipes.close_child_ends()
+            if started_ns:
+                path = "manual" if manual else how
+                reason = "; ".join(r for r in (why, reason) if r)
+                self.expect_generation(self.generation, path, started_ns, decision, reason)
+            await self._attach(process, stdout, stderr, how, pipes.event_r, pipes.control_w)
         finally:
-            pipes.close_child_ends()
-        if started_ns:
-            path = "manual" if manual else how
-            self.expect_generation(self.generation, path, started_ns, decision, reason)
-        await self._attach(process, stdout, stderr, how, pipes.event_r, pipes.control_w)
+            self._launching = False
+            self._wake.set()
 
     def _announce_generation(self) -> None:
         self.generation += 1
@@ -326,8 +489,8 @@ class ChildRuntime(Runtime):
             os.fdopen(event_r, "rb", buffering=0),
         )
         child.tasks = [
-            asyncio.create_task(self._pump_output(stdout, "stdout")),
-            asyncio.create_task(self._pump_output(stderr, "stderr")),
+            asyncio.create_task(self._pump_output(child, stdout, "stdout")),
+            asyncio.create_task(self._pump_output(child, stderr, "stderr")),
         ]
         child.tasks.append(asyncio.create_task(self._watch_exit(child)))
 
@@ -372,14 +535,19 @@ class ChildRuntime(Runtime):
         for event in batch:
             if isinstance(event, ServerStarted):
                 child.started = True
+                child.started_at = time.monotonic()
+                self._wake.set()
                 if self.launcher is not None and self._prewarm is None:
                     self._prewarm = asyncio.create_task(self._build_warm(), name="build_warm")
                 if child is self.current:
                     self.state = "running"
+                    self._close_standin()  # the new generation answers from now on
             elif isinstance(event, ServerFailed):
                 child.failed = True
+                self._wake.set()
                 if child is self.current:
                     self.state = "failed"
+                    self._close_standin()  # it serves its own error page
         self.deliver(batch)
 
     async def _build_warm(self) -> None:
@@ -394,20 +562,35 @@ class ChildRuntime(Runtime):
             with contextlib.suppress(Exception):  # a failure means respawns; launch() says why
                 await self.launcher.ensure_warm()
 
-    async def _pump_output(self, stream: asyncio.StreamReader, name: str) -> None:
+    async def _pump_output(
+        self, child: ChildProcess, stream: asyncio.StreamReader, name: str
+    ) -> None:
         while True:
             line = await stream.readline()
             if not line:
                 return
             text = line.decode("utf-8", errors="replace").rstrip("\n")
+            if name == "stderr":
+                child.stderr_tail.append(text)
             self.emit(ConsoleOutput(stream=name, text=text))  # type: ignore[arg-type]
 
     async def _watch_exit(self, child: ChildProcess) -> None:
         code = await child.process.wait()
-        # All events the child wrote come before its ServerStopped.
+        child.exited = True
+        self._wake.set()
+        crashed = child is self.current and not (
+            child.stop_requested or child.failed or self._stopping
+        )
+        if crashed:
+            # Answer on the socket at once: connections would otherwise wait in the backlog.
+            self._crash_page = self._render_crash(child, code, None, crash_loop=False)
+            await self._open_standin()
+        # All events the child wrote come before its ServerStopped (bounded: a process the
+        # server started may have inherited its pipes).
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(child.events_closed), 2.0)
-        await asyncio.gather(*child.tasks[:2], return_exceptions=True)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.gather(*child.tasks[:2], return_exceptions=True), 2.0)
         os.close(child.control_fd)
         self.children.discard(child)
         signame = None
@@ -417,6 +600,15 @@ class ChildRuntime(Runtime):
         reason = "requested" if child.stop_requested or self._stopping else "crashed"
         if child.failed:
             reason = "failed"
+        restart_in: float | None = None
+        crash_loop = False
+        if reason == "crashed" and child is self.current and not self._stopping:
+            ran = None if child.started_at is None else time.monotonic() - child.started_at
+            restart_in = self.crashes.crashed(ran)
+            crash_loop = restart_in is None
+            self._crash_page = self._render_crash(child, code, restart_in, crash_loop=crash_loop)
+        elif crashed:
+            self._close_standin()  # it reported ServerFailed after all
         self.emit(
             ServerStopped(
                 pid=child.pid,
@@ -424,7 +616,75 @@ class ChildRuntime(Runtime):
                 exit_code=code if code >= 0 else None,
                 signal=signame,
                 reason=reason,  # type: ignore[arg-type]
+                restart_in_s=restart_in,
+                crash_loop=crash_loop,
+                stderr_tail=tuple(child.stderr_tail) if reason == "crashed" else (),
             )
         )
         if child is self.current and reason == "crashed":
             self.state = "crashed"
+            if restart_in is not None and not self._stopping:
+                self._crash_restart = asyncio.create_task(
+                    self._restart_after_crash(restart_in), name="restart_after_crash"
+                )
+
+    async def _restart_after_crash(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        self._crash_restart = None
+        await self._replace(time.perf_counter_ns(), None, why="restarted after a crash")
+
+    # -- the 503 stand-in while the server is down ----------------------------------------------
+
+    @staticmethod
+    def _render_crash(
+        child: ChildProcess, code: int, restart_in: float | None, *, crash_loop: bool
+    ) -> bytes:
+        if code < 0:
+            try:
+                how = f"killed by {signal.Signals(-code).name}"
+            except ValueError:
+                how = f"killed by signal {-code}"
+        else:
+            how = f"exit code {code}"
+        return render_crash_page(
+            generation=child.generation,
+            pid=child.pid,
+            how=how,
+            stderr_tail=tuple(child.stderr_tail),
+            restart_in_s=restart_in,
+            crash_loop=crash_loop,
+        ).encode()
+
+    async def _open_standin(self) -> None:
+        if self.sock is None or self._stopping:
+            return
+        if self.standin is None:
+            self.standin = StandInServer(
+                self.sock, lambda: self._crash_page, self._standin_answered
+            )
+        with contextlib.suppress(OSError):
+            await self.standin.start()
+
+    def _close_standin(self) -> None:
+        if self.standin is not None:
+            self.standin.close()
+
+    def _standin_answered(self, request: StandInRequest) -> None:
+        self._standin_ids += 1
+        generation = self.current.generation if self.current is not None else self.generation
+        self.emit(
+            RequestFinished(
+                ts=request.ts,
+                id=f"{generation}-down-{self._standin_ids}",
+                method=request.method,
+                path=request.path,
+                query=request.query,
+                status=request.status,
+                generation=generation,
+                client=request.client,
+                response_size=request.response_size,
+                total_ns=request.total_ns,
+                request_headers=request.headers,
+                response_headers=request.response_headers,
+            )
+        )
