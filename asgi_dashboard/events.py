@@ -97,11 +97,24 @@ class ExceptionInfo(Record):
 
 @dataclass(frozen=True, slots=True, repr=False, eq=False)
 class SqlQuery(Record):
-    """One SQL statement executed while serving a request, with its duration."""
+    """One SQL statement executed while serving a request, with its duration.
+
+    The statements are the ones Django records (``connection.queries``,
+    ``CaptureQueriesContext``): every cursor statement and the transaction statements Django
+    issues on the connection itself (``BEGIN`` on some backends, ``COMMIT``, ``ROLLBACK``).
+    ``sql`` is the statement as the code passed it (placeholders, not interpolated values).
+    """
 
     sql: str
     duration_ns: int
     many: bool = False
+    #: The parameters, each as a bounded ``repr`` (see ``instrument/sql.py``): equal tuples mean
+    #: the same values. ``()`` when the statement had none (or was recorded before they were).
+    #: Values can be secrets: exports and ``--json`` redact them (``redact.py``).
+    params: tuple[str, ...] = ()
+    #: The innermost frame in the project's own code that issued it; None when only Django or a
+    #: library was on the stack (e.g. the session middleware, ``ATOMIC_REQUESTS``' COMMIT).
+    source: FrameInfo | None = None
 
 
 # --------------------------------------------------------------------------------------------

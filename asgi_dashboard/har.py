@@ -5,8 +5,10 @@ The result opens in a browser's DevTools (Network tab, "Import HAR"). ``Authoriz
 and the parsed ``cookies`` arrays), because a HAR file gets attached to bug reports.
 
 What HAR cannot say is kept in underscore-prefixed custom fields (allowed by the spec): the view,
-its kind, SQL count and the server-side timings. WebSocket connections are not exported (the log
-keeps no frames for them; HAR's WebSocket support is a Chrome extension anyway). No Textual here.
+its kind, the SQL statements (count, each one's time, parameters and issuing project line:
+parameters are redacted like cookies by default) and the server-side timings. WebSocket
+connections are not exported (the log keeps no frames for them; HAR's WebSocket support is a
+Chrome extension anyway). No Textual here.
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from . import __version__
-from .events import Header, RequestFinished
+from .events import Header, RequestFinished, SqlQuery
 from .formatting import request_url
-from .redact import REDACTED, SENSITIVE_HEADERS  # the one redaction rule (redact.py)
+from .redact import REDACTED, SENSITIVE_HEADERS, redact_sql_params  # the one rule (redact.py)
 
 HAR_VERSION = "1.2"
 
@@ -83,6 +85,24 @@ def _response_cookies(headers: Iterable[Header], redact: bool) -> list[dict[str,
                 cookie["secure"] = True
         cookies.append(cookie)
     return cookies
+
+
+def _sql(queries: Iterable[SqlQuery], redact: bool) -> list[dict[str, Any]]:
+    """The recorded statements: SQL, time, parameters (redacted like cookies) and the project
+    line that issued each one."""
+    out = []
+    for q in queries:
+        statement: dict[str, Any] = {
+            "sql": q.sql,
+            "ms": _ms(q.duration_ns),
+            "params": list(redact_sql_params(q.params) if redact else q.params),
+        }
+        if q.many:
+            statement["many"] = True
+        if q.source is not None:
+            statement["source"] = f"{q.source.filename}:{q.source.lineno}"
+        out.append(statement)
+    return out
 
 
 def _started(ts: float) -> str:
@@ -163,6 +183,7 @@ def entry(request: RequestFinished, base_url: str, *, redact: bool = True) -> di
             "templateMs": _ms(request.template_ns) if request.template_ns else None,
             "sqlCount": request.sql_count,
             "sqlMs": _ms(request.sql_ns),
+            "sql": _sql(request.sql, redact),
             "error": (f"{request.error.type}: {request.error.message}" if request.error else None),
         },
     }
@@ -178,9 +199,9 @@ def build_har(
             "creator": {"name": "asgi-dash", "version": __version__},
             "entries": [entry(r, base_url, redact=redact) for r in requests],
             "comment": (
-                "Exported by asgi-dash; sensitive headers redacted"
+                "Exported by asgi-dash; sensitive headers and SQL parameters redacted"
                 if redact
-                else "Exported by asgi-dash; sensitive headers kept"
+                else "Exported by asgi-dash; sensitive headers and SQL parameters kept"
             ),
         }
     }

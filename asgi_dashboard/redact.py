@@ -1,7 +1,8 @@
 """Redaction of secrets in headers: the one rule the HAR export, ``--json`` and replay share.
 
 ``Authorization``, ``Proxy-Authorization``, ``Cookie`` and ``Set-Cookie`` values become
-:data:`REDACTED` (the header names stay, so a reader sees that the request was authenticated).
+:data:`REDACTED` (the header names stay, so a reader sees that the request was authenticated),
+and so do the parameters of SQL statements (the SQL and the number of parameters stay).
 Both public forms of the request log redact by default: the HAR export (the dialog's "keep
 secrets" box opts out) and the ``--headless --json`` stream (``--keep-secrets`` opts out).
 ``asgi-dash replay`` recognises a redacted value with :func:`redacted_headers` and says that the
@@ -16,7 +17,7 @@ import dataclasses
 from collections.abc import Iterable
 from typing import TypeVar
 
-from .events import Event, Header, RequestFinished, WsOpened
+from .events import Event, Header, RequestFinished, SqlQuery, WsOpened
 
 REDACTED = "[redacted]"
 #: Lower-case header names whose values are secrets.
@@ -39,20 +40,43 @@ def _needs(headers: Iterable[Header]) -> bool:
     return any(is_sensitive(k) and v != REDACTED for k, v in headers)
 
 
+def redact_sql_params(params: tuple[str, ...]) -> tuple[str, ...]:
+    """SQL parameters are values (a username looked up, a password hash, a token): each one
+    becomes :data:`REDACTED`, like a cookie; how many there were, and the SQL, stay."""
+    return tuple(REDACTED for _ in params)
+
+
+def redact_sql(queries: tuple[SqlQuery, ...]) -> tuple[SqlQuery, ...]:
+    """The statements with their parameters redacted (:func:`redact_sql_params`)."""
+    return tuple(
+        dataclasses.replace(q, params=redact_sql_params(q.params))
+        if any(p != REDACTED for p in q.params)
+        else q
+        for q in queries
+    )
+
+
+def _sql_needs(queries: tuple[SqlQuery, ...]) -> bool:
+    return any(p != REDACTED for q in queries for p in q.params)
+
+
 def redact_event(event: E) -> E:
     """The event with its headers redacted; the same object when there is nothing to redact.
 
     Covers every event that carries headers: :class:`RequestFinished` (request and response
-    headers) and :class:`WsOpened` (the handshake's request headers, which carry the session
-    cookie).
+    headers, and its SQL statements' parameters) and :class:`WsOpened` (the handshake's request
+    headers, which carry the session cookie).
     """
     if isinstance(event, RequestFinished):
         if _needs(event.request_headers) or _needs(event.response_headers):
-            return dataclasses.replace(  # type: ignore[return-value]
+            event = dataclasses.replace(  # type: ignore[assignment]
                 event,
                 request_headers=redact_headers(event.request_headers),
                 response_headers=redact_headers(event.response_headers),
             )
+        if _sql_needs(event.sql):  # type: ignore[attr-defined]
+            event = dataclasses.replace(event, sql=redact_sql(event.sql))  # type: ignore[attr-defined]
+        return event
     elif isinstance(event, WsOpened) and _needs(event.request_headers):
         return dataclasses.replace(  # type: ignore[return-value]
             event, request_headers=redact_headers(event.request_headers)

@@ -31,6 +31,8 @@ class Project:
     ready_path: str = "/"
     #: Benchmarked views: label -> path (with query).
     views: dict[str, str] = field(default_factory=dict)
+    #: Views figure 1b (tap cost) measures too: SQL-heavy ones, where the per-statement cost shows.
+    tapcost_views: dict[str, str] = field(default_factory=dict)
 
 
 def _run(cmd: list[str], cwd: Path, env: dict[str, str]) -> None:
@@ -52,6 +54,7 @@ def demo(tmp: Path) -> Project:
             "demo /async/?ms=0": "/async/?ms=0",
             "demo /orm/sync/": "/orm/sync/",
         },
+        tapcost_views={"demo /orm/n-plus-one/ (11 statements)": "/orm/n-plus-one/"},
     )
     full_env = {**os.environ, **env, "DJANGO_SETTINGS_MODULE": project.settings}
     # Importing the ASGI module migrates and seeds the database (demoapp.bootstrap).

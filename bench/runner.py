@@ -103,14 +103,20 @@ class Runner:
     def tapcost(self) -> None:
         blocks = self.plan.tapcost_blocks
         results = []
+        notes = []
         for name in ("demo", "startproject"):
-            results += tapcost.measure(self.project(name), blocks=blocks)
+            rows, sql = tapcost.measure(
+                self.project(name), blocks=blocks, sql_statements=200 if name == "demo" else 0
+            )
+            results += rows
+            if sql is not None:
+                notes.append(tapcost.sql_note(sql))
         self.emit(
             "1b. What the instrumentation costs a request (no server: the ASGI app called "
             "directly, raw vs tapped, CPU time of all threads)",
             tapcost.table(results),
             f"{blocks} alternating blocks of 20 requests per view and variant, in one process "
-            "per project.",
+            "per project. " + " ".join(notes),
         )
 
     def pipeline(self) -> None:

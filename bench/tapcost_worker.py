@@ -7,6 +7,14 @@ thread drains), then calls the *same* application object raw and tapped, in alte
 adjacent blocks, as JSON. The hooks are installed
 for the raw calls too, but do nothing outside a tapped request (one context-variable read per
 hook), so the difference is what the instrumentation costs a request.
+
+With ``"sql_statements": N`` in the spec it also measures one SQL statement alone: blocks of N
+``cursor.execute("SELECT %s, %s", [i, "bench"])`` on Django's connection (the project's own
+database), outside any request (the hooks do nothing) and inside one (a ``RequestRecord`` is
+current, as in a request, so each statement is timed, its parameters and the issuing project line
+recorded). The issuing code is this file, not the project's: the search for the project's frame
+walks the whole stack, the worst case (a query issued by Django or a library, e.g. the session
+middleware).
 """
 
 from __future__ import annotations
@@ -80,6 +88,43 @@ async def _measure(raw: Any, tapped: Any, path: str, blocks: int, block: int) ->
     }
 
 
+def _sql_statement_cost(blocks: int, statements: int) -> dict[str, Any]:
+    from django.db import connection
+
+    from asgi_dashboard.instrument.records import RequestRecord, current
+
+    def run(tapped: bool) -> float:
+        token = current.set(RequestRecord(start_ns=time.perf_counter_ns())) if tapped else None
+        try:
+            t0 = time.process_time()
+            with connection.cursor() as cursor:
+                for i in range(statements):
+                    cursor.execute("SELECT %s, %s", [i, "bench"])
+            return time.process_time() - t0
+        finally:
+            if token is not None:
+                current.reset(token)
+
+    run(False), run(True)  # warm-up: the connection, the source cache
+    cpu = {"raw": 0.0, "tapped": 0.0}
+    ratios = []
+    for b in range(blocks):
+        took = {}
+        for tapped in (False, True) if b % 2 == 0 else (True, False):
+            took[tapped] = run(tapped)
+        cpu["raw"] += took[False]
+        cpu["tapped"] += took[True]
+        ratios.append(took[False] / took[True])
+    ratios.sort()
+    n = blocks * statements
+    return {
+        "statements": n,
+        "raw_us": cpu["raw"] / n * 1e6,
+        "tapped_us": cpu["tapped"] / n * 1e6,
+        "pair_ratio": ratios[len(ratios) // 2],
+    }
+
+
 def main() -> None:
     spec = json.loads(sys.argv[1])
     sys.path.insert(0, spec["project_dir"])
@@ -102,7 +147,10 @@ def main() -> None:
         asyncio.run(_measure(raw, tapped, path, spec["blocks"], spec["block"]))
         for path in spec["paths"]
     ]
-    print(json.dumps(results))
+    sql = None
+    if spec.get("sql_statements"):
+        sql = _sql_statement_cost(spec["blocks"], spec["sql_statements"])
+    print(json.dumps({"views": results, "sql": sql}))
 
 
 if __name__ == "__main__":

@@ -22,10 +22,10 @@ How each number is measured (all ``time.perf_counter_ns()``):
   ``{% include %}`` renders are inside it and not counted twice); the part rendered while the
   view wrapper was running is also kept apart, so the UI can tell ``render()`` (inside the view)
   from ``TemplateResponse`` (rendered by the handler after the view returned).
-* **sql_count / sql_ns**: a ``connection.execute_wrappers`` entry added to every connection when
-  it is created (``connection_created`` signal): one call per ``execute``/``executemany``, the
-  same statements ``CaptureQueriesContext`` counts. The wrapper finds the request through the
-  context variable, which ``sync_to_async`` copies into executor threads.
+* **sql_count / sql_ns / sql**: see ``instrument/sql.py``: the statements Django itself records
+  (``connection.queries``, ``CaptureQueriesContext``), cursor statements through
+  ``connection.execute_wrappers`` and ``COMMIT``/``ROLLBACK``/``BEGIN`` through Django's own
+  ``debug_transaction``, each with its time, bounded parameters and the issuing project line.
 * **sync_hops**: calls of ``asgiref.sync.SyncToAsync`` made on behalf of the request (the view,
   sync middleware adapted by Django, sync signal receivers such as ``close_old_connections``):
   each one is a hop from the event loop to a thread and back.
@@ -40,7 +40,7 @@ from typing import Any
 
 from asgiref.sync import SyncToAsync, iscoroutinefunction
 
-from . import refusals
+from . import refusals, sql
 from .errors import exception_info
 from .naming import view_kind, view_name
 from .records import ConnectionRecord, RequestRecord, current, current_connection
@@ -154,32 +154,6 @@ def _patch_templates() -> None:
     Template.render = render  # type: ignore[method-assign]
 
 
-def _sql_wrapper(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any):
-    rec = current.get()
-    if rec is None:
-        return execute(sql, params, many, context)
-    start = time.perf_counter_ns()
-    try:
-        return execute(sql, params, many, context)
-    finally:
-        rec.add_sql(sql, time.perf_counter_ns() - start, many)
-
-
-def _attach_sql_wrapper(sender: Any, connection: Any, **kwargs: Any) -> None:
-    if _sql_wrapper not in connection.execute_wrappers:
-        connection.execute_wrappers.append(_sql_wrapper)
-
-
-def _patch_sql() -> None:
-    from django.db import connections
-    from django.db.backends.signals import connection_created
-
-    connection_created.connect(_attach_sql_wrapper, dispatch_uid="asgi-dash-sql")
-    # Connections opened before install (e.g. by the project's asgi.py) get it too.
-    for conn in connections.all(initialized_only=True):
-        _attach_sql_wrapper(None, conn)
-
-
 def _patch_thread_hops() -> None:
     original: Any = SyncToAsync.__call__
 
@@ -221,13 +195,13 @@ def install(project_dir: str | None = None) -> None:
     """Install every hook once per process (after ``django.setup()``)."""
     global _installed, _project_dir
     _project_dir = project_dir
+    sql.install(project_dir)  # SQL truth: instrument/sql.py (idempotent)
     if _installed:
         return
     _installed = True
     _patch_view_dispatch()
     refusals.install()
     _patch_templates()
-    _patch_sql()
     _patch_thread_hops()
     _patch_consumers()
 

@@ -13,7 +13,7 @@ import contextvars
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..events import ExceptionInfo, SqlQuery
+from ..events import ExceptionInfo, FrameInfo, SqlQuery
 
 #: Statements kept per request (the count and total time stay exact beyond this).
 MAX_SQL_STATEMENTS = 200
@@ -55,11 +55,27 @@ class RequestRecord:
     sync_hops: int = 0
     error: ExceptionInfo | None = None
 
-    def add_sql(self, sql: str, duration_ns: int, many: bool) -> None:
+    #: Characters of parameter text kept so far (bounded per request: see instrument/sql.py).
+    sql_param_chars: int = 0
+
+    def add_sql(
+        self,
+        sql: str,
+        duration_ns: int,
+        many: bool,
+        params: tuple[str, ...] = (),
+        source: FrameInfo | None = None,
+    ) -> None:
+        """Count one statement; keep it (bounded) unless :data:`MAX_SQL_STATEMENTS` are kept.
+        Callers that compute ``params``/``source`` check :meth:`keeps_sql` first."""
         self.sql_count += 1
         self.sql_ns += duration_ns
         if len(self.sql) < MAX_SQL_STATEMENTS:
-            self.sql.append(SqlQuery(sql=sql[:MAX_SQL_TEXT], duration_ns=duration_ns, many=many))
+            self.sql.append(SqlQuery(sql[:MAX_SQL_TEXT], duration_ns, many, params, source))
+
+    def keeps_sql(self) -> bool:
+        """Whether the next statement is kept in :attr:`sql` (else only counted)."""
+        return len(self.sql) < MAX_SQL_STATEMENTS
 
 
 @dataclass(slots=True)
