@@ -23,6 +23,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from ..events import ReloadFinished, ServerFailed, ServerStarted
@@ -30,9 +31,16 @@ from ..instrument import InstrumentedApp, PipeSink, install
 from ..instrument.errors import exception_info
 from ..instrument.logbridge import install_log_bridge, strip_console_handlers
 from ..instrument.watchdog import LoopWatchdog
-from .bootstrap import ProjectLoadError, load_application, startup_checks, wrap_static
+from .bootstrap import (
+    LoadedProject,
+    ProjectLoadError,
+    load_application,
+    startup_checks,
+    wrap_static,
+)
 from .errorpage import make_error_app, shut_down_connections
 from .server import DashServer, make_server, serve, url_for, versions
+from .trace import enabled as trace_enabled
 from .trace import trace
 
 
@@ -164,6 +172,31 @@ def reset_templates(sink: PipeSink, generation: int, payload: dict[str, Any]) ->
     )
 
 
+def traced_first_request(app: Any) -> Any:
+    """``app``, or with ``ASGI_DASH_TRACE`` set, ``app`` that also traces its first HTTP request
+    ("first-request" when it arrives, "first-response" when its response starts)."""
+    if not trace_enabled():
+        return app
+    seen = False
+
+    async def traced(scope: Any, receive: Any, send: Any) -> None:
+        nonlocal seen
+        if seen or scope.get("type") != "http":
+            return await app(scope, receive, send)
+        seen = True
+        trace("first-request")
+
+        async def send_traced(message: Any) -> None:
+            if message.get("type") == "http.response.start":
+                trace("first-response")
+            await send(message)
+
+        return await app(scope, receive, send_traced)
+
+    # InstrumentedApp's attributes (in_flight, ...) stay reachable where they are read.
+    return traced
+
+
 async def run_checks_later(
     sink: PipeSink, started: asyncio.Event, delay_s: float, control: Control
 ) -> None:
@@ -239,16 +272,32 @@ def serve_error_page(
         asyncio.run(main())
 
 
-def run(spec: dict[str, Any]) -> int:
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """What the warm process built before forking: reused as is by the fork.
+
+    ``loaded`` (``django.setup()`` has run, the ASGI application is imported) and ``static``, the
+    application wrapped by Django's ``ASGIStaticFilesHandler`` (None when static files are not
+    served). Building that wrapper runs ``load_middleware()`` again (``ASGIHandler.__init__``):
+    15-35 ms per fork measured, the largest step after the fork itself. The warm process is
+    rebuilt when a module it imported changes (settings, middleware, the ASGI module), so
+    these objects always match the code.
+    """
+
+    loaded: LoadedProject
+    static: tuple[Any, str | None] | None
+
+
+def run(spec: dict[str, Any], prepared: Prepared | None = None) -> int:
     """Serve one generation; returns the exit code (the caller exits with it)."""
     trace("child-run")
     try:
-        return _run(spec)
+        return _run(spec, prepared)
     finally:
         trace("exit")
 
 
-def _run(spec: dict[str, Any]) -> int:
+def _run(spec: dict[str, Any], prepared: Prepared | None) -> int:
     spawned_at = float(spec.get("spawned_at", time.time()))
     generation = int(spec.get("generation", 1))
     project_dir = spec["project_dir"]
@@ -271,14 +320,15 @@ def _run(spec: dict[str, Any]) -> int:
         sink.emit(failure)
         if spec.get("serve_errors"):
             # Reloading is on: stay up with an error page until the next reload replaces us.
-            serve_error_page(
-                control, sock, exc, graceful_timeout, sink=sink, generation=generation
-            )
+            serve_error_page(control, sock, exc, graceful_timeout, sink=sink, generation=generation)
         sink.close()
         return 3
 
     try:
-        loaded = load_application(project_dir, spec["settings_module"], spec.get("app"))
+        if prepared is not None:
+            loaded = prepared.loaded  # set up by the warm process before it forked us
+        else:
+            loaded = load_application(project_dir, spec["settings_module"], spec.get("app"))
         trace("django-loaded")
         preload_urlconf(project_dir)
         trace("urlconf-imported")
@@ -290,10 +340,15 @@ def _run(spec: dict[str, Any]) -> int:
     install_log_bridge(sink)
     strip_console_handlers()
     install(project_dir)
-    app, static_prefix = wrap_static(loaded, bool(spec.get("static", True)))
+    serve_static = bool(spec.get("static", True))
+    if prepared is not None and serve_static and prepared.static is not None:
+        app, static_prefix = prepared.static
+    else:
+        app, static_prefix = wrap_static(loaded, serve_static)
     tapped = InstrumentedApp(
         app, sink, generation=generation, static_prefix=static_prefix, project_dir=project_dir
     )
+    trace("app-ready")
 
     def announce() -> None:
         info = versions()
@@ -322,6 +377,7 @@ def _run(spec: dict[str, Any]) -> int:
         )
 
     async def main() -> None:
+        trace("loop-running")
         loop = asyncio.get_running_loop()
         started = asyncio.Event()
 
@@ -330,7 +386,10 @@ def _run(spec: dict[str, Any]) -> int:
             announce()
             started.set()
 
-        server = make_server(tapped, graceful_timeout=graceful_timeout, on_started=on_started)
+        server = make_server(
+            traced_first_request(tapped), graceful_timeout=graceful_timeout, on_started=on_started
+        )
+        trace("server-made")
         control.loop, control.server = loop, server
         loop.add_signal_handler(signal.SIGTERM, stop_now, server)
         if control.stop_requested.is_set():

@@ -41,6 +41,8 @@ import sys
 import threading
 from typing import Any
 
+from .trace import trace
+
 MAX_MESSAGE = 1 << 20
 
 
@@ -73,6 +75,8 @@ class Warm:
         self.children: dict[int, int] = {}  # pid -> pidfd
         self.retiring = False
         self.selector = selectors.DefaultSelector()
+        #: Set by load(): what each fork reuses (child.Prepared).
+        self.prepared: Any = None
 
     def send(self, message: dict[str, Any]) -> None:
         with contextlib.suppress(OSError):
@@ -83,13 +87,13 @@ class Warm:
         import uvicorn  # noqa: F401 - imported now so a fork does not pay for it
 
         from . import child
-        from .bootstrap import ProjectLoadError, load_application
+        from .bootstrap import ProjectLoadError, load_application, wrap_static
 
         with contextlib.suppress(ImportError):
             import channels  # noqa: F401
 
         try:
-            load_application(
+            loaded = load_application(
                 self.spec["project_dir"], self.spec["settings_module"], self.spec.get("app")
             )
         except ProjectLoadError as exc:
@@ -103,6 +107,10 @@ class Warm:
         # Template engines (and their tag libraries) and Uvicorn's protocol modules (h11 or
         # httptools, websockets) are otherwise created or imported by each fork: ~30 ms.
         child.project_paths()
+        # The application every fork serves, static-files wrapper included (its middleware
+        # chain is built once here, not per fork).
+        app, prefix = wrap_static(loaded, True)
+        self.prepared = child.Prepared(loaded, (app, prefix) if prefix is not None else None)
         child.make_server(_noop_app, graceful_timeout=1.0).config.load()
         connections.close_all()
         self.preimport_urlconf_dependencies()
@@ -190,6 +198,7 @@ class Warm:
             message = json.loads(raw)
             cmd = message.get("cmd")
             if cmd == "fork":
+                trace("warm-fork-request")
                 self._fork(message["spec"], fds)
                 fds = []
             elif cmd == "kill" and message.get("pid") in self.children:
@@ -227,6 +236,7 @@ class Warm:
         pid = os.fork()
         if pid == 0:
             self._become_server(spec, fds)  # never returns
+        trace("warm-forked")
         for fd in fds:
             os.close(fd)
         pidfd = os.pidfd_open(pid)
@@ -252,7 +262,7 @@ class Warm:
             spec = {**spec, "event_fd": event_fd, "control_fd": control_fd}
             from .child import run
 
-            code = run(spec)
+            code = run(spec, self.prepared)
         except BaseException:  # whatever happens, never return into the warm loop
             import traceback
 
