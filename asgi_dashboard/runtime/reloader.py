@@ -4,7 +4,8 @@ No processes here: :class:`Reloader` turns file-system events from ``watchfiles.
 :class:`Decision` objects (restart, rebuild the warm process, reset the template loaders, or
 ignore) and hands them to the runtime, which acts on them.
 
-* **Filters.** Included by default: Python files, ``.env`` files and anything inside a template
+* **Filters.** Included by default: Python files, ``.env`` files (and the project's own env
+  files, whatever their name: ``config.env_files``) and anything inside a template
   directory (Django's own ``get_template_directories()`` as reported by the server, plus every
   folder named ``templates``). Never watched: VCS folders, ``__pycache__``, virtualenvs,
   ``node_modules``, media, SQLite files and their ``-wal``/``-journal``/``-shm`` companions
@@ -108,6 +109,8 @@ class ReloadFilter(DefaultFilter):
         self.template_dirs: tuple[str, ...] = tuple(template_dirs)
         #: Absolute paths (or folders) never watched, e.g. MEDIA_ROOT once the server reports it.
         self.ignore_prefixes: tuple[str, ...] = tuple(ignore_paths)
+        #: The project's .env files (config.env_files), whatever their name: always an "env".
+        self.env_files: frozenset[str] = frozenset()
         self._venv_cache: dict[str, bool] = {}
 
     def in_template_dir(self, path: str) -> bool:
@@ -128,6 +131,8 @@ class ReloadFilter(DefaultFilter):
         return False
 
     def __call__(self, change: Change, path: str) -> bool:
+        if path in self.env_files:  # even in a folder ignored by default (e.g. "env/")
+            return not _matches(PurePath(path), self.user_excludes)
         if not super().__call__(change, path):
             return False
         pure = PurePath(path)
@@ -145,7 +150,7 @@ class ReloadFilter(DefaultFilter):
         pure = PurePath(path)
         if pure.suffix == ".py":
             return "python"
-        if _matches(pure, ENV_NAMES):
+        if path in self.env_files or _matches(pure, ENV_NAMES):
             return "env"
         if self.in_template_dir(path):
             return "template"
@@ -238,6 +243,7 @@ class Reloader:
     ) -> None:
         self.roots = watch_roots(config)
         self.filter = ReloadFilter(config.reload_includes, config.reload_excludes)
+        self.filter.env_files = frozenset(str(f.path) for f in config.env_files)
         self.handle = handle
         self.emit = emit
         self.warm_files = warm_files

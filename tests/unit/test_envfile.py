@@ -202,3 +202,31 @@ def test_env_file_option(tmp_path: Path) -> None:
     assert settings_from_env_files((chosen,), environ={}) == "mysite.other"
     with pytest.raises(DiscoveryError, match="is not a file"):
         env_files_for(root, "mysite.settings", env_file=tmp_path / "missing.env")
+
+
+def test_reloader_treats_the_projects_env_file_as_env(tmp_path: Path) -> None:
+    """A django-environ file with any name (here config/app.conf) reloads like a .env."""
+    from watchfiles import Change
+
+    from asgi_dashboard.config import DashboardConfig
+    from asgi_dashboard.runtime.reloader import Reloader, classify
+
+    root = project(tmp_path)
+    conf = root / "config" / "app.conf"
+    conf.parent.mkdir()
+    conf.write_text("A=1\n")
+    config = DashboardConfig(
+        project_dir=root,
+        settings_module="mysite.settings",
+        settings_source="manage.py",
+        env_files=(EnvFile(conf, "mysite/settings.py: django-environ"),),
+    )
+
+    async def handle(decision: object) -> None:
+        pass
+
+    reloader = Reloader(config, handle, lambda event: None)
+    assert reloader.filter(Change.modified, str(conf))
+    assert not reloader.filter(Change.modified, str(root / "config" / "other.conf"))
+    decision = classify({(Change.modified, str(conf))}, reloader.filter)
+    assert decision.action == "rebuild"
