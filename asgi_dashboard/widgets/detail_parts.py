@@ -2,15 +2,15 @@
 
 Bodies are bounded previews (the instrument keeps at most 64 KiB); we show at most
 :data:`BODY_LINES` lines, pretty-print JSON, and highlight JSON/HTML/XML/JS/CSS. SQL statements
-are grouped by shape (literals replaced by ``?``) so an N+1 pattern stands out.
+are shown with their parameters and issuing project line; repeated SQL is judged in
+:mod:`..sqlgroups`: *similar* (same SQL, other parameters: N+1) versus *identical* (same SQL and
+parameters: a cache opportunity).
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import re
-from collections import Counter
 from collections.abc import Iterable
 from http import HTTPStatus
 from urllib.parse import parse_qsl
@@ -20,13 +20,23 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from ..events import ExceptionInfo, Header, RequestFinished
+from ..events import ExceptionInfo, FrameInfo, Header, RequestFinished
 from ..formatting import duration, size
+from ..sqlgroups import (
+    RepeatGroup,
+    Repeats,
+    is_transaction_statement,
+    repeat_groups,
+    repeats,
+)
 from .palette import Palette
 
 BODY_LINES = 400
 BODY_CHARS = 20_000
 SQL_TEXT = 600
+SQL_PARAMS_TEXT = 300
+#: Repeated-SQL groups named above the statements.
+SQL_GROUPS = 3
 
 _LEXERS = (
     ("json", "json"),
@@ -119,26 +129,56 @@ def body_view(
     return shown
 
 
-_STRING_RE = re.compile(r"'(?:[^']|'')*'")
-_NUMBER_RE = re.compile(r"\b\d+(?:\.\d+)?\b")
-_IN_LIST_RE = re.compile(r"\(\s*\?(?:\s*,\s*\?)*\s*\)")
+def _where(frame: FrameInfo) -> str:
+    """``app/views.py:42 in view``: the last two path parts are enough to find the line."""
+    parts = frame.filename.replace("\\", "/").split("/")
+    return f"{'/'.join(parts[-2:])}:{frame.lineno} in {frame.function}"
 
 
-def sql_shape(sql: str) -> str:
-    """The statement with literals replaced by ``?``: equal shapes mean "the same query"."""
-    shape = _STRING_RE.sub("?", sql)
-    shape = _NUMBER_RE.sub("?", shape)
-    shape = _IN_LIST_RE.sub("(?)", shape)
-    return " ".join(shape.split())
+def _params(params: tuple[str, ...]) -> str:
+    text = ", ".join(params)
+    return text if len(text) <= SQL_PARAMS_TEXT else text[:SQL_PARAMS_TEXT] + " …"
+
+
+def _group_line(group: RepeatGroup, p: Palette) -> Text:
+    line = Text()
+    if group.all_identical:
+        line.append(
+            f"⚠ {group.similar} identical statements (same SQL, same parameters): "
+            "the same result fetched again, cache it",
+            style=p.error,
+        )
+    else:
+        identical = f", up to {group.identical} identical" if group.identical > 1 else ""
+        line.append(
+            f"⚠ {group.similar} similar statements (same SQL, {group.variants} parameter sets"
+            f"{identical}): likely N+1",
+            style=p.warning,
+        )
+    if group.source is not None:
+        line.append(f" — {_where(group.source)}", style="bold")
+        if group.source.line:
+            line.append(f"\n    {group.source.line}", style=p.warning)
+    line.append(f"\n    {group.shape[:160]}", style=p.muted)
+    return line
+
+
+def _repeat_mark(mark: Repeats, p: Palette) -> Text:
+    if mark.similar == 1:
+        return Text("")
+    if mark.variants == 1:
+        return Text(f"={mark.identical}", style=f"bold {p.error}")
+    text = Text(f"~{mark.similar}", style=f"bold {p.warning}")
+    if mark.identical > 1:
+        text.append(f" ={mark.identical}", style=f"bold {p.error}")
+    return text
 
 
 def sql_table(request: RequestFinished, p: Palette) -> RenderableType:
-    """The statements in order, with duration and a duplicate marker."""
+    """The statements in order (transaction statements included): duration, repeats, the
+    parameters and the project line that issued each one; the repeated SQL on top."""
     if not request.sql_count:
         return Text("No SQL statements.", style=p.muted)
-    shapes = [sql_shape(q.sql) for q in request.sql]
-    by_shape = Counter(shapes)
-    exact = Counter(q.sql for q in request.sql)
     header = Text()
     header.append(f"{request.sql_count} statements, {duration(request.sql_ns)}")
     if not request.sql:
@@ -146,30 +186,33 @@ def sql_table(request: RequestFinished, p: Palette) -> RenderableType:
         return header
     if len(request.sql) < request.sql_count:
         header.append(f" (showing the first {len(request.sql)})", style=p.muted)
-    repeated = [(shape, n) for shape, n in by_shape.most_common() if n > 1]
-    if repeated:
-        shape, n = repeated[0]
-        header.append(f"\n⚠ {n} statements with the same shape: likely N+1 — ", style=p.warning)
-        header.append(shape[:160], style=p.warning)
+    parts: list[RenderableType] = [header]
+    parts += [_group_line(g, p) for g in repeat_groups(request.sql)[:SQL_GROUPS]]
+    marks = repeats(request.sql)
     table = Table(box=None, padding=(0, 1), expand=True, show_edge=False)
     table.add_column("#", justify="right", style=p.muted, no_wrap=True)
     table.add_column("ms", justify="right", no_wrap=True)
-    table.add_column("dup", no_wrap=True)
+    table.add_column("repeat", no_wrap=True)
     table.add_column("statement", overflow="fold", ratio=1)
-    for i, (query, shape) in enumerate(zip(request.sql, shapes, strict=True), 1):
-        if exact[query.sql] > 1:
-            dup = Text(f"={exact[query.sql]}", style=f"bold {p.error}")
-        elif by_shape[shape] > 1:
-            dup = Text(f"x{by_shape[shape]}", style=f"bold {p.warning}")
-        else:
-            dup = Text("")
+    for i, (query, mark) in enumerate(zip(request.sql, marks, strict=True), 1):
         sql = query.sql if len(query.sql) <= SQL_TEXT else query.sql[:SQL_TEXT] + " …"
-        many = " (executemany)" if query.many else ""
-        table.add_row(str(i), f"{query.duration_ns / 1e6:.2f}", dup, sql + many)
+        statement = Text(sql, style=p.muted if is_transaction_statement(query.sql) else "")
+        if query.many:
+            statement.append(" (executemany)", style=p.muted)
+        details = []
+        if query.params:
+            details.append(f"params: {_params(query.params)}")
+        if query.source is not None:
+            details.append(f"at {_where(query.source)}")
+        if details:
+            statement.append("\n" + "   ".join(details), style=p.muted)
+        table.add_row(str(i), f"{query.duration_ns / 1e6:.2f}", _repeat_mark(mark, p), statement)
     legend = Text(
-        "xn: same shape as n statements (N+1?)   =n: identical to n statements", style=p.muted
+        "~n: n similar (same SQL, other parameters: N+1?)   "
+        "=n: n identical (same SQL and parameters: cache?)",
+        style=p.muted,
     )
-    return Group(header, Text(""), table, Text(""), legend)
+    return Group(*parts, Text(""), table, Text(""), legend)
 
 
 def error_view(error: ExceptionInfo, p: Palette) -> RenderableType:

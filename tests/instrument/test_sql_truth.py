@@ -324,3 +324,23 @@ def test_sql_shape_folds_placeholders_and_literals() -> None:
     assert is_transaction_statement('SAVEPOINT "s1_x1"')
     assert is_transaction_statement("ROLLBACK TO SAVEPOINT x")
     assert not is_transaction_statement("SELECT 1")
+
+
+async def test_sql_tab_of_the_demo_n_plus_one_says_similar_at_the_loop(
+    instrumented: Instrumented,
+) -> None:
+    from rich.console import Console
+
+    from asgi_dashboard.widgets.detail_parts import sql_table
+    from asgi_dashboard.widgets.palette import Palette
+
+    _, event = await _instrumented(instrumented, "GET", "/orm/n-plus-one/")
+    console = Console(width=200, record=True, color_system=None)
+    console.print(sql_table(event, Palette()))
+    text = console.export_text()
+    lines = (DEMO_DIR / "demoapp" / "views.py").read_text().splitlines()
+    loop = next(i for i, t in enumerate(lines, 1) if "item.category.name" in t and "append" in t)
+    assert "⚠ 10 similar statements (same SQL, 3 parameter sets, up to 4 identical)" in text
+    assert f"demoapp/views.py:{loop} in orm_n_plus_one" in text
+    assert "10 identical" not in text
+    assert "params: 1   at demoapp/views.py" in text  # the TUI shows values (exports redact)

@@ -88,12 +88,24 @@ def request(n: int = 1, **kw: object) -> RequestFinished:
 
 def sample_requests() -> list[Event]:
     """A small, varied log: sync and async views, a 404, a 500, static, N+1 SQL, a WebSocket."""
-    n_plus_one = tuple(
+    views_py = "/tmp/x/polls/views.py"
+    n_plus_one = (
         SqlQuery(
-            sql=f'SELECT "polls_choice"."id" FROM "polls_choice" WHERE "question_id" = {i}',
-            duration_ns=300_000 + i * 10_000,
-        )
-        for i in range(6)
+            sql='SELECT "polls_question"."id" FROM "polls_question" WHERE "id" = %s',
+            duration_ns=150_000,
+            params=("1",),
+            source=FrameInfo(views_py, 30, "get_object", "return Question.objects.get(pk=pk)"),
+        ),
+        *(
+            SqlQuery(
+                sql='SELECT "polls_choice"."id" FROM "polls_choice" WHERE "question_id" = %s',
+                duration_ns=300_000 + i * 10_000,
+                params=(str(1 + i % 3),),
+                source=FrameInfo(views_py, 34, "get_context_data", "votes += c.question.votes"),
+            )
+            for i in range(5)
+        ),
+        SqlQuery(sql="COMMIT", duration_ns=250_000),
     )
     boom = ExceptionInfo(
         type="SynchronousOnlyOperation",
