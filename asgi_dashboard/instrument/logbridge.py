@@ -96,7 +96,7 @@ class ProjectHandlerBridge(logging.Handler):
         self.formatter = original.formatter
         self.name = original.name
 
-    def handle(self, record: logging.LogRecord) -> logging.LogRecord | bool:
+    def handle(self, record: logging.LogRecord) -> bool:
         if getattr(record, _EMITTED, False):
             return False  # a handler nearer to the record's logger formatted it already
         return super().handle(record)
