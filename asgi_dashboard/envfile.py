@@ -134,11 +134,45 @@ def parse_env_text(text: str) -> list[tuple[str, str | None]]:
     return out
 
 
+_dotenv_parse_stream: Any = None
+
+
+def _python_dotenv_parser() -> Any:
+    """python-dotenv's ``parse_stream``, or None when python-dotenv is not installed.
+
+    Only its ``parser.py`` is loaded (as a private module): importing the ``dotenv`` package
+    also imports ``logging``, ``tempfile`` and the rest of ``dotenv.main``, 20-100 ms measured
+    on this path (before the first server process starts), and that module needs only ``re``
+    and ``codecs``.
+    """
+    global _dotenv_parse_stream
+    if _dotenv_parse_stream is None:
+        import importlib.util
+
+        parse_stream: Any = False
+        try:
+            spec = importlib.util.find_spec("dotenv")
+            origin = spec.origin if spec is not None else None
+            if origin:
+                path = os.path.join(os.path.dirname(origin), "parser.py")
+                own = importlib.util.spec_from_file_location("_asgi_dash_dotenv_parser", path)
+                if own is not None and own.loader is not None:
+                    module = importlib.util.module_from_spec(own)
+                    own.loader.exec_module(module)
+                    parse_stream = module.parse_stream
+        except Exception:  # an unusual install: the package's own import path
+            try:
+                from dotenv.parser import parse_stream
+            except ImportError:
+                parse_stream = False
+        _dotenv_parse_stream = parse_stream
+    return _dotenv_parse_stream or None
+
+
 def parse_env_file(path: Path) -> list[tuple[str, str | None]]:
     """The bindings of ``path``: python-dotenv's parser when installed, else ours."""
-    try:
-        from dotenv.parser import parse_stream
-    except ImportError:
+    parse_stream = _python_dotenv_parser()
+    if parse_stream is None:
         return parse_env_text(path.read_text(encoding="utf-8", errors="replace"))
     with path.open(encoding="utf-8", errors="replace") as stream:
         return [(b.key, b.value) for b in parse_stream(stream) if b.key is not None]
@@ -368,8 +402,15 @@ def _loads_in(
 ) -> tuple[list[EnvFile], list[str]]:
     """The env files ``source`` loads, and the modules it star-imports (to read next)."""
     try:
-        tree = ast.parse(source.read_text(encoding="utf-8", errors="replace"))
-    except (OSError, SyntaxError, ValueError):
+        text = source.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return [], []
+    # Most files load nothing and import nothing with "*": skip parsing them (~1-10 ms each).
+    if not any(name in text for name in (*_LOADERS, "import *")):
+        return [], []
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
         return [], []
     ev = _Evaluator(source, project_dir, environ)
     found: list[EnvFile] = []
