@@ -175,3 +175,13 @@ async def test_edited_env_is_served_after_reload(project: Path) -> None:
                 assert manage_py_says(project) == response.text
     finally:
         await run.stop()
+
+
+async def test_in_process_loads_the_same_file(project: Path) -> None:
+    run = await serve(project, "--no-reload", "--in-process")
+    try:
+        text, started = await served(run)
+    finally:
+        await run.stop()
+    assert text == manage_py_says(project)
+    assert started["env_file"] == str(project / ".env")
