@@ -65,9 +65,8 @@ def _api_view_function(view_class: type, method: str) -> Any:
         return None
     handler = view_class.__dict__.get(method.lower())
     if handler is None:  # e.g. OPTIONS: any handler closes over the same function
-        handler = next(
-            (h for m in view_class.http_method_names if (h := view_class.__dict__.get(m))), None
-        )
+        methods: list[str] = getattr(view_class, "http_method_names", [])
+        handler = next((h for m in methods if (h := view_class.__dict__.get(m))), None)
     return _cell(handler, "func") if handler is not None else None
 
 

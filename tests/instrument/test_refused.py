@@ -81,7 +81,9 @@ async def test_post_with_a_csrf_token_runs_the_view(instrumented: Instrumented) 
 
 
 @pytest.mark.parametrize("path", ["/sync/?ms=0", "/async/?ms=0", "/cbv/async/?ms=0", "/error/"])
-async def test_normal_requests_are_answered_by_nobody(instrumented: Instrumented, path: str) -> None:
+async def test_normal_requests_are_answered_by_nobody(
+    instrumented: Instrumented, path: str
+) -> None:
     _, event = await instrumented.get(path)
     assert event.answered_by is None and event.view_ns is not None
 
@@ -121,7 +123,9 @@ def refusing_handler(loaded) -> ASGIHandler:
 
 
 @pytest.fixture
-async def refusing(refusing_handler: ASGIHandler) -> AsyncIterator[tuple[InstrumentedApp, ListSink]]:
+async def refusing(
+    refusing_handler: ASGIHandler,
+) -> AsyncIterator[tuple[InstrumentedApp, ListSink]]:
     sink = ListSink()
     yield InstrumentedApp(refusing_handler, sink, generation=1, project_dir=str(DEMO_DIR)), sink
 

@@ -121,3 +121,20 @@ def test_error_position_points_at_the_term() -> None:
 def test_garbage_never_raises_anything_but_filter_error(text: str) -> None:
     with contextlib.suppress(FilterError):
         parse(text)
+
+
+def test_view_filter_matches_a_request_a_middleware_refused() -> None:
+    from tests.ui.scripted import request
+
+    dash = Dashboard()
+    csrf = "django.middleware.csrf.CsrfViewMiddleware"
+    dash.ingest(
+        [
+            request(1, method="POST", status=403, view_ns=None, answered_by=csrf),
+            request(2, path="/nope/", status=404, view=None, kind=None, route=None),
+        ]
+    )
+    log = list(dash.history)
+    assert paths(log, "view:polls.views.index") == ["/polls/"]
+    assert paths(log, "polls.views") == ["/polls/"]
+    assert paths(log, "-view:polls") == ["/nope/"]

@@ -1,4 +1,4 @@
-"""View naming rules, on each kind of view Django resolves."""
+"""View naming rules, on each kind of view Django resolves (real django-ninja, DRF, Wagtail)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import django
 import pytest
 from django.urls import resolve
 
-from asgi_dashboard.instrument.naming import view_kind, view_name
+from asgi_dashboard.instrument.naming import view_kind, view_label, view_name
 
 django.setup()
 
@@ -40,3 +40,126 @@ def test_view_names(path: str, method: str, name: str, kind: str, route: str | N
 def test_admin_model_views_name_the_model_admin_method() -> None:
     match = resolve("/admin/auth/user/", urlconf=URLS)
     assert view_name(match.func) == "django.contrib.admin.options.ModelAdmin.changelist_view"
+
+
+U = "tests.unit.naming_urls."
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "label", "kind"),
+    [
+        # django-ninja: one PathView per path; the operation function for the method. The kind
+        # is the PathView's (async as soon as one operation of the path is async).
+        ("/ninja/things", "GET", U + "list_things", "async"),
+        ("/ninja/things", "POST", U + "create_thing", "async"),
+        ("/ninja/sync-only/3", "GET", U + "get_sync_only", "sync"),
+        ("/ninja/items/3", "GET", U + "get_item", "async"),
+        ("/ninja/items/3", "DELETE", U + "delete_item", "async"),
+        # No operation for the method (ninja answers 405): the wrapper, with the URL name.
+        (
+            "/ninja/things",
+            "PUT",
+            "ninja.operation.PathView.get_view.<locals>.async_view_wrapper"
+            " (naming-api:list_things)",
+            "async",
+        ),
+        # DRF @api_view: the decorated function, for every method it accepts and OPTIONS.
+        ("/drf/function/", "GET", U + "drf_function", "sync"),
+        ("/drf/function/", "POST", U + "drf_function", "sync"),
+        ("/drf/function/", "OPTIONS", U + "drf_function", "sync"),
+        ("/drf/default/", "GET", U + "drf_default_get", "sync"),
+        # A closure: never alone; the namespaced URL name, else the route, beside it.
+        ("/closure/", "GET", U + "_closure_factory.<locals>.generated (closure)", "sync"),
+        ("/ns/closure/", "GET", U + "_closure_factory.<locals>.generated (outer:inner)", "sync"),
+        (
+            "/closure-unnamed/",
+            "GET",
+            U + "_closure_factory.<locals>.generated (route 'closure-unnamed/')",
+            "sync",
+        ),
+        # Unchanged rules through view_label.
+        ("/api/books/7/", "GET", U + "BookViewSet.retrieve", "sync"),
+        ("/cbv/async/", "GET", U + "AsyncCBV", "async"),
+    ],
+)
+def test_framework_views_are_named_after_the_users_callable(
+    path: str, method: str, label: str, kind: str
+) -> None:
+    match = resolve(path, urlconf=URLS)
+    assert view_label(match, method) == label
+    assert view_label(match, method) == label  # the cached answer is the same
+    assert view_kind(match.func) == kind
+
+
+def test_ninja_kind_is_what_django_calls() -> None:
+    """Django awaits the PathView wrapper: a sync operation beside an async one runs async."""
+    from asgiref.sync import iscoroutinefunction
+
+    match = resolve("/ninja/items/3", urlconf=URLS)
+    assert iscoroutinefunction(match.func) and view_kind(match.func) == "async"
+    assert view_name(match.func, "DELETE") == U + "delete_item"
+
+
+WAGTAIL_SCRIPT = r"""
+import django, json, sys
+from django.conf import settings
+settings.configure(
+    INSTALLED_APPS=[
+        "django.contrib.admin", "django.contrib.auth", "django.contrib.contenttypes",
+        "django.contrib.sessions", "django.contrib.messages", "django.contrib.staticfiles",
+        "wagtail.admin", "wagtail", "wagtail.users", "wagtail.images", "wagtail.documents",
+        "wagtail.snippets", "wagtail.sites", "taggit", "modelcluster",
+    ],
+    DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+    ROOT_URLCONF="wagtail_naming_urls", SECRET_KEY="x", WAGTAIL_SITE_NAME="t", USE_TZ=True,
+    STATIC_URL="/static/", WAGTAILADMIN_BASE_URL="http://127.0.0.1",
+)
+django.setup()
+from django.urls import resolve
+from asgi_dashboard.instrument.naming import view_kind, view_label
+out = {}
+for path in sys.argv[1:]:
+    match = resolve(path)
+    out[path] = [view_label(match, "GET"), view_kind(match.func)]
+print(json.dumps(out))
+"""
+
+WAGTAIL_URLS = """
+from django.urls import include, path
+from wagtail import urls as wagtail_urls
+from wagtail.admin import urls as wagtailadmin_urls
+urlpatterns = [path("admin/", include(wagtailadmin_urls)), path("", include(wagtail_urls))]
+"""
+
+
+@pytest.mark.slow
+def test_wagtail_page_router_shows_its_url_name(tmp_path) -> None:
+    """Wagtail's admin page views go through ``PageViewSetRegistry.as_view``'s ``view_router``,
+    which picks the view with a database query: the URL name says which page action it is."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    (tmp_path / "wagtail_naming_urls.py").write_text(WAGTAIL_URLS)
+    router = "wagtail.admin.viewsets.pages.PageViewSetRegistry.as_view.<locals>.view_router"
+    paths = ["/admin/pages/3/edit/", "/admin/pages/3/", "/admin/", "/some/page/"]
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), str(REPO)])
+    done = subprocess.run(
+        [sys.executable, "-c", WAGTAIL_SCRIPT, *paths],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=True,
+    )
+    names = json.loads(done.stdout.strip().splitlines()[-1])
+    assert names == {
+        "/admin/pages/3/edit/": [f"{router} (wagtailadmin_pages:edit)", "sync"],
+        "/admin/pages/3/": [f"{router} (wagtailadmin_explore)", "sync"],
+        "/admin/": ["wagtail.admin.views.home.HomeView", "sync"],
+        "/some/page/": ["wagtail.views.serve", "sync"],
+    }

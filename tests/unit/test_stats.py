@@ -147,3 +147,19 @@ def test_server_status_lifecycle() -> None:
     assert status.state == "crashed"
     status.apply(ServerFailed(message="boom", phase="import", generation=3))
     assert status.state == "failed" and status.failure is not None
+
+
+def test_refused_requests_count_under_their_view_apart_from_404s() -> None:
+    csrf = "django.middleware.csrf.CsrfViewMiddleware"
+    stats = ViewStats()
+    stats.add(request(1), is_error=False)
+    stats.add(request(2, method="POST", status=403, view_ns=None, answered_by=csrf), False)
+    stats.add(request(3, method="POST", status=403, view_ns=None, answered_by=csrf), False)
+    stats.add(request(4, path="/nope/", status=404, view=None, kind=None, route=None), False)
+    served = stats.by_key[("polls/", "polls.views.index")]
+    refused = stats.by_key[("polls/", "polls.views.index", csrf)]
+    missing = stats.by_key[("", "(no view)")]
+    assert (served.count, refused.count, missing.count) == (1, 2, 1)
+    assert (served.kind, refused.kind) == ("sync", "by mw")
+    assert refused.view == served.view and refused.answered_by == csrf
+    assert refused.mean_view_ns is None  # the view never ran
