@@ -157,7 +157,8 @@ class DashboardApp(App[int]):
     def on_mount(self) -> None:
         self.start_server()
         if self.notices:
-            self.main_screen.status_bar.set_notices(self.notices)
+            # After the first refresh: the main screen has not composed its widgets yet.
+            self.call_after_refresh(lambda: self.main_screen.status_bar.set_notices(self.notices))
         self.call_after_refresh(settle_gc)
         self.set_interval(GC_QUIET_S, self.collect_when_quiet, name="collect_when_quiet")
 

@@ -63,12 +63,9 @@ def find_port_owner(port: int, proc: str = "/proc") -> PortOwner | None:
         pids = [int(p) for p in os.listdir(proc) if p.isdigit()]
     except OSError:
         return None
-    me = os.getpid()
     for count, pid in enumerate(sorted(pids, reverse=True)):  # newest first: likelier culprits
         if count >= SCAN_MAX_PIDS or time.monotonic() > deadline:
             return None
-        if pid == me:
-            continue
         fd_dir = f"{proc}/{pid}/fd"
         try:
             fds = os.listdir(fd_dir)
