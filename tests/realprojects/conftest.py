@@ -233,7 +233,7 @@ def login_steps(label: str, path: str) -> list[Step]:
 
 
 async def send(client: httpx.AsyncClient, step: Step) -> httpx.Response:
-    token = client.cookies.get("csrftoken", "")
+    token = client.cookies.get("csrftoken") or ""
     headers = dict(step.headers)
     if step.csrf == "header":
         headers["X-CSRFToken"] = token
@@ -254,6 +254,9 @@ async def send(client: httpx.AsyncClient, step: Step) -> httpx.Response:
 #: A view expectation: the exact dotted name, or a predicate over (asgi-dash event, Django record)
 #: with a description.
 ViewCheck = str | tuple[str, Callable[[Event, dict[str, Any]], bool]]
+
+#: A URL that resolves to nothing (a 404, or APPEND_SLASH's redirect): no view to name.
+NO_VIEW: ViewCheck = ("no view (nothing resolved)", lambda event, ref: event.get("view") is None)
 
 
 @dataclass
@@ -291,9 +294,18 @@ class Comparison:
             )
         return "\n".join(lines)
 
-    def mismatches(self, expected: dict[str, tuple[int, ViewCheck]]) -> list[str]:
-        """Every difference from Django's record and from the expected table, one line each."""
+    def mismatches(
+        self,
+        expected: dict[str, tuple[int, ViewCheck]],
+        answered_by: dict[str, str] | None = None,
+    ) -> list[str]:
+        """Every difference from Django's record and from the expected table, one line each.
+
+        ``answered_by``: the steps a middleware answers before the view runs, and which one; every
+        other step whose URL resolved must say no middleware answered (the view did).
+        """
         out: list[str] = []
+        answered_by = answered_by or {}
         for r in self.rows:
             e, ref, label = r.event, r.ref, r.step.label
             status, view_check = expected[label]
@@ -321,6 +333,12 @@ class Comparison:
                         f"{e.get('url_name')!r}) is not {description} (Django's URLconf "
                         f"holds {ref['django_view']!r}, {ref['view_name']!r})"
                     )
+            want_answered = answered_by.get(label)
+            if (ref["django_view"] or want_answered) and e.get("answered_by") != want_answered:
+                out.append(
+                    f"{label!r}: answered_by: asgi-dash {e.get('answered_by')!r} != "
+                    f"expected {want_answered!r}"
+                )
             if e.get("kind") != ref["kind"]:
                 diff("kind", e.get("kind"), ref["kind"])
             if e.get("route") != ref["route"]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import Project, Step, ViewCheck, compare_with_django, format_mismatches
+from .conftest import NO_VIEW, Project, Step, ViewCheck, compare_with_django, format_mismatches
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -28,7 +28,7 @@ STEPS = [
 EXPECTED: dict[str, tuple[int, ViewCheck]] = {
     "environment": (200, "envcheck.views.environment"),
     "admin login page": (200, "django.contrib.admin.sites.AdminSite.login"),
-    "no such URL": (404, ("no view (nothing resolved)", lambda e, ref: e.get("view") is None)),
+    "no such URL": (404, NO_VIEW),
 }
 
 
