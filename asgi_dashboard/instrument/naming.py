@@ -15,15 +15,19 @@ Rules, in order (``func`` is ``ResolverMatch.func``, ``method`` the request's HT
    ``PathView.operations`` holds one ``Operation`` per decorated function, and the one that
    serves the request is the first whose ``methods`` contain the request's method (the same
    search as ``PathView._find_operation``). The name is that operation's ``view_func``.
-5. Everything else (functions, bound methods such as ``AdminSite.index``, views decorated with
+5. Wagtail's admin page router (``PageViewSetRegistry.as_view.<locals>.view_router``): the view
+   of the page viewset it dispatches to (e.g. ``wagtail.admin.views.pages.edit.EditView``) when
+   the registry holds a single viewset, so the choice does not depend on the page (see
+   :func:`_wagtail_page_view`).
+6. Everything else (functions, bound methods such as ``AdminSite.index``, views decorated with
    ``functools.wraps``): ``func.__module__ + "." + func.__qualname__``. ``functools.partial``
    objects are unwrapped first.
 
-A name that still contains ``<locals>`` (a closure a framework generated, e.g. Wagtail's
-``PageViewSetRegistry.as_view.<locals>.view_router``, which picks a view with a database query)
-is never shown alone: :func:`view_label` appends the namespaced URL name (or the route), as in
-``….view_router (wagtailadmin_pages:edit)``; the URL name comes last because the log shortens a
-view from the left.
+A name that still contains ``<locals>`` (a closure a framework generated whose target is not
+known before it runs: Wagtail's page router with custom page viewsets picks a view with a
+database query) is never shown alone: :func:`view_label` appends the namespaced URL name (or the
+route), as in ``….view_router (wagtailadmin_pages:edit)``; the URL name comes last because the
+log shortens a view from the left.
 
 We compute the name rather than read ``ResolverMatch._func_path``, which is private and names the
 ``as_view`` closure for DRF viewsets.
@@ -32,6 +36,7 @@ We compute the name rather than read ``ResolverMatch._func_path``, which is priv
 from __future__ import annotations
 
 import functools
+import inspect
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction
@@ -88,6 +93,34 @@ def _ninja_operation_function(func: Any, method: str) -> Any:
     return None  # ninja answers 405 itself (PathView._not_allowed)
 
 
+def _wagtail_page_view(func: Any) -> Any:
+    """The view Wagtail's page router dispatches to, when only one page viewset can answer.
+
+    ``PageViewSetRegistry.as_view`` (``wagtail/admin/viewsets/pages.py``) returns ``view_router``,
+    a closure over ``view_name`` and ``get_viewset`` (itself a closure over the registry,
+    ``self``): per request it finds the viewset for the page's model (a database query) and calls
+    ``viewset.get_view_by_name(view_name)``.
+    When the registry holds a single viewset (no custom ``PageViewSet`` registered: the default
+    site), that view is the same for every page, so we can name it; otherwise None.
+    """
+    registry = _cell(_cell(func, "get_viewset"), "self")
+    name = _cell(func, "view_name")
+    if type(registry).__name__ != "PageViewSetRegistry" or not isinstance(name, str):
+        return None
+    viewsets = {
+        id(v): v
+        for table in ("values_by_exact_class", "values_by_class", "values_by_parent_model")
+        for v in (getattr(registry, table, None) or {}).values()
+    }
+    if len(viewsets) != 1:
+        return None
+    (viewset,) = viewsets.values()
+    try:
+        return viewset.get_view_by_name(name)
+    except Exception:  # an unknown name: Wagtail answers 404 itself
+        return None
+
+
 def view_name(func: Any, method: str = "GET") -> str:
     """Dotted path of the user's callable behind a resolved view (module docstring rules)."""
     while isinstance(func, functools.partial):
@@ -106,9 +139,15 @@ def view_name(func: Any, method: str = "GET") -> str:
         return f"{view_class.__module__}.{view_class.__qualname__}"
     name = _dotted(func)
     if "<locals>" in name:
+        # Decorators made with functools.wraps (Wagtail's admin access check, login_required)
+        # carry the name; the closure to read is the innermost one.
+        func = inspect.unwrap(func)
         operation_function = _ninja_operation_function(func, method)
         if operation_function is not None:
             return _dotted(operation_function)
+        page_view = _wagtail_page_view(func)
+        if page_view is not None and _wagtail_page_view(page_view) is None:
+            return view_name(page_view, method)
     return name
 
 
