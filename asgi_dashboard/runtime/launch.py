@@ -193,14 +193,21 @@ def spawn_child(config: DashboardConfig, spec: dict[str, object]) -> ServerProce
     return ServerProcess(popen.pid, out_r, err_r, popen)
 
 
-def fork_child(config: DashboardConfig, spec: dict[str, object]) -> ServerProcess:
-    """Fork this (still single-threaded) process into a server running :func:`.child.run`."""
+def fork_child(
+    config: DashboardConfig, spec: dict[str, object], parent_ends: tuple[int, ...] = ()
+) -> ServerProcess:
+    """Fork this (still single-threaded) process into a server running :func:`.child.run`.
+
+    ``parent_ends`` (the parent's ends of the event and control pipes) are closed in the child:
+    a child holding the write end of its own control pipe never sees the EOF that tells it the
+    dashboard is gone (and outlives a SIGKILLed dashboard while a sync view runs).
+    """
     (out_r, out_w), (err_r, err_w) = _output_pipes()
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
     if pid == 0:
-        _become_server(config, spec, out_w, err_w, (out_r, err_r))  # never returns
+        _become_server(config, spec, out_w, err_w, (out_r, err_r, *parent_ends))  # no return
     os.close(out_w)
     os.close(err_w)
     return ServerProcess(pid, out_r, err_r, None)
@@ -287,8 +294,10 @@ def prespawn(config: DashboardConfig) -> None:
     pipes = GenerationPipes.open(config, sock, 1)
     how = "fork" if fork_unavailable_reason() is None else "spawn"
     try:
-        start = fork_child if how == "fork" else spawn_child
-        process = start(config, pipes.spec)
+        if how == "fork":
+            process = fork_child(config, pipes.spec, (pipes.event_r, pipes.control_w))
+        else:
+            process = spawn_child(config, pipes.spec)
     except OSError:
         # The runtime starts it again the usual way, and reports what fails.
         pipes.close_parent_ends()

@@ -91,6 +91,17 @@ def end_leftovers(procs: list[Proc]) -> None:
                 os.kill(proc.pid, signal.SIGKILL)
 
 
+def who_listens(port: int) -> str:
+    """``ss`` output for a port (for failure messages): which process still holds it."""
+    import subprocess
+
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        return subprocess.run(
+            ["ss", "-Htanp", f"sport = :{port}"], capture_output=True, text=True, timeout=10
+        ).stdout
+    return "(ss unavailable)"
+
+
 def port_is_free(port: int) -> bool:
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -110,6 +121,17 @@ def nobody_listens(port: int) -> bool:
         except (ConnectionRefusedError, TimeoutError):
             return True
     return False
+
+
+async def wait_port_free(port: int, timeout: float) -> bool:
+    """Poll (bounded) until nothing listens on ``port`` and it can be bound again."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not (port_is_free(port) and nobody_listens(port)):
+        if loop.time() >= deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return True
 
 
 class EventPump:
