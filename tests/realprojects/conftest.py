@@ -343,6 +343,9 @@ class Comparison:
                 diff("kind", e.get("kind"), ref["kind"])
             if e.get("route") != ref["route"]:
                 diff("route", e.get("route"), ref["route"])
+            # The URL name as Django resolved it, with or without its namespace.
+            if e.get("url_name") not in {ref["url_name"], ref["view_name"]}:
+                diff("url_name", e.get("url_name"), ref["view_name"])
             if e.get("sql_count") != ref["sql_count"]:
                 ours = [q["sql"][:60] for q in e.get("sql", ())]
                 theirs = [q[:60] for q in ref["sql"]]
@@ -416,19 +419,24 @@ async def compare_with_django(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    run = await launch_asgi_dash(asgi_dir, *extra_args)
     answers: list[tuple[int, str, Event]] = []
     try:
-        started = await run.wait_event("server-started", timeout=60)
-        async with httpx.AsyncClient(base_url=started["url"], timeout=30) as client:
-            for step in steps:
-                response = await send(client, step)
-                event = await run.wait_for(_is_request_for(step), timeout=30)
-                answers.append((response.status_code, response.text, event))
+        run = await launch_asgi_dash(asgi_dir, *extra_args)
+        try:
+            started = await run.wait_event("server-started", timeout=60)
+            async with httpx.AsyncClient(base_url=started["url"], timeout=30) as client:
+                for step in steps:
+                    response = await send(client, step)
+                    event = await run.wait_for(_is_request_for(step), timeout=30)
+                    answers.append((response.status_code, response.text, event))
+        finally:
+            if run.process.returncode is None:
+                await run.stop()
+        out, err = await asyncio.wait_for(reference.communicate(), 120)
     finally:
-        if run.process.returncode is None:
-            await run.stop()
-    out, err = await asyncio.wait_for(reference.communicate(), 120)
+        if reference.returncode is None:  # the test failed first: end the process we started
+            reference.kill()
+            await reference.wait()
     if reference.returncode != 0:
         raise RuntimeError(f"reference run failed:\n{out.decode()}\n{err.decode()}")
     record = json.loads(out_file.read_text())
