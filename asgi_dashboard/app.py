@@ -123,7 +123,8 @@ class DashboardApp(App[int]):
         if not config.is_loopback:
             from .cli import exposure_warning
 
-            self.notices += (exposure_warning(config.host),)
+            # First: the bar holds two lines, and this one matters most.
+            self.notices = (exposure_warning(config.host), *self.notices)
         #: Whether panels may run the project's tools (route and user discovery for WebSockets).
         self.discover = discover
         #: Wall clock for uptime; tests replace it to make snapshots deterministic.
@@ -156,9 +157,6 @@ class DashboardApp(App[int]):
 
     def on_mount(self) -> None:
         self.start_server()
-        if self.notices:
-            # After the first refresh: the main screen has not composed its widgets yet.
-            self.call_after_refresh(lambda: self.main_screen.status_bar.set_notices(self.notices))
         self.call_after_refresh(settle_gc)
         self.set_interval(GC_QUIET_S, self.collect_when_quiet, name="collect_when_quiet")
 

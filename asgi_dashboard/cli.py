@@ -112,8 +112,9 @@ def pick_default_port(host: str) -> tuple[int, str | None]:
     port = next((p for p in candidates if port_is_free(host, p)), 0)
     instead = f"port {port}" if port else "a free port"
     return port, (
-        f"port {DEFAULT_PORT} is in use{describe_port_owner(DEFAULT_PORT)}: using {instead} "
-        f"instead (--port {DEFAULT_PORT} insists on it)"
+        # Short: it stays in the status bar beside the URL.
+        f"port {DEFAULT_PORT} is in use{describe_port_owner(DEFAULT_PORT, command_line=False)}"
+        f": using {instead} (--port {DEFAULT_PORT} to insist)"
     )
 
 

@@ -92,15 +92,18 @@ def _owner(pid: int, proc: str) -> PortOwner:
     return PortOwner(pid, name, cmdline)
 
 
-def describe_port_owner(port: int) -> str:
-    """`` by python3 (pid 4242: ...)``, or ``""`` when nobody we can see holds it."""
+def describe_port_owner(port: int, *, command_line: bool = True) -> str:
+    """`` by python3 (pid 4242: ...)``, or ``""`` when nobody we can see holds it; without the
+    command line for a status bar (`` by python3 (pid 4242)``)."""
     if port <= 0:
         return ""
     try:
         owner = find_port_owner(port)
     except Exception:  # never let the diagnosis hide the diagnosis it decorates
         return ""
-    return f" by {owner.describe()}" if owner is not None else ""
+    if owner is None:
+        return ""
+    return f" by {owner.describe() if command_line else f'{owner.name} (pid {owner.pid})'}"
 
 
 def port_is_free(host: str, port: int) -> bool:

@@ -12,6 +12,8 @@ there is no traceback to show.
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
@@ -29,7 +31,10 @@ class StartupErrorPanel(Vertical):
         with VerticalScroll(id="failure-scroll"):
             yield Static(id="failure-traceback")
 
-    def on_mount(self) -> None:
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # Here, not in on_mount: a failure known at once (a busy port) can be shown before this
+        # widget's Mount event is handled, and on_mount would then hide it again.
         self.border_title = "Server failed to start"
         self.display = False
 

@@ -45,6 +45,9 @@ class StatusBar(Static):
         self._lines = 0
 
     def on_mount(self) -> None:
+        # The app's notices (DashboardApp.notices), taken here rather than pushed by the app:
+        # the bar exists only once the main screen has composed, whenever that is.
+        self.set_notices(tuple(getattr(self.app, "notices", ())))
         # Uptime ticks; everything else changes only when an event arrives.
         self.set_interval(1.0, self.refresh_status, name="tick_uptime")
 

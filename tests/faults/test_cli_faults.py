@@ -255,6 +255,7 @@ async def test_busy_port_headless_said_once_on_stderr_with_its_owner(tmp_path: P
     assert "in use" not in stdout, stdout
 
 
+@pytest.mark.slow
 async def test_busy_port_in_the_tui_offers_retry_and_a_free_port(tmp_path: Path) -> None:
     root = minimal_project(tmp_path)
     with busy_port() as held:
@@ -305,6 +306,7 @@ async def test_busy_port_in_the_tui_offers_retry_and_a_free_port(tmp_path: Path)
     assert bindable(port)
 
 
+@pytest.mark.slow
 async def test_free_port_key_starts_elsewhere(tmp_path: Path) -> None:
     root = minimal_project(tmp_path)
     with busy_port() as held:
