@@ -116,6 +116,9 @@ async def launch(
         stdin=asyncio.subprocess.DEVNULL,
         cwd=cwd,
         env={**_clean_environ(), **(env or {})},
+        # One event per line, and a line can pass asyncio's 64 KiB default: a request event
+        # carries up to 64 KiB of body preview plus headers (tests/faults/test_large_payloads).
+        limit=16 * 1024 * 1024,
     )
     return HeadlessRun(process)
 
