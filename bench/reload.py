@@ -355,11 +355,23 @@ STEPS = (
     ("write -> watcher batch", "write", "detected"),
     ("batch -> warm gets fork request", "detected", "warm-fork-request"),
     ("fork request -> child runs", "warm-fork-request", "child-run"),
-    ("child: django.setup() again", "child-run", "django-loaded"),
+    ("child: threads, pipes, project", "child-run", "django-loaded"),
     ("child: URLconf + views import", "django-loaded", "urlconf-imported"),
-    ("child: instrument + Uvicorn start", "urlconf-imported", "listening"),
-    ("listening -> new code served", "listening", "served"),
+    ("child: instrument the app", "urlconf-imported", "app-ready"),
+    ("child: event loop + Uvicorn listening", "app-ready", "listening"),
+    ("listening -> first request in", "listening", "first-request"),
+    ("first request -> response starts", "first-request", "first-response"),
+    ("response starts -> bench has it", "first-response", "served"),
     ("old generation: stop -> exit", "stop-received", "exit"),
+)
+CHILD_STEPS = (
+    "child-run",
+    "django-loaded",
+    "urlconf-imported",
+    "app-ready",
+    "listening",
+    "first-request",
+    "first-response",
 )
 
 
@@ -392,9 +404,7 @@ def breakdown(server: Server) -> dict[str, list[float]]:
                 at.setdefault(step, ns)
         new_pid = next((p for ns, p, s in window if s == "child-run" and ns >= detected), None)
         for ns, pid, step in window:
-            if pid == new_pid and step in ("child-run", "django-loaded", "urlconf-imported"):
-                at.setdefault(step, ns)
-            if pid == new_pid and step == "listening":
+            if pid == new_pid and step in CHILD_STEPS:
                 at.setdefault(step, ns)
         old = [(ns, p) for ns, p, s in window if s == "stop-received" and p != new_pid]
         if old:

@@ -23,6 +23,8 @@ from .sockets import BindError, bind_socket, url_for
 
 #: How often a stopping server looks whether its last connection has closed.
 DRAIN_POLL_S = 0.01
+#: How long a stopping server waits for the request of a connection it accepted but has not read.
+FRESH_GRACE_S = 0.1
 
 __all__ = ["BindError", "DashServer", "bind_socket", "make_server", "serve", "url_for"]
 
@@ -94,13 +96,27 @@ class DashServer(uvicorn.Server):
         for sock in sockets or []:
             sock.close()
         state = self.server_state
-        for connection in list(state.connections):
-            connection.shutdown()
         loop = asyncio.get_running_loop()
+        # A connection accepted just before the listener closed may not have had its request
+        # bytes read yet (HTTP protocols have no ``cycle`` until then): shutting it down now
+        # would close it without a response. Uvicorn's 0.1 s tick delay covered that window;
+        # here such a connection gets up to FRESH_GRACE_S to start its request, which it then
+        # finishes (keep-alive off), like any in-flight one.
+        fresh = {c for c in state.connections if getattr(c, "cycle", True) is None}
+        for connection in list(state.connections):
+            if connection not in fresh:
+                connection.shutdown()
+        fresh_until = loop.time() + FRESH_GRACE_S
         timeout = self.config.timeout_graceful_shutdown
         deadline = loop.time() + (float("inf") if timeout is None else float(timeout))
         # Idle connections close on the next loop iterations; busy ones finish their response.
         while (state.connections or state.tasks) and not self.force_exit:
+            for connection in list(fresh):
+                if connection not in state.connections:
+                    fresh.discard(connection)
+                elif getattr(connection, "cycle", None) is not None or loop.time() >= fresh_until:
+                    fresh.discard(connection)
+                    connection.shutdown()
             if loop.time() >= deadline:
                 for task in state.tasks:
                     # Uvicorn's own message: the instrumentation recognises a reload's cut.

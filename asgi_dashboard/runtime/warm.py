@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import importlib
+import importlib.util
 import json
 import os
 import select
@@ -114,6 +115,7 @@ class Warm:
         child.make_server(_noop_app, graceful_timeout=1.0).config.load()
         connections.close_all()
         self.preimport_urlconf_dependencies()
+        self.preimport_request_modules()
         connections.close_all()
         # Objects that exist now are shared copy-on-write with every fork; keep the collector
         # from touching (and so copying) their pages in the children.
@@ -174,6 +176,42 @@ class Warm:
                 continue
             with contextlib.suppress(BaseException):
                 importlib.import_module(name)
+
+    def preimport_request_modules(self) -> None:
+        """Import what Django imports lazily on the first request and the first query.
+
+        Measured on a startproject with one app: the first request of every fork imported the
+        database backend's SQL compiler module (``ops.compiler()``, on the first query), the
+        ``MESSAGE_STORAGE`` classes and the ``SESSION_SERIALIZER`` module: 20-70 ms of a loaded
+        machine's time on the request the user is waiting for. Modules of the project itself are
+        left alone (a change to them must not need a new warm process).
+        """
+        from django.conf import settings
+        from django.db import connections
+        from django.utils.module_loading import import_string
+
+        project = os.path.realpath(self.spec["project_dir"]) + os.sep
+
+        def outside_project(module_name: str) -> bool:
+            found = importlib.util.find_spec(module_name)
+            origin = found.origin if found is not None else None
+            return bool(origin) and not os.path.realpath(str(origin)).startswith(project)
+
+        modules = [connections[alias].ops.compiler_module for alias in connections]
+        classes = []
+        if "django.contrib.messages" in settings.INSTALLED_APPS:
+            classes.append(settings.MESSAGE_STORAGE)
+        if "django.contrib.sessions" in settings.INSTALLED_APPS:
+            modules.append(settings.SESSION_ENGINE)
+            classes.append(settings.SESSION_SERIALIZER)
+        for name in modules:
+            with contextlib.suppress(Exception):
+                if outside_project(name):
+                    importlib.import_module(name)
+        for dotted in classes:
+            with contextlib.suppress(Exception):
+                if outside_project(dotted.rpartition(".")[0]):
+                    import_string(dotted)
 
     def serve(self) -> None:
         self.selector.register(self.chan, selectors.EVENT_READ, None)
