@@ -13,6 +13,10 @@ How each number is measured (all ``time.perf_counter_ns()``):
   (and inside ``transaction.atomic`` for ``ATOMIC_REQUESTS``). The wrapper times the view call
   alone: middleware, ``process_view`` and the thread hop are outside it. ``kind`` is
   ``asgiref.sync.iscoroutinefunction`` of that callable: exactly the test Django makes.
+* **view / route / url_name** come from the ``ResolverMatch`` Django returns in
+  ``BaseHandler.resolve_request`` (see ``instrument/refusals.py``), so a request a middleware
+  refused before the view ran (a CSRF 403) keeps them, with ``answered_by``; names follow
+  ``instrument/naming.py``.
 * **thread_wait_ns** (sync views): from the moment ``make_view_atomic`` returned (Django calls
   ``sync_to_async`` right after) until the wrapper starts running on the executor thread: the
   queueing behind the thread-sensitive executor plus the hop itself.

@@ -197,8 +197,10 @@ class InstrumentedApp:
         finally:
             current.reset(token)
             total = time.perf_counter_ns() - start
-            if rec.kind is None and rec.request is not None:
-                # Django's handler saw it but no view ran: a middleware answered (or a 404).
+            # Django's handler saw it and answered, but no view ran: a middleware answered (or a
+            # 404). Not for a request cut short (cancelled by a reload, or the app raised).
+            answered = status and cancelled is None and rec.error is None
+            if rec.kind is None and rec.request is not None and answered:
                 settle_refused(rec)
             del self.in_flight[request_id]
             req_headers = _headers(scope.get("headers", ()))

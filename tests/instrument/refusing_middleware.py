@@ -6,10 +6,15 @@ so one chain holding all of them serves normal requests too.
 
 from __future__ import annotations
 
+import asyncio
+
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpResponse
 from django.utils.decorators import sync_and_async_middleware
 from django.utils.deprecation import MiddlewareMixin
+
+#: A test puts an ``asyncio.Event`` here under "entered" to learn when a request hangs.
+HANGING: dict[str, asyncio.Event] = {}
 
 
 def _refuse(request, name: str) -> bool:
@@ -29,6 +34,11 @@ class AsyncEarlyAnswer:
     async def __call__(self, request):
         if _refuse(request, "async-call"):
             return HttpResponse("refused in __call__", status=401)
+        if _refuse(request, "hang"):  # until cancelled: a request nobody answered
+            entered = HANGING.get("entered")
+            if entered is not None:
+                entered.set()
+            await asyncio.Event().wait()
         return await self.get_response(request)
 
 

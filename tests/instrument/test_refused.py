@@ -183,6 +183,55 @@ async def test_early_answer_is_resolved_with_the_requests_urlconf(refusing) -> N
     assert event.answered_by == MW + "AsyncEarlyAnswer"
 
 
+async def test_a_client_gone_inside_a_middleware_was_answered_by_nobody(refusing) -> None:
+    """The client disconnects while a middleware is still working: Django drops the request
+    (``ASGIHandler.handle`` cancels it, no response): no view, no answerer."""
+    from tests.instrument import refusing_middleware
+
+    app, sink = refusing
+    entered = refusing_middleware.HANGING["entered"] = asyncio.Event()
+    gone = asyncio.Event()
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/sync/",
+        "raw_path": b"/sync/",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"127.0.0.1"), (b"x-refuse", b"hang")],
+        "client": ("127.0.0.1", 5000),
+        "server": ("127.0.0.1", 80),
+    }
+    sent: list[dict] = []
+    received = 0
+
+    async def receive() -> dict:
+        nonlocal received
+        received += 1
+        if received == 1:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await gone.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    task = asyncio.create_task(app(scope, receive, send))
+    try:
+        await asyncio.wait_for(entered.wait(), 10)
+        gone.set()
+        await asyncio.wait_for(task, 10)
+    finally:
+        refusing_middleware.HANGING.clear()
+        task.cancel()
+    assert sent == []
+    event = sink.of(RequestFinished)[-1]
+    assert (event.status, event.view, event.answered_by, event.view_ns) == (0, None, None, None)
+
+
 # -- a real server -----------------------------------------------------------------------------
 
 
