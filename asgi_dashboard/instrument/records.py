@@ -57,6 +57,11 @@ class RequestRecord:
 
     #: Characters of parameter text kept so far (bounded per request: see instrument/sql.py).
     sql_param_chars: int = 0
+    #: The asyncio task that last called ``sync_to_async`` for the request (Django serves the
+    #: view in a task of its own). A query the async ORM runs on a worker thread has no project
+    #: frame on that thread's stack: the line that awaited it is down this task's coroutine
+    #: chain (instrument/sql.py).
+    task: Any = None
 
     def add_sql(
         self,

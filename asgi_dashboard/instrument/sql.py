@@ -26,24 +26,28 @@ statements (same SQL, same values: a cache opportunity) from *similar* ones (sam
 values: the N+1 pattern). The issuing line is the innermost frame in the project's code
 (:func:`issuing_frame`): a walk up ``sys._getframe()`` that stops at the first project frame, with
 the per-file decision and the per-line :class:`FrameInfo` cached, so a statement costs a few
-dictionary look-ups. Both are computed only for statements that are kept (the first
-``MAX_SQL_STATEMENTS`` of a request); beyond that, statements are only counted and timed.
+dictionary look-ups per frame. A query the async ORM runs on a worker thread has no project frame
+on that thread: its line is found down the request task's chain of awaiting coroutines. Both are
+computed only for statements that are kept (the first ``MAX_SQL_STATEMENTS`` of a request);
+beyond that, statements are only counted and timed.
 
 Outside a request the tap records (``records.current`` is None) every hook here is a no-op.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import functools
 import os
 import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ..events import FrameInfo
+from ..events import FrameInfo, SqlQuery
 from .errors import _LIBRARY_ROOTS, frame_info, is_project_file
-from .records import RequestRecord, current
+from .records import MAX_SQL_STATEMENTS, MAX_SQL_TEXT, RequestRecord, current
 
 #: Parameters kept per statement (the rest are summarised in one last entry).
 MAX_PARAMS = 32
@@ -60,24 +64,47 @@ _project_dir: str | None = None
 _project_files: dict[str, bool] = {}
 #: (filename, lineno, function) -> FrameInfo (with its source line read once).
 _frames: dict[tuple[str, int, str], FrameInfo] = {}
+#: The code of ``SyncToAsync.thread_handler``: a worker thread's entry into sync code.
+_thread_entry: Any = None
 
 
 # -- parameters ------------------------------------------------------------------------------
 
 
-def _digest(text: str) -> str:
-    return f"#{hash(text) & 0xFFFFFFFF:08x}"
+def _digest(value: str | bytes) -> str:
+    return f"#{hash(value) & 0xFFFFFFFF:08x}"
+
+
+def _rest_digest(rest: Any) -> str:
+    try:
+        return f"#{hash(tuple(rest)) & 0xFFFFFFFF:08x}"
+    except TypeError:  # unhashable values (lists, dicts): their repr then
+        return _digest(repr(rest))
+
+
+def _shorten(text: str) -> str:
+    # The digest of the whole repr keeps two long values that share a prefix apart.
+    return text[: MAX_PARAM_CHARS - 10] + "…" + _digest(text)
 
 
 def _param_text(value: Any) -> str:
+    if isinstance(value, str | bytes) and len(value) > MAX_PARAM_CHARS:
+        # A large value (a file's bytes, a long text) is never repr'd whole: its head, and a
+        # digest of all of it (``hash`` reads it once, no copy) so different values stay apart.
+        return repr(value[:MAX_PARAM_CHARS])[: MAX_PARAM_CHARS - 10] + "…" + _digest(value)
     try:
         text = repr(value)
     except Exception as exc:  # a broken __repr__ must not break the query
         text = f"<{type(value).__name__}: repr failed: {type(exc).__name__}>"
-    if len(text) > MAX_PARAM_CHARS:
-        # The digest of the whole repr keeps two long values that share a prefix apart.
-        text = text[: MAX_PARAM_CHARS - 10] + "…" + _digest(text)
-    return text
+    return text if len(text) <= MAX_PARAM_CHARS else _shorten(text)
+
+
+#: ``sys.getsizeof`` above which a parameter takes the careful path (:func:`_param_text`).
+_LARGE = 1024
+
+
+def _is_small(params: list[Any] | tuple[Any, ...]) -> bool:
+    return not params or (len(params) <= MAX_PARAMS and max(map(sys.getsizeof, params)) < _LARGE)
 
 
 def param_texts(params: Any, many: bool = False) -> tuple[str, ...]:
@@ -90,7 +117,17 @@ def param_texts(params: Any, many: bool = False) -> tuple[str, ...]:
     """
     if params is None:
         return ()
-    if many and not isinstance(params, list | tuple):
+    if type(params) is list or type(params) is tuple:
+        if _is_small(params):
+            # The common case, in C: repr of a few ints and short strings.
+            try:
+                texts = tuple(map(repr, params))
+            except Exception:
+                return tuple(map(_param_text, params))
+            if max(map(len, texts), default=0) <= MAX_PARAM_CHARS:
+                return texts
+            return tuple(t if len(t) <= MAX_PARAM_CHARS else _shorten(t) for t in texts)
+    elif many:
         return ("<iterator>",)
     if isinstance(params, dict):
         items: list[Any] = [f"{k}={_param_text(v)}" for k, v in list(params.items())[:MAX_PARAMS]]
@@ -107,16 +144,8 @@ def param_texts(params: Any, many: bool = False) -> tuple[str, ...]:
     if extra > 0:
         # Two bulk statements that differ only after the kept parameters must not look
         # identical: the last entry carries a digest of the rest.
-        items.append(f"… {extra} more {_digest(repr(rest))}")
+        items.append(f"… {extra} more {_rest_digest(rest)}")
     return tuple(items)
-
-
-def _bounded(rec: RequestRecord, texts: tuple[str, ...]) -> tuple[str, ...]:
-    size = sum(map(len, texts))
-    if rec.sql_param_chars + size > MAX_REQUEST_PARAM_CHARS:
-        return (f"<{len(texts)} parameters not kept {_digest(repr(texts))}>",)
-    rec.sql_param_chars += size
-    return texts
 
 
 # -- the issuing line ------------------------------------------------------------------------
@@ -131,38 +160,106 @@ def _is_project_file(filename: str) -> bool:
     return not any(real.startswith(root + os.sep) for root in _LIBRARY_ROOTS)
 
 
-def issuing_frame() -> FrameInfo | None:
-    """The innermost frame of the calling stack in the project's own code, if any."""
+def _frame_info(filename: str, lineno: int, function: str) -> FrameInfo:
+    key = (filename, lineno, function)
+    info = _frames.get(key)
+    if info is None:
+        if len(_frames) > _CACHE_LIMIT:
+            _frames.clear()
+        info = _frames[key] = frame_info(filename, lineno, function)
+    return info
+
+
+def _mine(filename: str) -> bool:
+    if len(_project_files) > _CACHE_LIMIT:
+        _project_files.clear()
+    mine = _project_files[filename] = _is_project_file(filename)
+    return mine
+
+
+def issuing_frame(task: Any = None, skip: int = 1) -> FrameInfo | None:
+    """The innermost frame of the calling stack in the project's own code, if any (``skip``:
+    frames of the caller's own to pass over, 1 = start at the caller).
+
+    The walk stops at a worker thread's entry (``SyncToAsync.thread_handler``): above it is only
+    the executor's plumbing. When no project frame was found and ``task`` (the request's
+    asyncio task) is given, the innermost project frame down that task's chain of awaiting
+    coroutines: a query that ``sync_to_async`` code (the async ORM's ``aget``, ``async for``,
+    sync middleware) runs on a worker thread was awaited there.
+    """
     files = _project_files
-    frame = sys._getframe(1)
+    stop = _thread_entry
+    frame: Any = sys._getframe(skip)
     while frame is not None:
         code = frame.f_code
-        filename = code.co_filename
-        mine = files.get(filename)
+        if code is stop:
+            break
+        mine = files.get(code.co_filename)
         if mine is None:
-            if len(files) > _CACHE_LIMIT:
-                files.clear()
-            mine = files[filename] = _is_project_file(filename)
+            mine = _mine(code.co_filename)
         if mine:
-            key = (filename, frame.f_lineno, code.co_name)
-            info = _frames.get(key)
-            if info is None:
-                if len(_frames) > _CACHE_LIMIT:
-                    _frames.clear()
-                info = _frames[key] = frame_info(*key)
-            return info
-        frame = frame.f_back  # type: ignore[assignment]
+            return _frame_info(code.co_filename, frame.f_lineno, code.co_name)
+        frame = frame.f_back
+    if task is not None:
+        return _awaiting_frame(task)
     return None
+
+
+def _awaiting_frame(task: Any) -> FrameInfo | None:
+    # The task is suspended while its worker thread runs the query: its coroutines' frames
+    # stand at their ``await`` lines. Bounded, and tolerant of awaitables that are not
+    # coroutines (a Future ends the chain).
+    found = None
+    try:
+        awaitable = task.get_coro()
+    except AttributeError:
+        return None
+    for _ in range(256):
+        frame = getattr(awaitable, "cr_frame", None) or getattr(awaitable, "gi_frame", None)
+        if frame is None:
+            break
+        code = frame.f_code
+        mine = _project_files.get(code.co_filename)
+        if mine is None:
+            mine = _mine(code.co_filename)
+        if mine:
+            found = (code.co_filename, frame.f_lineno, code.co_name)
+        awaitable = getattr(awaitable, "cr_await", None) or getattr(awaitable, "gi_yieldfrom", None)
+    return _frame_info(*found) if found else None
 
 
 # -- the two seams ---------------------------------------------------------------------------
 
 
 def _record(rec: RequestRecord, sql: str, took: int, many: bool, params: Any) -> None:
-    if rec.keeps_sql():
-        rec.add_sql(sql, took, many, _bounded(rec, param_texts(params, many)), issuing_frame())
+    if len(rec.sql) >= MAX_SQL_STATEMENTS:
+        rec.add_sql(sql, took, many)  # counted and timed, not kept
+        return
+    # Inline fast path of param_texts: a short list or tuple (nearly every statement).
+    if params is None:
+        texts: tuple[str, ...] = ()
+    elif (type(params) is list or type(params) is tuple) and _is_small(params):
+        try:
+            texts = tuple(map(repr, params))
+        except Exception:
+            texts = param_texts(params, many)
     else:
-        rec.add_sql(sql, took, many)
+        texts = param_texts(params, many)
+    size = sum(map(len, texts))
+    if size > MAX_PARAM_CHARS:  # then one of them may be too long
+        texts = tuple(t if len(t) <= MAX_PARAM_CHARS else _shorten(t) for t in texts)
+        size = sum(map(len, texts))
+    if rec.sql_param_chars + size > MAX_REQUEST_PARAM_CHARS:
+        texts = (f"<{len(texts)} parameters not kept {_digest(repr(texts))}>",)
+    else:
+        rec.sql_param_chars += size
+    # skip=3: this function, then the seam (execute_wrapper, or debug_transaction), then
+    # Django's caller of the seam (_execute_with_wrappers, or contextmanager.__exit__).
+    source = issuing_frame(rec.task, 3)
+    # RequestRecord.add_sql inlined (one call less per statement).
+    rec.sql_count += 1
+    rec.sql_ns += took
+    rec.sql.append(SqlQuery(sql[:MAX_SQL_TEXT], took, many, texts, source))
 
 
 def execute_wrapper(
@@ -197,6 +294,33 @@ def _timed_transaction(original: Callable[..., Any]) -> Callable[..., Any]:
     return debug_transaction
 
 
+def _patch_thread_hops() -> None:
+    """Note which task awaits each ``sync_to_async`` call of a request (``RequestRecord.task``).
+
+    A plain function returning the original's coroutine, as ``hooks._patch_thread_hops`` does:
+    no extra coroutine frame per hop; the task is read on the loop's thread, at the call.
+    """
+    from asgiref.sync import SyncToAsync
+
+    original: Any = SyncToAsync.__call__
+    if hasattr(original, "__wrapped_by_asgi_dash_sql__"):
+        return
+    current_task = asyncio.current_task
+
+    @functools.wraps(original)
+    def __call__(self: Any, *args: Any, **kwargs: Any) -> Any:
+        rec = current.get()
+        if rec is not None:
+            try:  # noqa: SIM105 (per hop: a try is cheaper than contextlib.suppress)
+                rec.task = current_task()
+            except RuntimeError:  # no running loop: asgiref itself will refuse the call
+                pass
+        return original(self, *args, **kwargs)
+
+    __call__.__wrapped_by_asgi_dash_sql__ = True  # type: ignore[attr-defined]
+    SyncToAsync.__call__ = __call__  # type: ignore[method-assign]
+
+
 def _attach(sender: Any, connection: Any, **kwargs: Any) -> None:
     if execute_wrapper not in connection.execute_wrappers:
         connection.execute_wrappers.append(execute_wrapper)
@@ -205,9 +329,9 @@ def _attach(sender: Any, connection: Any, **kwargs: Any) -> None:
 def _patch_transactions() -> None:
     from django.db.backends import utils
 
-    original = utils.debug_transaction
-    if hasattr(original, "__wrapped_by_asgi_dash__"):
-        return
+    original = getattr(utils, "debug_transaction", None)
+    if original is None or hasattr(original, "__wrapped_by_asgi_dash__"):
+        return  # (Django < 4.2 recorded no transaction statements: neither do we)
     timed = _timed_transaction(original)
     utils.debug_transaction = timed
     # ``from django.db.backends.utils import debug_transaction`` bound the original by name in
@@ -215,12 +339,15 @@ def _patch_transactions() -> None:
     for module in list(sys.modules.values()):
         namespace = getattr(module, "__dict__", None)
         if namespace is not None and namespace.get("debug_transaction") is original:
-            module.debug_transaction = timed
+            setattr(module, "debug_transaction", timed)  # noqa: B010 (any module)
 
 
 def install(project_dir: str | None = None) -> None:
     """Install both seams once per process; ``project_dir`` decides what is the project's code."""
-    global _project_dir
+    global _project_dir, _thread_entry
+    from asgiref.sync import SyncToAsync
+
+    _thread_entry = SyncToAsync.thread_handler.__code__
     if project_dir != _project_dir:
         _project_dir = project_dir
         _project_files.clear()
@@ -229,6 +356,7 @@ def install(project_dir: str | None = None) -> None:
     from django.db.backends.signals import connection_created
 
     _patch_transactions()
+    _patch_thread_hops()
     connection_created.connect(_attach, dispatch_uid="asgi-dash-sql")
     # Connections opened before install (e.g. by the project's asgi.py) get it too.
     for conn in connections.all(initialized_only=True):

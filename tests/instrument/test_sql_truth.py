@@ -344,3 +344,39 @@ async def test_sql_tab_of_the_demo_n_plus_one_says_similar_at_the_loop(
     assert f"demoapp/views.py:{loop} in orm_n_plus_one" in text
     assert "10 identical" not in text
     assert "params: 1   at demoapp/views.py" in text  # the TUI shows values (exports redact)
+
+
+async def test_async_orm_queries_point_at_the_awaiting_line(instrumented: Instrumented) -> None:
+    """The async ORM runs each query on a worker thread, whose stack holds no project frame:
+    the line is the one awaiting it, down the request task's coroutines."""
+    _, event = await _instrumented(instrumented, "GET", "/orm/async/")
+    lines = (DEMO_DIR / "demoapp" / "views.py").read_text().splitlines()
+    acount = next(i for i, t in enumerate(lines, 1) if "await Item.objects.acount()" in t)
+    helper = next(i for i, t in enumerate(lines, 1) if "def _items_per_category" in t)
+    sources = [(q.source.function, q.source.lineno) for q in event.sql if q.source is not None]
+    assert len(sources) == event.sql_count
+    assert sources[0] == ("orm_async", acount)
+    # sync_to_async(_items_per_category): the sync helper is on the worker thread's stack.
+    assert any(f == "_items_per_category" and helper < n < helper + 8 for f, n in sources)
+
+
+def test_parameter_text_per_request_is_bounded() -> None:
+    from asgi_dashboard.instrument.records import RequestRecord
+
+    rec = RequestRecord(start_ns=0)
+    value = "v" * (MAX_PARAM_CHARS - 2)  # its repr is exactly MAX_PARAM_CHARS long
+    for i in range(sql.MAX_REQUEST_PARAM_CHARS // (2 * MAX_PARAM_CHARS) + 10):
+        sql._record(rec, "INSERT INTO t VALUES (%s, %s, %s)", 1, False, [value, i, value])
+    kept = [q.params for q in rec.sql]
+    assert rec.sql_param_chars <= sql.MAX_REQUEST_PARAM_CHARS
+    assert kept[0] == (repr(value), "0", repr(value))
+    # Past the budget: one short entry per statement, still telling different values apart.
+    assert kept[-1][0].startswith("<3 parameters not kept #") and kept[-1] != kept[-2]
+
+
+def test_a_large_parameter_is_never_repr_whole() -> None:
+    big = "x" * 5_000_000 + "a"
+    (text,) = param_texts([big])
+    assert len(text) <= MAX_PARAM_CHARS + 10 and text != param_texts(["x" * 5_000_000 + "b"])[0]
+    (blob,) = param_texts((b"\0" * 1_000_000,))
+    assert blob.startswith("b'\\x00") and len(blob) <= MAX_PARAM_CHARS + 10
