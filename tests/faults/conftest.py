@@ -159,14 +159,20 @@ class EventPump:
         """Wait (bounded) until ``count`` events match; returns the matches found by then."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
+        found: list[Event] = []
+        seen = 0  # events already looked at: each one is tested once, however long the wait
         while True:
-            found = self.matching(predicate)
+            events = self.run.events
+            found.extend(e for e in events[seen:] if predicate(e))
+            seen = len(events)
             remaining = deadline - loop.time()
             if len(found) >= count or remaining <= 0 or self.task.done():
                 return found
             self.changed.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.changed.wait(), min(remaining, 1.0))
+            # Let a burst of lines arrive before looking again.
+            await asyncio.sleep(0.01)
 
     async def settle(self, predicate: Callable[[Event], bool], quiet: float = 1.0) -> list[Event]:
         """The matches once no further event has arrived for ``quiet`` seconds (bounded by it)."""
