@@ -134,14 +134,24 @@ def generate(kind: str, base: Path) -> Project:
     _overlay(kind, root, package)
     if kind == "dotenv":
         _load_dotenv_in_manage_py(root)
-    manage = [PY, "manage.py"]
-    if apps:
-        _run([*manage, "makemigrations", *apps, "-v0"], cwd=root)
-    _run([*manage, "migrate", "-v0"], cwd=root, timeout=240)
+    # The project's own manage.py, one process for the three commands (each process start costs
+    # a Django import; the machine running these is usually busy).
+    setup = "; ".join(
+        [
+            "import importlib",
+            "from django.core.management import call_command",
+            *([f"call_command('makemigrations', *{list(apps)!r}, verbosity=0)"] if apps else []),
+            "importlib.invalidate_caches()",  # the migration files just written
+            "call_command('migrate', verbosity=0)",
+            f"call_command('createsuperuser', interactive=False, username={USERNAME!r}, "
+            "email='a@b.test')",
+        ]
+    )
     _run(
-        [*manage, "createsuperuser", "--noinput", "--username", USERNAME, "--email", "a@b.test"],
+        [PY, "manage.py", "shell", "-c", setup],
         cwd=root,
-        DJANGO_SUPERUSER_PASSWORD=PASSWORD,
+        timeout=240,
+        **{"DJANGO_SUPERUSER_PASSWORD": PASSWORD},
     )
     return Project(kind, root, package)
 
@@ -156,12 +166,12 @@ _wanted: list[str] = []
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    kinds = {
-        getattr(getattr(item, "module", None), "KIND", None)
-        for item in items
-        if HERE in Path(str(item.fspath)).parents
-    }
-    _wanted[:] = sorted((k for k in kinds if k in KINDS), key=lambda k: k != "wagtail")
+    kinds: list[str] = []
+    for item in items:  # in the order the tests will run
+        kind = getattr(getattr(item, "module", None), "KIND", None)
+        if HERE in Path(str(item.fspath)).parents and kind in KINDS and kind not in kinds:
+            kinds.append(kind)
+    _wanted[:] = sorted(kinds, key=lambda k: k != "wagtail")  # stable: the rest keep their order
 
 
 @pytest.fixture(scope="session")
