@@ -165,6 +165,7 @@ def realprojects_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 _wanted: list[str] = []
 
 
+@pytest.hookimpl(trylast=True)  # after -m/-k deselection: only what will run
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     kinds: list[str] = []
     for item in items:  # in the order the tests will run
