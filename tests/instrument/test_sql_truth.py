@@ -380,3 +380,23 @@ def test_a_large_parameter_is_never_repr_whole() -> None:
     assert len(text) <= MAX_PARAM_CHARS + 10 and text != param_texts(["x" * 5_000_000 + "b"])[0]
     (blob,) = param_texts((b"\0" * 1_000_000,))
     assert blob.startswith("b'\\x00") and len(blob) <= MAX_PARAM_CHARS + 10
+
+
+@pytest.mark.parametrize("keep_secrets", [False, True])
+def test_json_stream_redacts_parameters_unless_kept(tmp_path: Path, keep_secrets: bool) -> None:
+    import io
+    import json
+
+    from asgi_dashboard.config import DashboardConfig
+    from asgi_dashboard.headless import HeadlessPrinter
+
+    out = io.StringIO()
+    config = DashboardConfig(
+        project_dir=tmp_path, settings_module="mysite.settings", settings_source="--settings"
+    )
+    printer = HeadlessPrinter(config, True, out, keep_secrets=keep_secrets, err=io.StringIO())
+    printer([_with_params()])
+    (line,) = out.getvalue().splitlines()
+    statements = json.loads(line)["sql"]
+    assert [s["sql"] for s in statements] == [q.sql for q in _with_params().sql]
+    assert statements[0]["params"] == (["'alice'"] if keep_secrets else [REDACTED])

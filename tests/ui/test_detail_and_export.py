@@ -66,7 +66,8 @@ async def test_click_on_selected_row_opens_detail_and_sql_duplicates_flagged() -
         assert app.screen.query_one(TabbedContent).active == "tab-sql"
         sql = plain(app.screen.query_one("#sql-view"))
         assert "likely N+1" in sql
-        assert "x6" in sql
+        assert "5 similar statements (same SQL, 3 parameter sets" in sql
+        assert "~5 =2" in sql and "polls/views.py:34 in get_context_data" in sql
         timing = plain(app.screen.query_one("#timing-bar"))
         assert "thread wait 2.0 ms" in timing and "template 6.0 ms" in timing
 
