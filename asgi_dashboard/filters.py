@@ -18,7 +18,9 @@ Terms:
                     ``status:404,5xx``
 ``kind:async``      ``sync``, ``async``, ``ws`` or ``static`` (commas for alternatives);
                     ``kind:static`` also shows static files while they are hidden
-``view:polls.views`` case-insensitive substring of the view's (or consumer's) dotted path
+``view:polls.views`` case-insensitive substring of the view's (or consumer's) dotted path; a
+                    request a middleware answered before its view ran (a CSRF 403) has its
+                    view too, so it matches
 ``method:POST``     HTTP method (``WS`` for WebSockets); commas for alternatives
 ``path:/api/``      case-insensitive substring of the path alone
 ``slow:>200ms``     total time: ``>``, ``>=``, ``<``, ``<=`` or ``=`` (bare number means ``>=``),

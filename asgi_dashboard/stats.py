@@ -173,10 +173,12 @@ class ViewStats:
     def key_for(request: RequestFinished) -> ViewKey:
         if request.static:
             return ("", "(static files)")
+        if request.answered_by:
+            # A URL that resolves to nothing but was answered by a middleware (a login redirect
+            # for any path) is not a 404 either: its own "(no view)" row per middleware.
+            return (request.route or "", request.view or "(no view)", request.answered_by)
         if request.view is None:
             return ("", "(no view)")
-        if request.answered_by:
-            return (request.route or "", request.view, request.answered_by)
         return (request.route or "", request.view)
 
     def add(self, request: RequestFinished, is_error: bool) -> None:

@@ -98,29 +98,42 @@ def _view_hook(process_view: Callable[..., Any], name: str) -> Callable[..., Any
 
 
 def _track_middleware(handler: Any) -> None:
-    """Name every layer of ``handler``'s middleware chain (once per chain; best effort)."""
+    """Name every layer of ``handler``'s middleware chain (once per chain; best effort).
+
+    If a layer does not show its next one (not ``self.get_response``, nor a ``get_response``
+    closure variable), the walk stops there and that layer's name says a deeper one may have
+    answered instead: never a confident wrong name.
+    """
     chain = handler._middleware_chain
     setattr(handler, _MARK, chain)
+    layers: list[tuple[Any, Any]] = []  # (the inner's get_response cell, the middleware)
+    complete = False
     h = chain
-    seen = 0
-    while seen < 200:  # a chain is as long as settings.MIDDLEWARE; never loop forever
-        seen += 1
+    while len(layers) < 200:  # a chain is as long as settings.MIDDLEWARE; never loop forever
         inner = _unadapt(h)
         if getattr(inner, "__code__", None) not in _inner_codes:
             break
         cell = _get_response_cell(inner)
         target = cell.cell_contents if cell is not None else None
-        if target is None or getattr(target, "__self__", None) is handler:
-            break  # the handler's own _get_response(_async): the end of the chain
+        if target is None:
+            break
+        if getattr(target, "__self__", None) is handler:
+            complete = True  # the handler's own _get_response(_async): the end of the chain
+            break
         if getattr(target, "__code__", None) is _ENTERED_CODE:
-            break  # already ours (a handler instrumented twice)
-        cell.cell_contents = _entered(target, _dotted(target))
+            return  # already ours (a handler instrumented twice)
+        layers.append((cell, target))
         h = getattr(target, "get_response", None)
         if h is None:
             nxt = _get_response_cell(target)  # a function middleware: a closure
             h = nxt.cell_contents if nxt is not None else None
         if h is None:
             break
+    for i, (cell, target) in enumerate(layers):
+        name = _dotted(target)
+        if not complete and i == len(layers) - 1:
+            name += " (or a middleware after it)"
+        cell.cell_contents = _entered(target, name)
     views = handler._view_middleware or []
     hooked = []
     for entry in views:

@@ -101,3 +101,17 @@ def function_early_answer(get_response):
         return get_response(request)
 
     return sync_middleware
+
+
+class OpaqueChain:
+    """Keeps the next layer under a name of its own: the chain cannot be followed past it."""
+
+    sync_capable = False
+    async_capable = True
+
+    def __init__(self, get_response) -> None:
+        self.downstream = get_response
+        markcoroutinefunction(self)
+
+    async def __call__(self, request):
+        return await self.downstream(request)

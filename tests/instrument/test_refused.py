@@ -232,6 +232,22 @@ async def test_a_client_gone_inside_a_middleware_was_answered_by_nobody(refusing
     assert (event.status, event.view, event.answered_by, event.view_ns) == (0, None, None, None)
 
 
+async def test_a_chain_that_cannot_be_followed_never_names_the_wrong_middleware(loaded) -> None:
+    from django.conf import settings
+
+    chain = list(settings.MIDDLEWARE)
+    chain[1:1] = [MW + "OpaqueChain", MW + "AsyncEarlyAnswer"]
+    with override_settings(MIDDLEWARE=chain):
+        handler = ASGIHandler()
+    sink = ListSink()
+    app = InstrumentedApp(handler, sink, generation=1, project_dir=str(DEMO_DIR))
+    _, event = await send(app, sink, "GET", "/sync/?ms=0", headers={"X-Refuse": "async-call"})
+    assert event.view == "demoapp.views.sync_view"
+    assert event.answered_by == MW + "OpaqueChain (or a middleware after it)"
+    _, event = await send(app, sink, "POST", "/sync/")  # process_view entries are still named
+    assert event.answered_by == CSRF
+
+
 # -- a real server -----------------------------------------------------------------------------
 
 

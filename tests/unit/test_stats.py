@@ -163,3 +163,9 @@ def test_refused_requests_count_under_their_view_apart_from_404s() -> None:
     assert (served.kind, refused.kind) == ("sync", "by mw")
     assert refused.view == served.view and refused.answered_by == csrf
     assert refused.mean_view_ns is None  # the view never ran
+    # An unknown URL a middleware answered (a login redirect) is not lumped with 404s either.
+    stats.add(
+        request(5, path="/x/", status=302, view=None, kind=None, route=None, answered_by=csrf),
+        False,
+    )
+    assert stats.by_key[("", "(no view)", csrf)].count == 1 and missing.count == 1
