@@ -120,8 +120,12 @@ def _patch_view_dispatch() -> None:
 
     @functools.wraps(original)
     def make_view_atomic(self: Any, view: Callable[..., Any]) -> Callable[..., Any]:
-        wrapped = original(self, view)
         rec = current.get()
+        if rec is not None:
+            # Every process_view let the request through: none of them answered it, even if
+            # Django fails below (an async view with ATOMIC_REQUESTS raises here).
+            rec.view_middleware = None
+        wrapped = original(self, view)
         if rec is None:
             return wrapped
         if rec.match is None:  # refusals.resolve_request did not see Django resolve it

@@ -100,6 +100,28 @@ async def test_static_files_have_no_answerer(instrumented: Instrumented) -> None
     assert event.static and event.answered_by is None
 
 
+async def test_django_failing_before_the_view_is_not_a_middleware_answer(
+    instrumented: Instrumented,
+) -> None:
+    """``make_view_atomic`` raises for an async view under ATOMIC_REQUESTS (a 500 from Django
+    itself, after every process_view passed): the view is named, nobody "answered"."""
+    from django.db import connections
+
+    settings_dict = connections["default"].settings_dict
+    before = settings_dict["ATOMIC_REQUESTS"]
+    settings_dict["ATOMIC_REQUESTS"] = True
+    try:
+        response, event = await instrumented.get("/async/?ms=0")
+    finally:
+        settings_dict["ATOMIC_REQUESTS"] = before
+    assert response.status_code == 500
+    assert (event.view, event.kind, event.answered_by) == (
+        "demoapp.views.async_view",
+        "async",
+        None,
+    )
+
+
 # -- middleware answering in __call__ / process_request / process_view --------------------------
 
 
