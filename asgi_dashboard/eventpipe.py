@@ -37,7 +37,14 @@ _Convert = Callable[[Any], Any]
 # -- writing ---------------------------------------------------------------------------------------
 
 
+#: Values that travel as they are: checked first, most nested values are one of these (a
+#: statement's SQL, its parameters, a frame's file and line), and ``is_dataclass`` costs more.
+_SCALARS = frozenset({str, int, float, bool, bytes, type(None)})
+
+
 def _pack_nested(value: Any) -> Any:
+    if type(value) in _SCALARS:
+        return value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return tuple(_pack_nested(getattr(value, name)) for name in _fields(type(value)))
     if isinstance(value, tuple | list):
