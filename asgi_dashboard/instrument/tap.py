@@ -51,10 +51,20 @@ RELOAD_CUT_BODY = b"The server restarted (a reload) while this request was runni
 
 
 def cut_by_shutdown(exc: BaseException) -> bool:
-    """The request task was cancelled by the server's shutdown (a reload), not by the app."""
-    return isinstance(exc, asyncio.CancelledError) and any(
-        SHUTDOWN_CANCEL in str(arg) for arg in exc.args
-    )
+    """The request task was cancelled by the server's shutdown (a reload), not by the app.
+
+    The message may be on an earlier exception of the chain: Django's handler leaves
+    ``async with ThreadSensitiveContext()`` with a new, bare CancelledError whose context is
+    Uvicorn's (``django/core/handlers/asgi.py`` ``ASGIHandler.__call__``).
+    """
+    seen: BaseException | None = exc
+    for _ in range(8):  # a short, bounded walk down __context__
+        if not isinstance(seen, asyncio.CancelledError):
+            return False
+        if any(SHUTDOWN_CANCEL in str(arg) for arg in seen.args):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _headers(raw: Any) -> tuple[tuple[str, str], ...]:

@@ -57,6 +57,10 @@ class FoldedReload:
     #: ``time.monotonic()`` of the latest one (the burst is over once it is quiet for a moment).
     last_change: float = 0.0
     why: str = ""
+    #: Some of these changes arrived while a generation was starting: a burst, so the reload
+    #: waits for the changes to go quiet. (Folded only because an older generation was still
+    #: draining, it goes as soon as that one has exited.)
+    burst: bool = False
 
     def add(self, started_ns: int, decision: Decision | None, manual: bool, now: float) -> None:
         self.count += 1
