@@ -101,14 +101,22 @@ def _overlay(kind: str, root: Path, package: str) -> None:
             shutil.copy(item, root / item.name)
 
 
-def _load_dotenv_in_manage_py(root: Path) -> None:
-    """The patch many projects make: ``manage.py`` loads ``.env`` with python-dotenv."""
+#: How ``manage.py`` loads ``.env`` in the env-file kinds: (import line, first line of main()).
+_ENV_LOADERS = {
+    "dotenv": ("from dotenv import load_dotenv", "load_dotenv()"),  # python-dotenv
+    "environ": ("import environ", "environ.Env.read_env()"),  # django-environ: .env beside it
+}
+
+
+def _load_env_in_manage_py(kind: str, root: Path) -> None:
+    """The patch many projects make: ``manage.py`` loads ``.env`` before Django starts."""
+    import_line, call = _ENV_LOADERS[kind]
     manage = root / "manage.py"
     text = manage.read_text()
-    text = text.replace("import sys\n", "import sys\n\nfrom dotenv import load_dotenv\n", 1)
+    text = text.replace("import sys\n", f"import sys\n\n{import_line}\n", 1)
     marker = '    """Run administrative tasks."""\n'
     assert marker in text, "startproject's manage.py changed shape"
-    text = text.replace(marker, marker + "    load_dotenv()\n", 1)
+    text = text.replace(marker, f"{marker}    {call}\n", 1)
     manage.write_text(text)
 
 
@@ -119,8 +127,13 @@ KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "ninja": ("ninjasite", ("catalog",)),
     "wagtail": ("wagsite", ()),
     "dotenv": ("envsite", ()),
+    "environ": ("environsite", ()),
     "structlog": ("logsite", ()),
 }
+
+
+#: Kinds that share another kind's files.
+OVERLAYS = {"environ": "dotenv"}
 
 
 def generate(kind: str, base: Path) -> Project:
@@ -131,9 +144,9 @@ def generate(kind: str, base: Path) -> Project:
     else:
         _run([PY, "-m", "django", "startproject", package], cwd=base)
     root = base / package
-    _overlay(kind, root, package)
-    if kind == "dotenv":
-        _load_dotenv_in_manage_py(root)
+    _overlay(OVERLAYS.get(kind, kind), root, package)
+    if kind in _ENV_LOADERS:
+        _load_env_in_manage_py(kind, root)
     # The project's own manage.py, one process for the three commands (each process start costs
     # a Django import; the machine running these is usually busy).
     setup = "; ".join(
@@ -169,8 +182,12 @@ _wanted: list[str] = []
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     kinds: list[str] = []
     for item in items:  # in the order the tests will run
-        kind = getattr(getattr(item, "module", None), "KIND", None)
-        if HERE in Path(str(item.fspath)).parents and kind in KINDS and kind not in kinds:
+        if HERE not in Path(str(item.fspath)).parents:
+            continue
+        callspec = getattr(item, "callspec", None)
+        module_kind = getattr(getattr(item, "module", None), "KIND", None)
+        kind = callspec.params.get("kind", module_kind) if callspec else module_kind
+        if kind in KINDS and kind not in kinds:
             kinds.append(kind)
     _wanted[:] = sorted(kinds, key=lambda k: k != "wagtail")  # stable: the rest keep their order
 

@@ -1,4 +1,5 @@
-"""A project whose ``manage.py`` loads ``.env`` (python-dotenv), which moves the database.
+"""A project whose ``manage.py`` loads ``.env`` (python-dotenv, or django-environ's
+``read_env``), which moves the database.
 
 Under asgi-dash the project must see the environment ``manage.py`` gives it: the same setting,
 the same database (the one ``manage.py migrate`` created), and the start-up says which file.
@@ -16,7 +17,7 @@ from .conftest import NO_VIEW, Project, Step, ViewCheck, compare_with_django, fo
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
-KIND = "dotenv"
+KIND = "dotenv"  # and "environ": the same project, its manage.py loading .env with django-environ
 
 STEPS = [
     Step("environment", "GET", "/env/"),
@@ -32,10 +33,11 @@ EXPECTED: dict[str, tuple[int, ViewCheck]] = {
 }
 
 
+@pytest.mark.parametrize("kind", ["dotenv", "environ"])
 async def test_dotenv_setting_is_the_one_manage_py_sees(
-    make_project: Callable[[str], Project], tmp_path: Path
+    kind: str, make_project: Callable[[str], Project], tmp_path: Path
 ) -> None:
-    comparison = await compare_with_django(make_project(KIND), STEPS, tmp_path)
+    comparison = await compare_with_django(make_project(kind), STEPS, tmp_path)
     problems = comparison.mismatches(EXPECTED)
 
     # Fixture sanity: manage.py does load .env (the reference runs inside manage.py shell).
@@ -51,4 +53,5 @@ async def test_dotenv_setting_is_the_one_manage_py_sees(
     started = next((e for e in comparison.events if e["event"] == "server-started"), {})
     if ".env" not in json.dumps(started):
         problems.append(f"server-started does not name the .env file it loaded: {started}")
-    assert not problems, format_mismatches("manage.py + python-dotenv", problems)
+    loader = {"dotenv": "python-dotenv", "environ": "django-environ"}[kind]
+    assert not problems, format_mismatches(f"manage.py + {loader}", problems)
