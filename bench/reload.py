@@ -180,6 +180,8 @@ class Edit:
     ms: float
     write_ns: int
     served_ns: int
+    #: Step name -> ms, from the trace (asgi-dash only; filled by breakdown()).
+    steps: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -192,6 +194,9 @@ class Server:
     edits: list[Edit] = field(default_factory=list)
     template_ms: list[float] = field(default_factory=list)
 
+    #: Another checkout of asgi-dash to run instead of this one (``--before``).
+    source: Path | None = None
+
     @property
     def label(self) -> str:
         return LABELS[self.name]
@@ -200,12 +205,12 @@ class Server:
         env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
         env.update(self.project.env)
         root, port = str(self.project.root), str(self.port)
-        if self.name in ("fork", "respawn"):
+        if self.name in ("fork", "respawn", "before"):
             if self.name == "respawn":
                 env["ASGI_DASH_NO_FORK"] = "1"
             if self.trace is not None:
                 env["ASGI_DASH_TRACE"] = str(self.trace)
-            env["PYTHONPATH"] = str(REPO)
+            env["PYTHONPATH"] = str(self.source or REPO)
             return [PY, "-m", "asgi_dashboard", root, "--headless", "--port", port], env
         if self.name == "uvicorn":
             return [
@@ -267,6 +272,7 @@ class Server:
 
 LABELS = {
     "fork": "asgi-dash (fork)",
+    "before": "asgi-dash (fork), --before tree",
     "respawn": "asgi-dash (respawn)",
     "uvicorn": "uvicorn --reload",
     "runserver": "runserver",
@@ -293,6 +299,7 @@ def quantile(values: list[float], q: float) -> float:
 def run_project(
     kind: str,
     names: list[str],
+    before: Path | None,
     starts: int,
     edits: int,
     template_edits: int,
@@ -304,8 +311,8 @@ def run_project(
         folder = tmp / f"{kind}-{name}"
         folder.mkdir()
         project = make_demo(folder) if kind == "demo" else make_startproject(folder)
-        trace = folder / "trace.log" if name in ("fork", "respawn") else None
-        servers.append(Server(name, project, trace))
+        trace = folder / "trace.log" if name in ("fork", "respawn", "before") else None
+        servers.append(Server(name, project, trace, source=before if name == "before" else None))
     per_round = [edits // starts + (1 if r < edits % starts else 0) for r in range(starts)]
     counter = 0
     for r in range(starts):
@@ -411,11 +418,22 @@ def breakdown(server: Server) -> dict[str, list[float]]:
             stop_ns, old_pid = old[0]
             exit_ns = next((ns for ns, p, s in window if p == old_pid and s == "exit"), None)
             if exit_ns is not None:
-                steps["old generation: stop -> exit"].append((exit_ns - stop_ns) / 1e6)
+                edit.steps["old generation: stop -> exit"] = (exit_ns - stop_ns) / 1e6
         for name, a, b in STEPS[:-1]:
             if a in at and b in at:
-                steps[name].append((at[b] - at[a]) / 1e6)
+                edit.steps[name] = (at[b] - at[a]) / 1e6
+        for name, ms in edit.steps.items():
+            steps[name].append(ms)
     return steps
+
+
+def slowest(server: Server, count: int) -> list[str]:
+    """The ``count`` slowest edits of a traced server, each with its steps."""
+    edits = sorted((e for e in server.edits if e.steps), key=lambda e: -e.ms)[:count]
+    return [
+        f"{e.kind} edit {e.ms:.0f} ms: " + ", ".join(f"{k} {v:.0f}" for k, v in e.steps.items())
+        for e in edits
+    ]
 
 
 def fmt(value: float) -> str:
@@ -462,6 +480,8 @@ def report(results: dict[str, list[Server]]) -> str:
                         f"| {name} | {quantile(values, 0.5):.1f} | {quantile(values, 0.95):.1f} "
                         f"| {len(values)} |"
                     )
+            if any(values for values in steps.values()):
+                lines += ["", "Slowest edits:", *(f"* {row}" for row in slowest(s, 3))]
     return "\n".join(lines)
 
 
@@ -474,8 +494,16 @@ def main() -> None:
     parser.add_argument("--projects", default="startproject")
     parser.add_argument("--servers", default="fork,uvicorn")
     parser.add_argument("--json", help="also write raw timings here")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="another asgi-dash source tree (e.g. `git archive REV | tar -x -C DIR`), run as "
+        "server 'before' alongside this one",
+    )
     args = parser.parse_args()
     names = args.servers.split(",")
+    if args.before is not None and "before" not in names:
+        names.insert(1, "before")
     unknown = set(names) - set(LABELS)
     if unknown:
         parser.error(f"unknown servers {sorted(unknown)}; choose from {sorted(LABELS)}")
@@ -491,6 +519,7 @@ def main() -> None:
             results[kind] = run_project(
                 kind,
                 names,
+                args.before,
                 args.starts,
                 args.edits,
                 args.template_edits,
@@ -505,7 +534,9 @@ def main() -> None:
                         "first_ms": [e.ms for e in s.edits if e.kind == "first"],
                         "later_ms": [e.ms for e in s.edits if e.kind == "later"],
                         "template_ms": s.template_ms,
-                        "steps_ms": breakdown(s) if s.trace else {},
+                        "edits": [
+                            {"kind": e.kind, "ms": e.ms, "steps_ms": e.steps} for e in s.edits
+                        ],
                     }
                     for s in v
                 }

@@ -30,8 +30,6 @@ from asgi_dashboard.runtime.launch import GenerationPipes, child_env, spawn_chil
 from asgi_dashboard.runtime.sockets import bind_socket, url_for
 from tests.runtime.test_bad_input import project
 
-pytestmark = pytest.mark.slow
-
 #: The issue's bound for the generation's own exit path.
 EXIT_PATH_S = 0.3
 #: Wall clock, stop written -> exit seen by the parent, on a loaded 2-core CI runner.
