@@ -164,7 +164,7 @@ def generate(kind: str, base: Path) -> Project:
         [PY, "manage.py", "shell", "-c", setup],
         cwd=root,
         timeout=240,
-        **{"DJANGO_SUPERUSER_PASSWORD": PASSWORD},
+        DJANGO_SUPERUSER_PASSWORD=PASSWORD,
     )
     return Project(kind, root, package)
 
