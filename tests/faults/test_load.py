@@ -9,6 +9,7 @@ Concurrency stays modest: 20 connections in flight at a time for the flood and t
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 
 import httpx
@@ -94,6 +95,7 @@ async def test_flood_gives_exactly_one_event_per_request(
     for n in range(FLOOD):
         todo.put_nowait(n)
     statuses: Counter[int] = Counter()
+    failures: list[tuple[int, float, str]] = []
     limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
 
     async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
@@ -101,7 +103,11 @@ async def test_flood_gives_exactly_one_event_per_request(
         async def worker() -> None:
             while not todo.empty():
                 n = todo.get_nowait()
-                response = await client.get(f"/async/?n={n}&ms=0")
+                try:
+                    response = await client.get(f"/async/?n={n}&ms=0")
+                except httpx.TransportError as exc:  # collected, so the report shows them all
+                    failures.append((n, time.time(), repr(exc)))
+                    continue
                 statuses[response.status_code] += 1
 
         loop = asyncio.get_running_loop()
@@ -110,6 +116,18 @@ async def test_flood_gives_exactly_one_event_per_request(
             asyncio.gather(*(worker() for _ in range(CONCURRENCY))), FLOOD_BOUND_S
         )
         took = loop.time() - started
+    if failures:
+        await pump.settle(lambda e: True, quiet=2.0)
+        served = {e["query"] for e in pump.matching(lambda e: e["event"] == "request")}
+        logs = [
+            (e["ts"], e.get("message") or e.get("text"))
+            for e in pump.matching(lambda e: e["event"] in ("log", "console", "server-stopped"))
+        ]
+        raise AssertionError(
+            f"{len(failures)} transport errors in {took:.1f} s, first: {failures[:3]}; "
+            f"seen by the server: {[f'n={n}&ms=0' in served for n, _, _ in failures[:3]]}; "
+            f"log: {logs[-10:]}"
+        )
     assert statuses == {200: FLOOD}, statuses
 
     def this_flood(e: dict) -> bool:
