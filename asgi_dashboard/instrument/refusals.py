@@ -25,7 +25,11 @@ How (``django/core/handlers/base.py``, Django 5.2):
   as ``resolve_request`` would have.
 
 Normal requests pay one ``ContextVar.get`` and an attribute store per middleware layer and per
-``process_view`` (measured in bench figure 1b).
+``process_view``. Measured (timeit minima, 2 cores at load ~9): ~0.1 us per layer and per
+``process_view``, ~0.3 us to record the match (a cached name), ~0.2-0.6 us for the
+``get_response_async`` wrapper, less ~0.6 us no longer spent naming the view in
+``make_view_atomic``: about +1 us per request on the demo's 8 middleware. Bench figure 1b
+before/after (80 blocks each) differed by less than its own noise (~±150 us per request).
 """
 
 from __future__ import annotations
