@@ -21,11 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from websockets.typing import Origin
 
 from tests.conftest import DEMO_DIR
 from tests.runtime.conftest import Event, HeadlessRun, launch
 
-ORIGIN = "http://127.0.0.1"  # AllowedHostsOriginValidator rejects a handshake without Origin
+#: AllowedHostsOriginValidator rejects a handshake without Origin.
+ORIGIN = Origin("http://127.0.0.1")
 
 
 @dataclass(frozen=True)

@@ -77,7 +77,7 @@ async def test_a_1_mb_websocket_frame_is_echoed_with_bounded_previews(
     async with websockets.connect(ws_url, origin=ORIGIN, open_timeout=20, max_size=4 * MB) as ws:
         await ws.send(payload)
         echoed = await asyncio.wait_for(ws.recv(), 30)
-    assert echoed == (payload if binary else f"You said: {payload}")
+    assert echoed == (payload if isinstance(payload, bytes) else f"You said: {payload}")
 
     def frame_of_this_test(e: dict) -> bool:
         return e["event"] == "ws-frame" and e["size"] >= MB

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.faults.conftest import EventPump
-from tests.runtime.conftest import HeadlessRun
+from tests.runtime.conftest import Event, HeadlessRun
 
 pytestmark = pytest.mark.slow
 
@@ -82,9 +82,11 @@ async def test_malformed_requests_get_400_and_the_dashboard_keeps_serving(
             marker = f"ms=0&after={name}"
             response = await client.get(f"/sync/?{marker}")
             assert response.status_code == 200, (name, response.text[:300])
-            logged = await pump.until(
-                lambda e, m=marker: e["event"] == "request" and e["query"] == m, 1, 20
-            )
+
+            def is_marked(e: Event, m: str = marker) -> bool:
+                return e["event"] == "request" and e["query"] == m
+
+            logged = await pump.until(is_marked, 1, 20)
             assert len(logged) == 1 and logged[0]["status"] == 200, (name, logged)
             assert logged[0]["view"] == "demoapp.views.sync_view"
     assert sum(1 for a in answers.values() if a) >= len(MALFORMED) // 2, answers  # mostly 400s
