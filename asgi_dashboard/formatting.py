@@ -11,7 +11,7 @@ import datetime
 import shlex
 from collections.abc import Sequence
 
-from .events import RequestFinished
+from .events import RequestFinished, ServerStopped
 
 #: Unicode eighth blocks, lowest to highest, for sparklines.
 SPARK_CHARS = "▁▂▃▄▅▆▇█"
@@ -155,3 +155,12 @@ def curl_command(request: RequestFinished, base_url: str) -> str:
         else:
             parts += ["--data-binary", shlex.quote(request.request_body)]
     return " ".join(parts) + note
+
+
+def crash_next_step(stopped: ServerStopped) -> str:
+    """What happens after a crash, in a few words ("restarting in 0.5 s", ...)."""
+    if stopped.crash_loop:
+        return "crash loop: not restarting until a file is saved or r is pressed"
+    if stopped.restart_in_s is not None:
+        return f"restarting in {stopped.restart_in_s:g} s"
+    return "press r to restart"

@@ -58,6 +58,7 @@ from .events import (
     WsOpened,
     encode,
 )
+from .formatting import crash_next_step
 from .redact import redact_event
 from .runtime import Runtime, make_runtime
 
@@ -135,6 +136,8 @@ def format_event(e: Event) -> str | None:
         case ServerStopped():
             how = f"exit code {e.exit_code}" if e.signal is None else f"signal {e.signal}"
             body = f"server pid {e.pid} stopped ({e.reason}, {how})"
+            if e.reason == "crashed":
+                body += f"; {crash_next_step(e)}"
         case ServerFailed():
             body = f"error: {e.message}" + format_location(e.error)
         case CheckMessage():

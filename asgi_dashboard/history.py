@@ -132,11 +132,12 @@ class LogItem:
 
     @property
     def is_error(self) -> bool:
-        """A server error: an exception was raised, or the status is 5xx."""
+        """A server error: an exception was raised, or the status is 5xx (not a request a
+        reload cut short: its 503 is the server restarting, not the view failing)."""
         e = self.entry
         if isinstance(e, WsConnection):
             return e.error is not None or e.by == "error"
-        return e.error is not None or e.status >= 500
+        return e.error is not None or (e.status >= 500 and e.cancelled is None)
 
 
 # --------------------------------------------------------------------------------------------
@@ -166,6 +167,9 @@ class ServerStatus:
     uvicorn: str = ""
     python: str = ""
     failure: ServerFailed | None = None
+    #: The last crash of the current server and what follows it (restart scheduled or a crash
+    #: loop); None once a server runs again.
+    crash: ServerStopped | None = None
     #: Event-loop lag of the server process: the latest sample and the max over the last minute.
     loop_lag_ns: int | None = None
     loop_lag_max_ns: int | None = None
@@ -178,7 +182,9 @@ class ServerStatus:
         match event:
             case RequestFinished():
                 self.requests += 1
-                self.errors += event.error is not None or event.status >= 500
+                self.errors += event.error is not None or (
+                    event.status >= 500 and event.cancelled is None
+                )
             case ServerStarting():
                 self.state = "restarting" if self.starts or self.failure else "starting"
                 self.mode = event.mode
@@ -191,6 +197,7 @@ class ServerStatus:
                 self.starts += 1
                 self.django, self.uvicorn, self.python = event.django, event.uvicorn, event.python
                 self.failure = None
+                self.crash = None
             case ServerFailed():
                 self.state = "failed"
                 self.failure = event
@@ -211,6 +218,7 @@ class ServerStatus:
                     self.state = {"crashed": "crashed", "failed": "failed"}.get(
                         event.reason, "stopped"
                     )  # type: ignore[assignment]
+                self.crash = event if event.reason == "crashed" else None
                 self.started_ts = None
             case _:
                 return False

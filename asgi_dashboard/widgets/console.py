@@ -30,7 +30,7 @@ from ..events import (
     ServerStopped,
     WsClosed,
 )
-from ..formatting import clock, duration
+from ..formatting import clock, crash_next_step, duration
 from .palette import Palette
 
 MAX_LINES = 5000
@@ -81,6 +81,8 @@ def console_line(event: Event, p: Palette) -> Text | None:
             how = f"signal {event.signal}" if event.signal else f"exit code {event.exit_code}"
             text.append("SERVER   ", style=style)
             text.append(f"pid {event.pid} stopped ({event.reason}, {how})")
+            if event.reason == "crashed":
+                text.append(f"; {crash_next_step(event)}", style=style)
         case ServerFailed():
             text.append("FAILED   ", style=f"bold {p.error}")
             text.append(event.message, style=p.error)

@@ -259,7 +259,10 @@ class RequestLog(ScrollView, can_focus=True):
                 view, view_style = "static file", p.muted
             else:
                 view, view_style = "(no view)", p.muted
-            if e.answered_by:
+            if e.cancelled:
+                # Cut short by a reload's graceful timeout (the client got a 503): not an error.
+                view_ms = Text(e.cancelled, style=p.warning, justify="right")
+            elif e.answered_by:
                 view_ms = Text("by mw", style=p.warning, justify="right")
             else:
                 view_ms = Text(ms(e.view_ns), justify="right")

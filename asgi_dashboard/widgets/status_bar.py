@@ -16,7 +16,7 @@ from collections.abc import Callable
 from rich.text import Text
 from textual.widgets import Static
 
-from ..formatting import uptime
+from ..formatting import crash_next_step, uptime
 from ..history import ServerStatus
 from .palette import Palette
 
@@ -81,6 +81,9 @@ class StatusBar(Static):
         }.get(s.state, "bold")
         text = Text(no_wrap=False, overflow="ellipsis")
         text.append(f" ● {STATE_LABELS.get(s.state, s.state)} ", style=state_style)
+        if s.crash is not None and s.state == "crashed":
+            # What happens next: a restart on its own, or nothing until a save or `r`.
+            text.append(f"({crash_next_step(s.crash)}) ", style=state_style)
         sep = ("  │ ", p.muted)
         if s.url:
             text.append("  ")
