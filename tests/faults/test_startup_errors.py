@@ -187,5 +187,6 @@ async def test_plain_cli_on_a_terminal_exits_before_the_tui(
                 os.close(fd)
     assert process.returncode == code, err
     assert expected in one_clear_line(err.decode(errors="replace"))
-    # Nothing was drawn: the TUI (which switches to the alternate screen) never started.
-    assert b"\x1b[?1049h" not in screen, screen[:200]
+    # Nothing was drawn: the TUI (which switches to the alternate screen, writing to stderr as
+    # Textual does) never started.
+    assert b"\x1b[?1049h" not in err + screen, (err + screen)[:200]
