@@ -20,7 +20,13 @@ import pytest
 
 from asgi_dashboard.config import DashboardConfig
 from asgi_dashboard.events import Event, ServerStarted, ServerStopped
-from asgi_dashboard.runtime.crash import CRASH_LOOP_COUNT, CrashPolicy
+from asgi_dashboard.runtime.crash import (
+    CRASH_LOOP_COUNT,
+    CrashPolicy,
+    StandInRequest,
+    StandInServer,
+)
+from asgi_dashboard.runtime.sockets import bind_socket, url_for
 from asgi_dashboard.runtime.supervisor import ChildRuntime
 from tests.runtime.conftest import HeadlessRun, launch
 from tests.runtime.test_reload import VIEWS, copy_demo, edit, poll_until
@@ -92,6 +98,38 @@ def test_crash_policy_backs_off_and_stops_on_a_loop() -> None:
     policy.reset()  # a save or `r`
     assert not policy.looping and policy.crashed(ran_s=None) == 1.0
     assert CRASH_LOOP_COUNT == 3
+
+
+async def test_stand_in_answers_every_request_with_503_and_logs_it() -> None:
+    sock = bind_socket("127.0.0.1", 0)
+    seen: list[StandInRequest] = []
+    standin = StandInServer(sock, lambda: b"<h1>The server crashed</h1>", seen.append)
+    await standin.start()
+    try:
+        url = url_for(sock, "127.0.0.1")
+        async with httpx.AsyncClient(base_url=url, timeout=5) as client:
+            page = await client.get("/a/?x=1")
+            # A body the stand-in never reads must not turn the answer into a reset.
+            posted = await client.post("/form/", content=b"x" * 200_000)
+            head = await client.head("/h/")
+        assert page.status_code == posted.status_code == head.status_code == 503
+        assert page.headers["retry-after"] == "1" and "crashed" in page.text
+        assert head.content == b""
+        assert [(r.method, r.path, r.query) for r in seen] == [
+            ("GET", "/a/", "x=1"),
+            ("POST", "/form/", ""),
+            ("HEAD", "/h/", ""),
+        ]
+        standin.close()
+        # Closed: the socket is still bound and listening (the next generation's), unanswered.
+        reader, writer = await asyncio.open_connection("127.0.0.1", sock.getsockname()[1])
+        writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(reader.read(1), 0.3)
+        writer.close()
+    finally:
+        standin.close()
+        sock.close()
 
 
 @pytest.mark.slow

@@ -38,6 +38,16 @@ def slow(request):
     open(os.environ["STARTED_MARKER"], "w").close()
     time.sleep(5)
     return HttpResponse("finished")
+
+
+async def aslow(request):
+    """Test only: the same, as an async view."""
+    import asyncio
+    import os
+
+    open(os.environ["STARTED_MARKER"], "w").close()
+    await asyncio.sleep(5)
+    return HttpResponse("finished")
 '''
 
 
@@ -49,7 +59,8 @@ async def served(tmp_path: Path) -> AsyncIterator[tuple[HeadlessRun, Path, str]]
     edit(
         project / "demosite/urls.py",
         'path("hit/", views.hit),',
-        'path("hit/", views.hit),\n    path("slow/", views.slow),',
+        'path("hit/", views.hit),\n    path("slow/", views.slow),\n'
+        '    path("aslow/", views.aslow),',
     )
     run = await launch(
         str(project),
@@ -191,13 +202,14 @@ async def test_a_burst_of_saves_makes_at_most_two_restarts_and_drops_nothing(
     assert most_alive <= 3, most_alive
 
 
+@pytest.mark.parametrize("path", ["/slow/", "/aslow/"], ids=["sync", "async"])
 async def test_a_request_cut_by_a_reload_gets_503_and_is_not_the_views_error(
-    served: tuple[HeadlessRun, Path, str], tmp_path: Path
+    served: tuple[HeadlessRun, Path, str], tmp_path: Path, path: str
 ) -> None:
     run, project, url = served
     marker = tmp_path / "slow.started"
     async with httpx.AsyncClient(base_url=url, timeout=15) as client:
-        cut = asyncio.create_task(client.get("/slow/"))
+        cut = asyncio.create_task(client.get(path))
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 15
         while not marker.exists():  # the view is running
@@ -207,6 +219,6 @@ async def test_a_request_cut_by_a_reload_gets_503_and_is_not_the_views_error(
         response = await asyncio.wait_for(cut, 15)
     assert response.status_code == 503, response.text
     assert response.headers["retry-after"] == "1"
-    event = await run.wait_event("request", timeout=15, path="/slow/")
+    event = await run.wait_event("request", timeout=15, path=path)
     assert event["status"] == 503 and event["cancelled"] == "reload"
     assert event["error"] is None
