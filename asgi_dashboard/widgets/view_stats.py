@@ -115,14 +115,12 @@ class ViewStatsTable(DataTable[Text | str]):
         elif agg.p(95) >= 200_000_000:
             p95_style = p.warning
         view_style = p.muted if agg.view.startswith("(") else ""
+        view = short_view(agg.view, 22) if self.narrow else agg.view
+        if agg.answered_by:  # a row of requests a middleware answered before the view ran
+            view += " ← " + agg.answered_by.rsplit(".", 1)[-1]
         cells: dict[str, Text] = {
             "route": Text(agg.route or "-", style=p.muted, overflow="ellipsis", no_wrap=True),
-            "view": Text(
-                short_view(agg.view, 22) if self.narrow else agg.view,
-                style=view_style,
-                overflow="ellipsis",
-                no_wrap=True,
-            ),
+            "view": Text(view, style=view_style, overflow="ellipsis", no_wrap=True),
             "kind": Text(agg.kind, style=p.kind(agg.kind)),
             "count": Text(str(agg.count), justify="right"),
             "errors": Text(

@@ -46,3 +46,19 @@ async def test_request_log_row_shows_the_view_and_by_mw() -> None:
         row_served = [str(c) for c in log.cells(items[1])]
     assert "polls.views.index" in row_refused and "by mw" in row_refused
     assert "by mw" not in row_served
+
+
+def test_views_table_row_names_the_answering_middleware() -> None:
+    from asgi_dashboard.stats import ViewStats
+    from asgi_dashboard.widgets.view_stats import ViewStatsTable
+
+    stats = ViewStats()
+    stats.add(refused(), is_error=False)
+    stats.add(request(2), is_error=False)
+    table = ViewStatsTable(stats)
+    rows = {
+        agg.answered_by: [str(cell) for cell in table.cells(agg)] for agg in stats.rows("count")
+    }
+    assert "polls.views.index ← CsrfViewMiddleware" in rows[CSRF]
+    assert "by mw" in rows[CSRF]
+    assert "polls.views.index" in rows[None] and "sync" in rows[None]
