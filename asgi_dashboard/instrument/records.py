@@ -62,6 +62,8 @@ class RequestRecord:
     #: frame on that thread's stack: the line that awaited it is down this task's coroutine
     #: chain (instrument/sql.py).
     task: Any = None
+    #: SQL text -> where its project frame was last time (instrument/sql.py ``_source``).
+    sql_sites: dict[str, Any] = field(default_factory=dict)
 
     def add_sql(
         self,

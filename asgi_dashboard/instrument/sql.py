@@ -99,14 +99,6 @@ def _param_text(value: Any) -> str:
     return text if len(text) <= MAX_PARAM_CHARS else _shorten(text)
 
 
-#: ``sys.getsizeof`` above which a parameter takes the careful path (:func:`_param_text`).
-_LARGE = 1024
-
-
-def _is_small(params: list[Any] | tuple[Any, ...]) -> bool:
-    return not params or (len(params) <= MAX_PARAMS and max(map(sys.getsizeof, params)) < _LARGE)
-
-
 def param_texts(params: Any, many: bool = False) -> tuple[str, ...]:
     """The statement's parameters as bounded ``repr`` strings, in order.
 
@@ -118,8 +110,9 @@ def param_texts(params: Any, many: bool = False) -> tuple[str, ...]:
     if params is None:
         return ()
     if type(params) is list or type(params) is tuple:
-        if _is_small(params):
-            # The common case, in C: repr of a few ints and short strings.
+        if len(params) <= MAX_PARAMS:
+            # The common case, in C: repr of a few ints and short strings (a long one is cut
+            # after: checking each value's size first would cost more than it saves).
             try:
                 texts = tuple(map(repr, params))
             except Exception:
@@ -187,9 +180,24 @@ def issuing_frame(task: Any = None, skip: int = 1) -> FrameInfo | None:
     coroutines: a query that ``sync_to_async`` code (the async ORM's ``aget``, ``async for``,
     sync middleware) runs on a worker thread was awaited there.
     """
+    found = _walk(skip + 1)
+    if found is not None:
+        return found[0]
+    return _awaiting_frame(task) if task is not None else None
+
+
+#: A statement's site: its FrameInfo, the frame's depth (from the caller of :func:`_walk`),
+#: the frame's code and line.
+_Site = tuple[FrameInfo, int, Any, int]
+
+
+def _walk(skip: int) -> _Site | None:
+    """The innermost project frame from ``sys._getframe(skip)`` up (see :func:`issuing_frame`),
+    with its depth counted from this function's caller."""
     files = _project_files
     stop = _thread_entry
     frame: Any = sys._getframe(skip)
+    depth = skip - 1
     while frame is not None:
         code = frame.f_code
         if code is stop:
@@ -198,10 +206,10 @@ def issuing_frame(task: Any = None, skip: int = 1) -> FrameInfo | None:
         if mine is None:
             mine = _mine(code.co_filename)
         if mine:
-            return _frame_info(code.co_filename, frame.f_lineno, code.co_name)
+            lineno = frame.f_lineno
+            return _frame_info(code.co_filename, lineno, code.co_name), depth, code, lineno
         frame = frame.f_back
-    if task is not None:
-        return _awaiting_frame(task)
+        depth += 1
     return None
 
 
@@ -238,7 +246,7 @@ def _record(rec: RequestRecord, sql: str, took: int, many: bool, params: Any) ->
     # Inline fast path of param_texts: a short list or tuple (nearly every statement).
     if params is None:
         texts: tuple[str, ...] = ()
-    elif (type(params) is list or type(params) is tuple) and _is_small(params):
+    elif (type(params) is list or type(params) is tuple) and len(params) <= MAX_PARAMS:
         try:
             texts = tuple(map(repr, params))
         except Exception:
@@ -253,13 +261,34 @@ def _record(rec: RequestRecord, sql: str, took: int, many: bool, params: Any) ->
         texts = (f"<{len(texts)} parameters not kept {_digest(repr(texts))}>",)
     else:
         rec.sql_param_chars += size
-    # skip=3: this function, then the seam (execute_wrapper, or debug_transaction), then
-    # Django's caller of the seam (_execute_with_wrappers, or contextmanager.__exit__).
-    source = issuing_frame(rec.task, 3)
-    # RequestRecord.add_sql inlined (one call less per statement).
     rec.sql_count += 1
     rec.sql_ns += took
-    rec.sql.append(SqlQuery(sql[:MAX_SQL_TEXT], took, many, texts, source))
+    rec.sql.append(SqlQuery(sql[:MAX_SQL_TEXT], took, many, texts, _source(rec, sql)))
+
+
+def _source(rec: RequestRecord, sql: str) -> FrameInfo | None:
+    """The issuing line of the statement ``_record`` is recording (called by it only).
+
+    A statement repeated in a loop (the N+1 case: the same SQL again and again) is issued by
+    the same line: where this SQL's project frame was last time, one C-level ``sys._getframe``
+    checks that the same code stands at the same line at the same depth, instead of a walk.
+    """
+    site = rec.sql_sites.get(sql)
+    if site is not None:
+        info, depth, code, lineno = site
+        try:
+            frame = sys._getframe(depth)
+        except ValueError:
+            frame = None
+        if frame is not None and frame.f_code is code and frame.f_lineno == lineno:
+            return info
+    # skip=4: this function, _record, then the seam (execute_wrapper, or debug_transaction),
+    # then Django's caller of the seam (_execute_with_wrappers, or contextmanager.__exit__).
+    found = _walk(4)
+    if found is None:
+        return _awaiting_frame(rec.task) if rec.task is not None else None
+    rec.sql_sites[sql] = found  # its depth is counted from this function, as above
+    return found[0]
 
 
 def execute_wrapper(

@@ -39,7 +39,17 @@ def raises_in_atomic(request: HttpRequest) -> JsonResponse:
         raise RuntimeError("rolled back on purpose")
 
 
+def two_sites(request: HttpRequest) -> JsonResponse:
+    """The same SQL from three lines, the last one in a loop: each statement keeps its line."""
+    Item.objects.filter(pk=1).first()  # site: first
+    Item.objects.filter(pk=1).first()  # site: second
+    for pk in (1, 2, 3):
+        Item.objects.filter(pk=pk).first()  # site: loop
+    return JsonResponse({})
+
+
 urlpatterns = [
+    path("sql/two-sites/", two_sites),
     path("sql/atomic/", atomic_savepoints),
     path("sql/raises/", raises_in_atomic),
     *demo_urlpatterns,

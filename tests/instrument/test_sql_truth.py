@@ -373,8 +373,10 @@ def test_parameter_text_per_request_is_bounded() -> None:
     assert kept[-1][0].startswith("<3 parameters not kept #") and kept[-1] != kept[-2]
 
 
-def test_a_large_parameter_is_never_repr_whole() -> None:
+def test_a_large_parameter_is_cut() -> None:
     big = "x" * 5_000_000 + "a"
+    (text,) = param_texts({"big": big})[0].partition("=")[2:]
+    assert len(text) <= MAX_PARAM_CHARS + 10, "a mapping's values are cut before repr"
     (text,) = param_texts([big])
     assert len(text) <= MAX_PARAM_CHARS + 10 and text != param_texts(["x" * 5_000_000 + "b"])[0]
     (blob,) = param_texts((b"\0" * 1_000_000,))
@@ -399,3 +401,26 @@ def test_json_stream_redacts_parameters_unless_kept(tmp_path: Path, keep_secrets
     statements = json.loads(line)["sql"]
     assert [s["sql"] for s in statements] == [q.sql for q in _with_params().sql]
     assert statements[0]["params"] == (["'alice'"] if keep_secrets else [REDACTED])
+
+
+async def test_the_same_sql_from_different_lines_keeps_each_line(
+    instrumented: Instrumented, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A repeated statement's line is checked against the last one's cheaply; a different line
+    (same SQL, same depth) is found again, not reused."""
+    walks = []
+    frame_info = sql._frame_info
+    monkeypatch.setattr(sql, "_frame_info", lambda *a: walks.append(a) or frame_info(*a))
+    sql.install(str(Path(__file__).parent))
+    try:
+        _, event = await _instrumented(instrumented, "GET", "/sql/two-sites/")
+    finally:
+        sql.install(str(DEMO_DIR))
+    lines = (Path(__file__).parent / "sql_urls.py").read_text().splitlines()
+    site = {t.split("# site: ")[1]: i for i, t in enumerate(lines, 1) if "# site: " in t}
+    assert len({q.sql for q in event.sql}) == 1
+    assert [q.source.lineno for q in event.sql] == [  # type: ignore[union-attr]
+        site["first"], site["second"], site["loop"], site["loop"], site["loop"]
+    ]  # fmt: skip
+    # Walked for the first statement of each line; the loop's 2nd and 3rd were recognised.
+    assert [a[1] for a in walks] == [site["first"], site["second"], site["loop"]]
