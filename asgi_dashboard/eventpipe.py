@@ -45,11 +45,40 @@ _SCALARS = frozenset({str, int, float, bool, bytes, type(None)})
 def _pack_nested(value: Any) -> Any:
     if type(value) in _SCALARS:
         return value
+    packer = _NESTED_PACKERS.get(type(value))
+    if packer is not None:
+        return packer(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return tuple(_pack_nested(getattr(value, name)) for name in _fields(type(value)))
+        return _nested_packer(type(value))(value)
     if isinstance(value, tuple | list):
         return tuple(_pack_nested(v) for v in value)
     return value
+
+
+_NESTED_PACKERS: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
+
+
+def _nested_packer(cls: type) -> Callable[[Any], tuple[Any, ...]]:
+    """For one nested dataclass (``SqlQuery``, ``FrameInfo`` ...): value -> tuple of its field
+    values, all read with one ``attrgetter`` call; only fields whose type holds a dataclass are
+    packed further (a request's statements are packed once each: this runs per statement)."""
+    names = _fields(cls)
+    hints = get_type_hints(cls)
+    nested = [i for i, name in enumerate(names) if _holds_dataclass(hints[name])]
+    get_all = operator.attrgetter(*names) if len(names) > 1 else None
+
+    def pack_value(value: Any) -> tuple[Any, ...]:
+        values = get_all(value) if get_all else (getattr(value, names[0]),)
+        if not nested:
+            return values  # type: ignore[no-any-return]
+        out = list(values)
+        for i in nested:
+            if out[i] is not None:
+                out[i] = _pack_nested(out[i])
+        return tuple(out)
+
+    _NESTED_PACKERS[cls] = pack_value
+    return pack_value
 
 
 _PACKERS: dict[type, Callable[[Event], tuple[Any, ...]]] = {}

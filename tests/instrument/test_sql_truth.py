@@ -424,3 +424,21 @@ async def test_the_same_sql_from_different_lines_keeps_each_line(
     ]  # fmt: skip
     # Walked for the first statement of each line; the loop's 2nd and 3rd were recognised.
     assert [a[1] for a in walks] == [site["first"], site["second"], site["loop"]]
+
+
+def test_statements_with_parameters_and_source_cross_the_event_pipe() -> None:
+    from asgi_dashboard.eventpipe import FrameReader, frame
+    from asgi_dashboard.events import FrameInfo
+
+    source = FrameInfo("/p/app/views.py", 12, "index", "for x in qs:")
+    event = RequestFinished(
+        id="r2",
+        method="GET",
+        path="/",
+        status=200,
+        sql_count=2,
+        sql=(SqlQuery("SELECT %s", 5, params=("1",), source=source), SqlQuery("COMMIT", 7)),
+    )
+    events, problems = FrameReader().feed(frame([event, event]))
+    assert problems == [] and events == [event, event]
+    assert decode(encode(event)) == event
