@@ -272,6 +272,10 @@ class RequestFinished(Event):
     error: ExceptionInfo | None = None
     request_headers: tuple[Header, ...] = ()
     response_headers: tuple[Header, ...] = ()
+    #: Headers left out of the two tuples above (kept: the first 100, at most 64 KiB in all;
+    #: instrument/tap.py ``MAX_EVENT_HEADERS``): 0 when every header is there.
+    request_headers_dropped: int = 0
+    response_headers_dropped: int = 0
     #: Bounded previews (latin-1 safe text); ``*_truncated`` says whether more was sent.
     request_body: str = ""
     request_body_truncated: bool = False
@@ -301,6 +305,8 @@ class WsOpened(Event):
     client: str | None = None
     subprotocols: tuple[str, ...] = ()
     request_headers: tuple[Header, ...] = ()
+    #: Headers left out of ``request_headers`` (see RequestFinished.request_headers_dropped).
+    request_headers_dropped: int = 0
 
 
 @dataclass(frozen=True, slots=True, repr=False, eq=False, kw_only=True)

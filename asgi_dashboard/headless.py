@@ -88,6 +88,15 @@ def format_location(error: ExceptionInfo | None, indent: str = "    ") -> str:
     return out
 
 
+#: Why a request was cut short (``RequestFinished.cancelled``), as the text line says it.
+CUT_SHORT = {
+    "reload": "cut by a reload: the client got 503 Retry-After",
+    "invalid-http": "body was invalid HTTP: Uvicorn answered 400, the app saw a disconnect",
+    "client-gone": "client disconnected before a response: nothing was sent",
+    "no-response": "the app returned without a response: Uvicorn answered 500",
+}
+
+
 def format_request(e: RequestFinished) -> str:
     target = e.path + (f"?{e.query}" if e.query else "")
     if e.static:
@@ -107,6 +116,8 @@ def format_request(e: RequestFinished) -> str:
         parts.append(f"template {ms(e.template_ns)}")
     parts.append(f"sql {e.sql_count} ({ms(e.sql_ns)})")
     line = f"{e.method} {target} -> {e.status}  {who}  " + ", ".join(parts)
+    if e.cancelled:
+        line += f"  [{CUT_SHORT.get(e.cancelled, e.cancelled)}]"
     if e.error is not None:
         line += f"\n    ! {e.error.type}: {e.error.message}"
         if e.error.frame is not None:

@@ -46,6 +46,13 @@ _TEXT_TYPES = ("text/", "json", "xml", "javascript", "x-www-form-urlencoded", "g
 #: The message Uvicorn cancels in-flight requests with when a stopping server's graceful timeout
 #: runs out (``uvicorn/server.py`` ``Server.shutdown``; runtime/server.py uses the same one).
 SHUTDOWN_CANCEL = "timeout graceful shutdown exceeded"
+#: Scope key the server's HTTP protocol sets (runtime/server.py ``_http_protocol``) when Uvicorn
+#: answered the request itself (400 for a body that is invalid HTTP) and the app saw a disconnect.
+SERVER_ANSWERED = "asgi_dashboard.server_answered"
+#: ``cancelled`` of a request the app never answered, by why (status 0 only with "client-gone").
+CUT_INVALID_HTTP = "invalid-http"  # status is what Uvicorn sent (400): the body was invalid HTTP
+CUT_CLIENT_GONE = "client-gone"  # the client disconnected before a response: nothing was sent
+CUT_NO_RESPONSE = "no-response"  # the app returned without one: Uvicorn answers 500
 #: What a client whose request was cut by a reload gets instead of Uvicorn's 500.
 RELOAD_CUT_BODY = b"The server restarted (a reload) while this request was running: retry it.\n"
 
@@ -67,8 +74,27 @@ def cut_by_shutdown(exc: BaseException) -> bool:
     return False
 
 
-def _headers(raw: Any) -> tuple[tuple[str, str], ...]:
-    return tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in raw)
+#: Headers kept per event (request or response), by count and by total size of names and values:
+#: a request may carry thousands (Uvicorn's h11 accepts them), and each event travels through the
+#: pipe, the ring buffer and ``--json``. The ``*_headers_dropped`` field counts the rest.
+MAX_EVENT_HEADERS = 100
+MAX_EVENT_HEADER_BYTES = 64 * 1024
+
+
+def _headers(raw: Any) -> tuple[tuple[tuple[str, str], ...], int]:
+    """The headers kept for an event (in order, up to :data:`MAX_EVENT_HEADERS` and
+    :data:`MAX_EVENT_HEADER_BYTES`) and how many were dropped."""
+    kept: list[tuple[str, str]] = []
+    room = MAX_EVENT_HEADER_BYTES
+    total = 0
+    for k, v in raw:
+        total += 1
+        if len(kept) < MAX_EVENT_HEADERS and len(k) + len(v) <= room:
+            room -= len(k) + len(v)
+            kept.append((k.decode("latin-1"), v.decode("latin-1")))
+        else:
+            room = -1  # keep a prefix: once one is dropped, the rest are too
+    return tuple(kept), total - len(kept)
 
 
 def _content_type(headers: tuple[tuple[str, str], ...]) -> str:
@@ -146,11 +172,16 @@ class InstrumentedApp:
         status = 0
         size = 0
         resp_headers: tuple[tuple[str, str], ...] = ()
+        resp_headers_dropped = 0
+
+        disconnected = False
 
         async def tapped_receive() -> Message:
-            nonlocal req_truncated
+            nonlocal req_truncated, disconnected
             message = await receive()
-            if message["type"] == "http.request":
+            if message["type"] == "http.disconnect":
+                disconnected = True
+            elif message["type"] == "http.request":
                 chunk = message.get("body", b"")
                 room = BODY_PREVIEW - len(req_body)
                 if chunk and room > 0:
@@ -160,11 +191,11 @@ class InstrumentedApp:
             return message
 
         async def tapped_send(message: Message) -> None:
-            nonlocal status, size, resp_headers, resp_truncated
+            nonlocal status, size, resp_headers, resp_headers_dropped, resp_truncated
             mtype = message["type"]
             if mtype == "http.response.start":
                 status = message["status"]
-                resp_headers = _headers(message.get("headers", ()))
+                resp_headers, resp_headers_dropped = _headers(message.get("headers", ()))
             elif mtype == "http.response.body":
                 chunk = message.get("body", b"")
                 size += len(chunk)
@@ -207,13 +238,23 @@ class InstrumentedApp:
         finally:
             current.reset(token)
             total = time.perf_counter_ns() - start
+            if not status and cancelled is None and rec.error is None:
+                # The app returned without a response. The figure logged is what the client got.
+                if scope.get(SERVER_ANSWERED):
+                    status, cancelled = scope[SERVER_ANSWERED], CUT_INVALID_HTTP
+                elif disconnected:
+                    cancelled = CUT_CLIENT_GONE
+                else:
+                    # uvicorn/protocols/http/*_impl.py run_asgi: "ASGI callable returned without
+                    # starting response" -> 500, unless the client is gone by then.
+                    status, cancelled = 500, CUT_NO_RESPONSE
             # Django's handler saw it and answered, but no view ran: a middleware answered (or a
             # 404). Not for a request cut short (cancelled by a reload, or the app raised).
             answered = status and cancelled is None and rec.error is None
             if rec.kind is None and rec.request is not None and answered:
                 settle_refused(rec)
             del self.in_flight[request_id]
-            req_headers = _headers(scope.get("headers", ()))
+            req_headers, req_headers_dropped = _headers(scope.get("headers", ()))
             req_text, req_b64 = _preview(bytes(req_body), _content_type(req_headers))
             resp_text, resp_b64 = _preview(bytes(resp_body), _content_type(resp_headers))
             self.sink.emit(
@@ -244,7 +285,9 @@ class InstrumentedApp:
                     sync_hops=rec.sync_hops,
                     error=rec.error,
                     request_headers=req_headers,
+                    request_headers_dropped=req_headers_dropped,
                     response_headers=resp_headers,
+                    response_headers_dropped=resp_headers_dropped,
                     request_body=req_text,
                     request_body_truncated=req_truncated,
                     request_body_b64=req_b64,
@@ -304,6 +347,7 @@ class InstrumentedApp:
             message = await receive()
             mtype = message["type"]
             if mtype == "websocket.connect":
+                headers, dropped = _headers(scope.get("headers", ()))
                 emit(
                     WsOpened(
                         id=conn_id,
@@ -312,7 +356,8 @@ class InstrumentedApp:
                         query=scope.get("query_string", b"").decode("latin-1"),
                         client=_client(scope),
                         subprotocols=tuple(scope.get("subprotocols") or ()),
-                        request_headers=_headers(scope.get("headers", ())),
+                        request_headers=headers,
+                        request_headers_dropped=dropped,
                     )
                 )
             elif mtype == "websocket.receive":

@@ -25,6 +25,15 @@ from .sockets import BindError, bind_socket, url_for
 DRAIN_POLL_S = 0.01
 #: How long a stopping server waits for the request of a connection it accepted but has not read.
 FRESH_GRACE_S = 0.1
+#: Seconds an idle keep-alive connection stays open. It must be longer than any common client
+#: keeps an idle connection for reuse (httpx 5 s, aiohttp 15 s, Go 90 s, curl 118 s): Uvicorn's
+#: default, 5 s, equals httpx's ``keepalive_expiry``, and the server's clock starts when it has
+#: sent the response, before the client has read it, so a client reusing a connection it thinks
+#: 4.9 s idle sent its request onto a socket the server had just closed and got a reset
+#: (``httpx.ReadError``). Measured: clients reusing after 4.90-5.00 s of idle, 7 resets in 160
+#: requests at 5 s, none at 120 s; the fault battery's flood hit one in ~15,000 under load.
+#: Idle connections do not delay a reload: a stopping server closes them at once.
+KEEP_ALIVE_S = 120
 
 __all__ = ["BindError", "DashServer", "bind_socket", "make_server", "serve", "url_for"]
 
@@ -127,6 +136,30 @@ class DashServer(uvicorn.Server):
             await self.lifespan.shutdown()
 
 
+def _http_protocol() -> type[asyncio.Protocol]:
+    """Uvicorn's HTTP protocol ("auto": httptools if installed, else h11), telling the request it
+    answers itself.
+
+    When a request's body turns out to be invalid HTTP (a broken chunked encoding), Uvicorn
+    writes a 400 and closes the connection (``send_400_response`` in ``h11_impl.py`` and
+    ``httptools_impl.py``); the application only sees ``http.disconnect``. The scope of that
+    request is marked (:data:`~..instrument.tap.SERVER_ANSWERED`) so the tap logs the status the
+    client got instead of 0.
+    """
+    from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+    from ..instrument.tap import SERVER_ANSWERED
+
+    class MarkingHTTPProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
+        def send_400_response(self, msg: str) -> None:
+            cycle = getattr(self, "cycle", None)
+            if cycle is not None and not cycle.response_started:
+                cycle.scope[SERVER_ANSWERED] = 400
+            super().send_400_response(msg)
+
+    return MarkingHTTPProtocol
+
+
 def _ws_protocol() -> str:
     """Uvicorn's websockets-based protocol: the sans-I/O one where this Uvicorn has it (the
     legacy one is deprecated in 0.36+). Named explicitly: "auto" would pick wsproto if present."""
@@ -148,8 +181,8 @@ def make_server(
         access_log=False,
         ws=_ws_protocol(),
         timeout_graceful_shutdown=graceful_timeout,  # type: ignore[arg-type]
-        # Keep-alive connections must not keep an old generation alive after a restart.
-        timeout_keep_alive=5,
+        timeout_keep_alive=KEEP_ALIVE_S,
+        http=_http_protocol(),
     )
     return DashServer(config, on_started)
 
