@@ -43,6 +43,9 @@ from .server import DashServer, make_server, serve, url_for, versions
 from .trace import enabled as trace_enabled
 from .trace import trace
 
+#: Seconds in-flight requests get to finish once the parent is gone, before the process exits.
+PARENT_GONE_GRACE_S = 1.0
+
 
 def _die_with_parent() -> None:
     """Linux: get SIGTERM if the parent dies (the control pipe's EOF is the portable backup)."""
@@ -65,6 +68,9 @@ class Control:
         self.server: DashServer | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.stop_requested = threading.Event()
+        #: The process that started us: when getppid() differs, it is gone (we were reparented).
+        self.parent = os.getppid()
+        self._exit_timer: threading.Timer | None = None
         #: Called on the loop with the JSON payload of a ``templates`` command.
         self.on_templates: Callable[[dict[str, Any]], None] | None = None
         threading.Thread(target=self._run, name="asgi-dash-control", daemon=True).start()
@@ -78,8 +84,26 @@ class Control:
             os._exit(0)  # not serving yet: nothing to drain
         loop.call_soon_threadsafe(stop_now, server)
         if parent_gone:
-            # Nobody is waiting for a graceful drain: don't outlive the parent for long.
-            threading.Timer(1.0, os._exit, args=(0,)).start()
+            self.exit_soon()
+
+    def parent_gone(self) -> bool:
+        return os.getppid() != self.parent
+
+    def exit_soon(self) -> None:
+        """The parent is gone, so nobody waits for a graceful drain: in-flight requests get
+        :data:`PARENT_GONE_GRACE_S` to finish, then the process ends even if a sync view's thread
+        never returns (``asyncio.run`` and the interpreter's exit would join that thread)."""
+        if self._exit_timer is None:
+            self._exit_timer = threading.Timer(PARENT_GONE_GRACE_S, os._exit, args=(0,))
+            self._exit_timer.daemon = True  # a drain that ends sooner exits sooner
+            self._exit_timer.start()
+
+    def on_sigterm(self, server: DashServer) -> None:
+        """SIGTERM, from the parent (stop) or from the kernel because the parent died
+        (PR_SET_PDEATHSIG): then bounded, without waiting for the control pipe's end of file."""
+        stop_now(server)
+        if self.parent_gone():
+            self.exit_soon()
 
     def _command(self, line: bytes) -> None:
         verb, _, rest = line.strip().partition(b" ")
@@ -391,7 +415,7 @@ def _run(spec: dict[str, Any], prepared: Prepared | None) -> int:
         )
         trace("server-made")
         control.loop, control.server = loop, server
-        loop.add_signal_handler(signal.SIGTERM, stop_now, server)
+        loop.add_signal_handler(signal.SIGTERM, control.on_sigterm, server)
         if control.stop_requested.is_set():
             return
         task = asyncio.create_task(serve(server, sock))
