@@ -56,7 +56,7 @@ class SqlCost:
 
 def measure(
     project: Project, *, blocks: int, block: int = 20, sql_statements: int = 0
-) -> tuple[list[TapCost], SqlCost | None]:
+) -> tuple[list[TapCost], dict[str, SqlCost] | None]:
     """Figure 1b for one project's views (and ``tapcost_views``); with ``sql_statements``, the
     cost of one statement too (blocks of that many statements)."""
     views = {**project.views, **project.tapcost_views}
@@ -84,15 +84,21 @@ def measure(
         for r in result["views"]
     ]
     sql = result["sql"]
-    return rows, (SqlCost(**sql) if sql else None)
+    return rows, ({k: SqlCost(**v) for k, v in sql.items()} if sql else None)
 
 
-def sql_note(cost: SqlCost) -> str:
+def sql_note(costs: dict[str, SqlCost]) -> str:
+    """One sentence per issuer ("project": a loop in the project's code; "library": code
+    outside it, where the search for the issuing line walks the whole stack)."""
+    parts = [
+        f"issued by {issuer} code: {c.raw_us:.1f} us CPU outside a request, {c.tapped_us:.1f} us "
+        f"inside a recorded one, +{c.delta_us:.1f} us (raw/tapped {c.pair_ratio:.3f})"
+        for issuer, c in costs.items()
+    ]
+    n = next(iter(costs.values())).statements
     return (
-        f"One SQL statement (`cursor.execute`, SQLite, {cost.statements} per variant): "
-        f"{cost.raw_us:.1f} us CPU outside a request, {cost.tapped_us:.1f} us inside a recorded "
-        f"one: +{cost.delta_us:.1f} us per statement (raw/tapped {cost.pair_ratio:.3f}, median "
-        "of block pairs; timing, parameters, the issuing project line)."
+        f"One SQL statement (`cursor.execute`, SQLite, {n} per variant; timing, parameters, the "
+        "issuing project line; median of block pairs): " + "; ".join(parts) + "."
     )
 
 
