@@ -191,3 +191,14 @@ async def test_idle_connection_is_still_open_after_the_client_idle_expiry(
     assert first.startswith(b"HTTP/1.1 200 ")
     assert not closed_early, "the server closed an idle connection a client may still reuse"
     assert second.startswith(b"HTTP/1.1 200 "), second[:200]
+
+
+def test_text_output_explains_a_request_nobody_answered() -> None:
+    from asgi_dashboard.events import RequestFinished
+    from asgi_dashboard.headless import format_request
+
+    gone = RequestFinished(id="1-1", method="POST", path="/x/", status=0, cancelled="client-gone")
+    assert "-> 0" in format_request(gone)
+    assert "client disconnected before a response: nothing was sent" in format_request(gone)
+    bad = RequestFinished(id="1-2", method="POST", path="/x/", status=400, cancelled="invalid-http")
+    assert "Uvicorn answered 400" in format_request(bad)
