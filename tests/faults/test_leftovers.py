@@ -117,11 +117,26 @@ EXIT_BOUND_S = 1.5
 LOAD_MARGIN_S = 1.5
 
 
-def threads_of(pid: int) -> int:
-    try:
-        return len(os.listdir(f"/proc/{pid}/task"))
-    except OSError:
-        return 0
+def in_sleep(pid: int) -> bool:
+    """Whether a thread of ``pid`` sleeps in the kernel's nanosleep: the demo's sync view in
+    ``time.sleep`` (the server's other threads wait on futexes, pipes and epoll)."""
+    with contextlib.suppress(OSError):
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with contextlib.suppress(OSError), open(f"/proc/{pid}/task/{tid}/wchan") as f:
+                if "nanosleep" in f.read():
+                    return True
+    return False
+
+
+async def start_stuck_sync_view(pid: int, port: int) -> None:
+    """A sync view sleeping 60 s on a worker thread of server ``pid``, whose client then left."""
+    slow = socket.create_connection(("127.0.0.1", port), timeout=10)
+    slow.sendall(b"GET /sync/?ms=60000 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    deadline = time.monotonic() + 20
+    while not in_sleep(pid) and time.monotonic() < deadline:  # bounded
+        await asyncio.sleep(0.02)
+    slow.close()  # the client is gone; the thread sleeps on
+    assert in_sleep(pid), "the sync view never started sleeping"
 
 
 @pytest.mark.parametrize("reload_once", [False, True], ids=["spawned", "forked-after-reload"])
@@ -133,15 +148,7 @@ async def test_server_exits_promptly_when_the_dashboard_dies_with_a_sync_view_st
     server = next(p for p in descendants(run.process.pid) if p.pid == pid)
     procs: list[Proc] = []
     try:
-        before = threads_of(pid)
-        slow = socket.create_connection(("127.0.0.1", port), timeout=10)
-        slow.sendall(b"GET /sync/?ms=60000 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-        # Bounded wait for the view's worker thread to exist (asgiref's executor starts it).
-        deadline = time.monotonic() + 20
-        while threads_of(pid) <= before and time.monotonic() < deadline:
-            await asyncio.sleep(0.02)
-        assert threads_of(pid) > before, "the sync view never started"
-        slow.close()  # the client is gone; the thread sleeps on
+        await start_stuck_sync_view(pid, port)
         procs = descendants(run.process.pid)
         os.kill(run.process.pid, signal.SIGKILL)  # the dashboard we started, by PID
         killed = time.monotonic()
@@ -153,6 +160,33 @@ async def test_server_exits_promptly_when_the_dashboard_dies_with_a_sync_view_st
         assert not await wait_gone(procs, 10)
     finally:
         end_leftovers(procs or descendants(run.process.pid))
+        if run.process.returncode is None:
+            await run.stop()
+
+
+async def test_forked_server_exits_when_its_warm_parent_dies_with_a_sync_view_stuck(
+    tmp_path: Path,
+) -> None:
+    """The parent-death SIGTERM alone (the dashboard lives on, the control pipe stays open): a
+    server forked from the warm process must not hang on a stuck sync view's thread."""
+    run, started, _ = await start(tmp_path, reload_once=True)
+    pid, port = started["pid"], started["port"]
+    procs = descendants(run.process.pid)
+    try:
+        server = next(p for p in procs if p.pid == pid)
+        with open(f"/proc/{pid}/stat") as f:
+            parent = int(f.read().rsplit(")", 1)[1].split()[1])
+        with open(f"/proc/{parent}/cmdline", "rb") as f:
+            assert b"asgi_dashboard.runtime.warm" in f.read(), "gen 2 was not forked from warm"
+        await start_stuck_sync_view(pid, port)
+        os.kill(parent, signal.SIGKILL)  # the warm process our dashboard started, by PID
+        killed = time.monotonic()
+        left = await wait_gone([server], EXIT_BOUND_S + LOAD_MARGIN_S + 10)
+        took = time.monotonic() - killed
+        assert not left, f"server {pid} alive {took:.1f} s after its warm parent died"
+        assert took <= EXIT_BOUND_S + LOAD_MARGIN_S, f"server took {took:.2f} s to exit"
+    finally:
+        end_leftovers(procs)
         if run.process.returncode is None:
             await run.stop()
 
