@@ -286,7 +286,11 @@ class RequestFinished(Event):
     response_body_b64: bool = False
     #: Why the request was cancelled before the application finished it, if it was: "reload"
     #: (the server was stopped for a reload or a quit and the graceful timeout ran out; the
-    #: client got a 503 with ``Retry-After``). Not an error of the view.
+    #: client got a 503 with ``Retry-After``). Not an error of the view. When the application
+    #: sent no response, ``status`` is what the client got and this says why: "invalid-http"
+    #: (the body was invalid HTTP, e.g. a broken chunked encoding: Uvicorn answered 400 itself),
+    #: "client-gone" (the client disconnected first: nothing was sent, ``status`` is 0, the only
+    #: case it is), "no-response" (the app returned without one: Uvicorn answered 500).
     cancelled: str | None = None
 
 
