@@ -1,4 +1,4 @@
-"""WebSocket route discovery (asgi_dashboard.runtime.tools.discover_routes) on built apps."""
+"""WebSocket route discovery (asgi_dashboard.runtime.ws_routes.discover_routes) on built apps."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from channels.security.websocket import OriginValidator
 from django.core.asgi import get_asgi_application
 from django.urls import path, re_path
 
-from asgi_dashboard.runtime.tools import discover_routes
+from asgi_dashboard.runtime.ws_routes import discover_routes
 
 django.setup()  # the test process is configured for the demo (tests/conftest.py)
 
