@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import httpx
 import pytest
 
 from asgi_dashboard.events import Event, RequestFinished
 from asgi_dashboard.instrument import InstrumentedApp, install
-from asgi_dashboard.runtime.bootstrap import load_application, wrap_static
+from asgi_dashboard.runtime.bootstrap import LoadedProject, load_application, wrap_static
 from tests.conftest import DEMO_DIR
+
+E = TypeVar("E", bound=Event)
 
 
 @dataclass
@@ -25,7 +28,7 @@ class ListSink:
     def close(self) -> None:
         pass
 
-    def of(self, cls: type) -> list:
+    def of(self, cls: type[E]) -> list[E]:
         return [e for e in self.events if isinstance(e, cls)]
 
 
@@ -34,7 +37,7 @@ class Instrumented:
     app: InstrumentedApp
     sink: ListSink
 
-    async def get(self, path: str, **kwargs) -> tuple[httpx.Response, RequestFinished]:
+    async def get(self, path: str, **kwargs: Any) -> tuple[httpx.Response, RequestFinished]:
         """One request through the instrumented app; returns the response and its event."""
         before = len(self.sink.of(RequestFinished))
         transport = httpx.ASGITransport(app=self.app, raise_app_exceptions=False)
@@ -46,16 +49,16 @@ class Instrumented:
 
 
 @pytest.fixture(scope="session")
-def loaded() -> Iterator[object]:
+def loaded() -> Iterator[LoadedProject]:
     project = load_application(str(DEMO_DIR), "demosite.settings", None)
     install(str(DEMO_DIR))
     yield project
 
 
 @pytest.fixture
-async def instrumented(loaded) -> AsyncIterator[Instrumented]:
+async def instrumented(loaded: LoadedProject) -> AsyncIterator[Instrumented]:
     sink = ListSink()
-    app, prefix = wrap_static(loaded, True)  # type: ignore[arg-type]
+    app, prefix = wrap_static(loaded, True)
     yield Instrumented(
         InstrumentedApp(app, sink, generation=1, static_prefix=prefix, project_dir=str(DEMO_DIR)),
         sink,

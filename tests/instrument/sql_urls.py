@@ -12,7 +12,8 @@ from django.urls import path
 
 
 def _name(request: HttpRequest) -> str:
-    return request.GET.get("name", "sql-truth")
+    name: str = request.GET.get("name", "sql-truth")
+    return name
 
 
 def atomic_savepoints(request: HttpRequest) -> JsonResponse:

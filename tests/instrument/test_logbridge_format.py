@@ -20,7 +20,7 @@ import httpx
 import pytest
 import structlog
 
-from asgi_dashboard.events import LogRecord, decode, encode
+from asgi_dashboard.events import Event, LogRecord, decode, encode
 from asgi_dashboard.headless import format_event
 from asgi_dashboard.instrument.logbridge import (
     ProjectHandlerBridge,
@@ -177,6 +177,7 @@ def test_console_and_headless_show_the_formatted_text(isolated_logging: None) ->
         boom()
     except ValueError:
         log.exception("payment failed", order=42)
+    event: Event
     (event,) = sink.of(LogRecord)
     # As the dashboard receives it: through the wire codec.
     event = decode(encode(event))

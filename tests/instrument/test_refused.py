@@ -7,8 +7,9 @@ on a real server (``asgi-dash --headless --json``).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, MutableMapping
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -17,15 +18,19 @@ from django.test import override_settings
 
 from asgi_dashboard.events import RequestFinished
 from asgi_dashboard.instrument import InstrumentedApp
+from asgi_dashboard.runtime.bootstrap import LoadedProject
 from tests.conftest import DEMO_DIR
 from tests.instrument.conftest import Instrumented, ListSink
 
 CSRF = "django.middleware.csrf.CsrfViewMiddleware"
 MW = "tests.instrument.refusing_middleware."
 
+#: The instrumented refusing chain and the list its events land in.
+Refusing = tuple[InstrumentedApp, ListSink]
+
 
 async def send(
-    app: InstrumentedApp, sink: ListSink, method: str, path: str, **kwargs
+    app: InstrumentedApp, sink: ListSink, method: str, path: str, **kwargs: Any
 ) -> tuple[httpx.Response, RequestFinished]:
     before = len(sink.of(RequestFinished))
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
@@ -126,7 +131,7 @@ async def test_django_failing_before_the_view_is_not_a_middleware_answer(
 
 
 @pytest.fixture(scope="module")
-def refusing_handler(loaded) -> ASGIHandler:
+def refusing_handler(loaded: LoadedProject) -> ASGIHandler:
     """The demo's handler with the test middleware around CsrfViewMiddleware."""
     from django.conf import settings
 
@@ -147,7 +152,7 @@ def refusing_handler(loaded) -> ASGIHandler:
 @pytest.fixture
 async def refusing(
     refusing_handler: ASGIHandler,
-) -> AsyncIterator[tuple[InstrumentedApp, ListSink]]:
+) -> AsyncIterator[Refusing]:
     sink = ListSink()
     yield InstrumentedApp(refusing_handler, sink, generation=1, project_dir=str(DEMO_DIR)), sink
 
@@ -170,7 +175,7 @@ async def refusing(
     ],
 )
 async def test_middleware_answer_keeps_the_view_and_names_the_middleware(
-    refusing, how: str, status: int, answered_by: str, path: str, view: str, kind: str
+    refusing: Refusing, how: str, status: int, answered_by: str, path: str, view: str, kind: str
 ) -> None:
     app, sink = refusing
     response, event = await send(app, sink, "GET", path, headers={"X-Refuse": how})
@@ -180,7 +185,7 @@ async def test_middleware_answer_keeps_the_view_and_names_the_middleware(
     assert event.view_ns is None
 
 
-async def test_the_same_chain_serves_normal_requests(refusing) -> None:
+async def test_the_same_chain_serves_normal_requests(refusing: Refusing) -> None:
     app, sink = refusing
     for path, view in [("/sync/?ms=0", "demoapp.views.sync_view"), ("/nope/", None)]:
         _, event = await send(app, sink, "GET", path)
@@ -189,14 +194,16 @@ async def test_the_same_chain_serves_normal_requests(refusing) -> None:
     assert event.answered_by == CSRF and event.view == "demoapp.views.sync_view"
 
 
-async def test_unresolvable_path_answered_early_has_the_answerer_but_no_view(refusing) -> None:
+async def test_unresolvable_path_answered_early_has_the_answerer_but_no_view(
+    refusing: Refusing,
+) -> None:
     app, sink = refusing
     _, event = await send(app, sink, "GET", "/no/such/", headers={"X-Refuse": "async-call"})
     assert (event.view, event.route, event.kind) == (None, None, None)
     assert event.answered_by == MW + "AsyncEarlyAnswer"
 
 
-async def test_early_answer_is_resolved_with_the_requests_urlconf(refusing) -> None:
+async def test_early_answer_is_resolved_with_the_requests_urlconf(refusing: Refusing) -> None:
     app, sink = refusing
     headers = {"X-Refuse": "async-call", "X-Urlconf": "tests.unit.naming_urls"}
     _, event = await send(app, sink, "POST", "/drf/function/", headers=headers)
@@ -205,7 +212,7 @@ async def test_early_answer_is_resolved_with_the_requests_urlconf(refusing) -> N
     assert event.answered_by == MW + "AsyncEarlyAnswer"
 
 
-async def test_a_client_gone_inside_a_middleware_was_answered_by_nobody(refusing) -> None:
+async def test_a_client_gone_inside_a_middleware_was_answered_by_nobody(refusing: Refusing) -> None:
     """The client disconnects while a middleware is still working: Django drops the request
     (``ASGIHandler.handle`` cancels it, no response): no view, no answerer."""
     from tests.instrument import refusing_middleware
@@ -227,10 +234,10 @@ async def test_a_client_gone_inside_a_middleware_was_answered_by_nobody(refusing
         "client": ("127.0.0.1", 5000),
         "server": ("127.0.0.1", 80),
     }
-    sent: list[dict] = []
+    sent: list[MutableMapping[str, Any]] = []
     received = 0
 
-    async def receive() -> dict:
+    async def receive() -> dict[str, Any]:
         nonlocal received
         received += 1
         if received == 1:
@@ -238,7 +245,7 @@ async def test_a_client_gone_inside_a_middleware_was_answered_by_nobody(refusing
         await gone.wait()
         return {"type": "http.disconnect"}
 
-    async def send(message: dict) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
 
     task = asyncio.create_task(app(scope, receive, send))
@@ -254,7 +261,9 @@ async def test_a_client_gone_inside_a_middleware_was_answered_by_nobody(refusing
     assert (event.status, event.view, event.answered_by, event.view_ns) == (0, None, None, None)
 
 
-async def test_a_chain_that_cannot_be_followed_never_names_the_wrong_middleware(loaded) -> None:
+async def test_a_chain_that_cannot_be_followed_never_names_the_wrong_middleware(
+    loaded: LoadedProject,
+) -> None:
     from django.conf import settings
 
     chain = list(settings.MIDDLEWARE)

@@ -24,7 +24,7 @@ from django.db import connection, connections
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 
-from asgi_dashboard.events import RequestFinished, SqlQuery, decode, encode
+from asgi_dashboard.events import FrameInfo, RequestFinished, SqlQuery, decode, encode
 from asgi_dashboard.har import entry
 from asgi_dashboard.instrument import sql
 from asgi_dashboard.instrument.sql import MAX_PARAM_CHARS, MAX_PARAMS, param_texts
@@ -408,9 +408,14 @@ async def test_the_same_sql_from_different_lines_keeps_each_line(
 ) -> None:
     """A repeated statement's line is checked against the last one's cheaply; a different line
     (same SQL, same depth) is found again, not reused."""
-    walks = []
+    walks: list[tuple[str, int, str]] = []
     frame_info = sql._frame_info
-    monkeypatch.setattr(sql, "_frame_info", lambda *a: walks.append(a) or frame_info(*a))
+
+    def counted_frame_info(*a: Any) -> FrameInfo:
+        walks.append(a)
+        return frame_info(*a)
+
+    monkeypatch.setattr(sql, "_frame_info", counted_frame_info)
     sql.install(str(Path(__file__).parent))
     try:
         _, event = await _instrumented(instrumented, "GET", "/sql/two-sites/")

@@ -6,6 +6,7 @@ import io
 import os
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from rich.console import Console
@@ -31,7 +32,7 @@ def utc() -> Iterator[None]:
 
 
 async def wait_for(
-    pilot: Pilot[object],
+    pilot: Pilot[Any],
     condition: Callable[[], bool],
     timeout: float = 10.0,
     what: str = "condition",
@@ -44,7 +45,7 @@ async def wait_for(
         await pilot.pause(0.01)
 
 
-async def settle(pilot: Pilot[object], timeout: float = 10.0) -> None:
+async def settle(pilot: Pilot[Any], timeout: float = 10.0) -> None:
     """Wait until every event the runtime emitted has been ingested and shown."""
     app = pilot.app
     assert isinstance(app, DashboardApp)

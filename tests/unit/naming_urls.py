@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
@@ -17,57 +18,57 @@ from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
 
-def plain(request):
+def plain(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok")
 
 
-async def coroutine(request):
+async def coroutine(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok")
 
 
-@login_required
-@csrf_exempt
-def decorated(request):
+@login_required  # type: ignore[untyped-decorator]  # Django ships no types
+@csrf_exempt  # type: ignore[untyped-decorator]
+def decorated(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok")
 
 
-class SyncCBV(View):
-    def get(self, request):
+class SyncCBV(View):  # type: ignore[misc]  # Django ships no types
+    def get(self, request: HttpRequest) -> HttpResponse:
         return HttpResponse("ok")
 
 
-class AsyncCBV(View):
-    async def get(self, request):
+class AsyncCBV(View):  # type: ignore[misc]
+    async def get(self, request: HttpRequest) -> HttpResponse:
         return HttpResponse("ok")
 
 
-class BookViewSet(viewsets.ViewSet):
-    def list(self, request):
+class BookViewSet(viewsets.ViewSet):  # type: ignore[misc]  # DRF ships no types
+    def list(self, request: HttpRequest) -> Response:
         return Response([])
 
-    def create(self, request):
+    def create(self, request: HttpRequest) -> Response:
         return Response({})
 
-    def retrieve(self, request, pk=None):
+    def retrieve(self, request: HttpRequest, pk: str | None = None) -> Response:
         return Response({})
 
 
-def _with_greeting(request, greeting):
+def _with_greeting(request: HttpRequest, greeting: str) -> HttpResponse:
     return HttpResponse(greeting)
 
 
-@api_view(["GET", "POST"])
-def drf_function(request):
+@api_view(["GET", "POST"])  # type: ignore[untyped-decorator]  # DRF ships no types
+def drf_function(request: HttpRequest) -> Response:
     return Response({"ok": True})
 
 
-@api_view()
-def drf_default_get(request):
+@api_view()  # type: ignore[untyped-decorator]
+def drf_default_get(request: HttpRequest) -> Response:
     return Response({})
 
 
-def _closure_factory():
-    def generated(request):
+def _closure_factory() -> Callable[[HttpRequest], HttpResponse]:
+    def generated(request: HttpRequest) -> HttpResponse:
         return HttpResponse("ok")
 
     return generated
@@ -78,27 +79,27 @@ ninja_items = Router()
 
 
 @ninja_api.get("/things")
-def list_things(request):
+def list_things(request: HttpRequest) -> list[int]:
     return []
 
 
 @ninja_api.post("/things")
-async def create_thing(request):
+async def create_thing(request: HttpRequest) -> dict[str, int]:
     return {"id": 1}
 
 
 @ninja_api.get("/sync-only/{int:pk}", url_name="sync-only")
-def get_sync_only(request, pk: int):
+def get_sync_only(request: HttpRequest, pk: int) -> dict[str, int]:
     return {"pk": pk}
 
 
 @ninja_items.get("/{int:pk}")
-async def get_item(request, pk: int):
+async def get_item(request: HttpRequest, pk: int) -> dict[str, int]:
     return {"pk": pk}
 
 
 @ninja_items.delete("/{int:pk}")
-def delete_item(request, pk: int):
+def delete_item(request: HttpRequest, pk: int) -> dict[str, int]:
     return {"deleted": pk}
 
 
