@@ -1,9 +1,11 @@
 """Middleware audit: the project's MIDDLEWARE as Django's async handler runs it, and its cost.
 
-Runs in the server process at start (called by ``runtime/bootstrap.startup_checks``). Django
-builds the chain once, innermost first, in ``BaseHandler.load_middleware``
-(``django/core/handlers/base.py``); :func:`plan_chain` replays that walk from each entry's
-declared capabilities, without instantiating anything:
+The plan and its wording are pure (no Django), so the UI and headless output import this module;
+the server process reads the chain from Django and measures the switches in
+:mod:`.audit_server` (called by ``runtime/bootstrap.startup_checks``). Django builds the chain
+once, innermost first, in ``BaseHandler.load_middleware`` (``django/core/handlers/base.py``);
+:func:`plan_chain` replays that walk from each entry's declared capabilities, without
+instantiating anything:
 
 * ``sync_capable`` defaults to True and ``async_capable`` to False (Django docs, "Asynchronous
   support" in the middleware topic), read with ``getattr`` exactly as ``load_middleware`` does.
@@ -25,19 +27,15 @@ above it (up to the next async-only one) pulled into the thread too. The predict
 what the request events' ``sync_hops`` (``SyncToAsync`` calls, see ``instrument/hooks.py``)
 count for the middleware; the view and Django's signals add their own hops on top.
 
-:func:`measure_switch_costs` times the two kinds of switch in this process (bounded), so the
-audit can say what the chain's switching costs per request. Django is imported inside the
-functions only: :func:`format_audit` is pure and the UI may import this module.
+``audit_server.measure_switch_costs`` times the two kinds of switch in the server process
+(bounded), so the audit can say what the chain's switching costs per request.
 """
 
 from __future__ import annotations
 
-import asyncio
-import statistics
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Literal
 
 from ..events import Kind, MiddlewareAudit, MiddlewareInfo
 
@@ -49,9 +47,6 @@ HOOKS = (
     "process_response",
     "process_exception",
 )
-#: Micro-benchmark bounds: at most this many round trips of each kind, within this budget.
-BENCH_ROUNDS = 200
-BENCH_BUDGET_S = 0.25
 
 SYNC_ONLY_FIX = (
     "sync-only in an async chain: every request hops to a thread to run it and switches back to "
@@ -80,7 +75,7 @@ class MiddlewareFacts:
     async_hooks: tuple[str, ...] = ()
 
     @property
-    def capability(self) -> str:
+    def capability(self) -> Literal["sync", "async", "both"]:
         if self.can_sync and self.can_async:
             return "both"
         return "async" if self.can_async else "sync"
@@ -168,80 +163,6 @@ def plan_chain(facts: Sequence[MiddlewareFacts], is_async: bool = True) -> list[
     ]
 
 
-def facts_for(path: str, middleware: Any) -> MiddlewareFacts:
-    """Facts from an imported middleware class or factory function (as ``load_middleware``)."""
-    from asgiref.sync import iscoroutinefunction
-    from django.utils.deprecation import MiddlewareMixin
-
-    hooks = tuple(h for h in HOOKS if callable(getattr(middleware, h, None)))
-    async_hooks = tuple(h for h in hooks if iscoroutinefunction(getattr(middleware, h)))
-    mixin = (
-        isinstance(middleware, type)
-        and issubclass(middleware, MiddlewareMixin)
-        and middleware.__call__ is MiddlewareMixin.__call__
-        and getattr(middleware, "__acall__", None) is MiddlewareMixin.__acall__
-    )
-    return MiddlewareFacts(
-        path=path,
-        can_sync=bool(getattr(middleware, "sync_capable", True)),
-        can_async=bool(getattr(middleware, "async_capable", False)),
-        mixin=mixin,
-        hooks=hooks,
-        async_hooks=async_hooks,
-    )
-
-
-def _noop() -> None:
-    return None
-
-
-async def _anoop() -> None:
-    return None
-
-
-def measure_switch_costs(
-    rounds: int = BENCH_ROUNDS, budget_s: float = BENCH_BUDGET_S
-) -> tuple[int, int]:
-    """Median ns of one ``sync_to_async`` round trip and of one ``async_to_sync`` call from
-    that thread, on a private loop (call it from a thread with no running loop).
-
-    Inside a ``ThreadSensitiveContext``, as ``ASGIHandler.__call__`` runs each request, so the
-    hops go to a per-context thread like a request's do. Bounded by ``rounds`` and ``budget_s``.
-    """
-    from asgiref.sync import ThreadSensitiveContext, async_to_sync, sync_to_async
-
-    deadline = time.perf_counter() + budget_s / 2
-
-    def switch_back() -> list[int]:
-        call = async_to_sync(_anoop)
-        call()  # warm-up
-        out = []
-        end = time.perf_counter() + budget_s / 2
-        for _ in range(rounds):
-            start = time.perf_counter_ns()
-            call()
-            out.append(time.perf_counter_ns() - start)
-            if time.perf_counter() > end:
-                break
-        return out
-
-    async def bench() -> tuple[int, int]:
-        async with ThreadSensitiveContext():
-            hop = sync_to_async(_noop, thread_sensitive=True)
-            await hop()  # warm-up: creates the context's thread
-            hops = []
-            for _ in range(rounds):
-                start = time.perf_counter_ns()
-                await hop()
-                hops.append(time.perf_counter_ns() - start)
-                if time.perf_counter() > deadline:
-                    break
-            backs = await sync_to_async(switch_back, thread_sensitive=True)()
-        return int(statistics.median(hops)), int(statistics.median(backs))
-
-    return asyncio.run(bench())
-
-
 def build_audit(
     facts: Sequence[MiddlewareFacts],
     *,
@@ -269,36 +190,6 @@ def build_audit(
         debug=debug,
         error=error,
     )
-
-
-def audit_middleware(*, measure: bool = True) -> MiddlewareAudit:
-    """Audit ``settings.MIDDLEWARE`` in this (set-up) server process."""
-    from django.conf import settings
-    from django.utils.module_loading import import_string
-
-    facts: list[MiddlewareFacts] = []
-    problems: list[str] = []
-    for path in settings.MIDDLEWARE:
-        try:
-            facts.append(facts_for(path, import_string(path)))
-        except Exception as exc:  # the server reports the import error itself; keep auditing
-            problems.append(f"{path}: {type(exc).__name__}: {exc}")
-    hop_ns = switch_ns = None
-    if measure:
-        try:
-            hop_ns, switch_ns = measure_switch_costs()
-        except Exception as exc:
-            problems.append(f"hop cost not measured: {type(exc).__name__}: {exc}")
-    try:
-        return build_audit(
-            facts,
-            hop_ns=hop_ns,
-            switch_ns=switch_ns,
-            debug=bool(settings.DEBUG),
-            error="; ".join(problems) or None,
-        )
-    except ValueError as exc:
-        return MiddlewareAudit(entries=(), error=str(exc), debug=bool(settings.DEBUG))
 
 
 # -- formatting (pure) ------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """The server side of WebSocket connections, as the panel shows it beside the client's frames.
 
-Pure Python (no Textual): folds ``WsOpened`` / ``WsAccepted`` / ``WsFrame`` / ``WsClosed`` events
-into one :class:`ServerConnection` per connection id, bounded in connections and in frames per
+Pure Python (no Textual). :class:`~asgi_dashboard.model.dashboard.Dashboard` hands each Ws* event
+to :meth:`ServerRecords.apply` in the same pass that updates the connection's log row; it folds
+``WsOpened`` / ``WsAccepted`` / ``WsFrame`` / ``WsClosed`` events into one
+:class:`ServerConnection` per connection id, bounded in connections and in frames per
 connection, and links a connection to the panel's client session through the marker header the
 client sends (:data:`asgi_dashboard.wsclient.MARKER_HEADER`, seen in ``WsOpened.request_headers``).
 """
@@ -59,31 +61,34 @@ class ServerRecords:
         """Apply events; the ids of the connections that changed."""
         changed: set[str] = set()
         for event in events:
-            if isinstance(event, WsOpened):
-                client_id = next(
-                    (v for k, v in event.request_headers if k.lower() == MARKER_HEADER), None
-                )
-                self.connections[event.id] = ServerConnection(event, client_id=client_id)
-                if client_id:
-                    self._by_client[client_id] = event.id
-                while len(self.connections) > self.max_connections:
-                    _, old = self.connections.popitem(last=False)
-                    if old.client_id and self._by_client.get(old.client_id) == old.id:
-                        del self._by_client[old.client_id]
-            elif isinstance(event, WsAccepted | WsFrame | WsClosed):
-                conn = self.connections.get(event.id)
-                if conn is None:
-                    continue  # opened before we started listening, or already forgotten
-                if isinstance(event, WsAccepted):
-                    conn.accepted = event
-                elif isinstance(event, WsFrame):
-                    conn.frames.append(event)
-                else:
-                    conn.closed = event
-            else:
-                continue
-            changed.add(event.id)
+            if isinstance(event, WsOpened | WsAccepted | WsFrame | WsClosed) and self.apply(event):
+                changed.add(event.id)
         return changed
+
+    def apply(self, event: WsOpened | WsAccepted | WsFrame | WsClosed) -> bool:
+        """Apply one event; False when it belongs to a connection not (or no longer) known."""
+        if isinstance(event, WsOpened):
+            client_id = next(
+                (v for k, v in event.request_headers if k.lower() == MARKER_HEADER), None
+            )
+            self.connections[event.id] = ServerConnection(event, client_id=client_id)
+            if client_id:
+                self._by_client[client_id] = event.id
+            while len(self.connections) > self.max_connections:
+                _, old = self.connections.popitem(last=False)
+                if old.client_id and self._by_client.get(old.client_id) == old.id:
+                    del self._by_client[old.client_id]
+            return True
+        conn = self.connections.get(event.id)
+        if conn is None:
+            return False  # opened before we started listening, or already forgotten
+        if isinstance(event, WsAccepted):
+            conn.accepted = event
+        elif isinstance(event, WsFrame):
+            conn.frames.append(event)
+        else:
+            conn.closed = event
+        return True
 
     def for_client(self, client_id: str) -> ServerConnection | None:
         """The newest server-side connection opened by the panel session ``client_id``."""

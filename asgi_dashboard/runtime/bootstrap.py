@@ -189,7 +189,7 @@ def wrap_static(loaded: LoadedProject, enabled: bool) -> tuple[Any, str | None]:
 
 def startup_checks() -> list[Event]:
     """Django's system checks and unapplied migrations, as runserver reports them, then the
-    middleware audit (:mod:`asgi_dashboard.diagnostics.audit`)."""
+    middleware audit (:mod:`asgi_dashboard.diagnostics.audit_server`)."""
     from django.core import checks
     from django.db import DEFAULT_DB_ALIAS, connections
 
@@ -251,8 +251,8 @@ def startup_checks() -> list[Event]:
 
 
 def _middleware_audit() -> Event:
-    """The MIDDLEWARE audit (diagnostics/audit.py); never lets a bug there stop the checks."""
-    from ..diagnostics.audit import audit_middleware
+    """The MIDDLEWARE audit (diagnostics/audit_server.py); a bug there never stops the checks."""
+    from ..diagnostics.audit_server import audit_middleware
 
     try:
         return audit_middleware()

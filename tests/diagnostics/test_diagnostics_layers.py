@@ -1,5 +1,5 @@
-"""The diagnostics core imports neither Textual nor (at import time) Django: the UI and the
-headless subcommands may use it, and the audit imports Django only inside its functions."""
+"""The diagnostics core imports neither Textual nor Django: the UI and the headless subcommands
+may use it; the audit's Django half (diagnostics/audit_server.py) runs in the server process."""
 
 from __future__ import annotations
 

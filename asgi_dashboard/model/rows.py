@@ -1,0 +1,107 @@
+"""Request log rows: HTTP requests and WebSocket connections in one shape (:class:`LogItem`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from ..events import ExceptionInfo, Header, RequestFinished
+
+Badge = Literal["sync", "async", "ws", "static", "-"]
+
+
+@dataclass(slots=True)
+class WsConnection:
+    """A WebSocket connection as one log row, completed as its events arrive."""
+
+    id: str
+    ts: float
+    path: str
+    query: str = ""
+    generation: int = 0
+    client: str | None = None
+    request_headers: tuple[Header, ...] = ()
+    #: None while the handshake is pending.
+    accepted: bool | None = None
+    status: int | None = None
+    consumer: str | None = None
+    closed: bool = False
+    code: int | None = None
+    reason: str = ""
+    by: str = ""
+    duration_ns: int = 0
+    frames_in: int = 0
+    frames_out: int = 0
+    error: ExceptionInfo | None = None
+
+
+Entry = RequestFinished | WsConnection
+
+
+@dataclass(slots=True, eq=False)
+class LogItem:
+    """One row of the request log: a sequence number (stable row key) and its entry.
+
+    The properties give filters and widgets one shape for HTTP requests and WebSockets.
+    """
+
+    seq: int
+    entry: Entry
+
+    @property
+    def key(self) -> str:
+        return str(self.seq)
+
+    @property
+    def is_ws(self) -> bool:
+        return isinstance(self.entry, WsConnection)
+
+    @property
+    def is_static(self) -> bool:
+        return isinstance(self.entry, RequestFinished) and self.entry.static
+
+    @property
+    def method(self) -> str:
+        return "WS" if isinstance(self.entry, WsConnection) else self.entry.method
+
+    @property
+    def status(self) -> int | None:
+        e = self.entry
+        if isinstance(e, RequestFinished):
+            return e.status
+        if e.accepted is None:
+            return None
+        return 101 if e.accepted else (e.status or 403)
+
+    @property
+    def view(self) -> str | None:
+        e = self.entry
+        return e.consumer if isinstance(e, WsConnection) else e.view
+
+    @property
+    def badge(self) -> Badge:
+        e = self.entry
+        if isinstance(e, WsConnection):
+            return "ws"
+        if e.static:
+            return "static"
+        return e.kind or "-"
+
+    @property
+    def total_ns(self) -> int:
+        e = self.entry
+        return e.duration_ns if isinstance(e, WsConnection) else e.total_ns
+
+    @property
+    def sql_count(self) -> int:
+        e = self.entry
+        return 0 if isinstance(e, WsConnection) else e.sql_count
+
+    @property
+    def is_error(self) -> bool:
+        """A server error: an exception was raised, or the status is 5xx (not a request a
+        reload cut short: its 503 is the server restarting, not the view failing)."""
+        e = self.entry
+        if isinstance(e, WsConnection):
+            return e.error is not None or e.by == "error"
+        return e.error is not None or (e.status >= 500 and e.cancelled is None)
