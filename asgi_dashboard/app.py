@@ -41,7 +41,7 @@ from .events import (
     WsFrame,
     WsOpened,
 )
-from .history import Dashboard, WsConnection
+from .model import Dashboard, WsConnection
 from .runtime.base import EventCallback, Runtime
 from .screens.detail import RequestDetailScreen
 from .screens.help import HelpScreen

@@ -42,7 +42,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .history import LogItem
+from .model.rows import LogItem
 
 Predicate = Callable[[LogItem], bool]
 

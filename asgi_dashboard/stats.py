@@ -2,7 +2,7 @@
 
 Memory is bounded: a :class:`RingBuffer` keeps the last N items, and each view keeps its last
 :data:`SAMPLE_WINDOW` latencies for percentiles (count, errors, max and means stay exact over
-everything seen since the last clear). :mod:`asgi_dashboard.history` builds the log on top.
+everything seen since the last clear). :mod:`asgi_dashboard.model` builds the log on top.
 """
 
 from __future__ import annotations

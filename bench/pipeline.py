@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 
 from asgi_dashboard.config import DashboardConfig, discover
 from asgi_dashboard.events import Event, EventsDropped, RequestFinished, ServerStarted
-from asgi_dashboard.history import Dashboard
+from asgi_dashboard.model import Dashboard
 from asgi_dashboard.runtime import make_runtime
 from asgi_dashboard.runtime.supervisor import EventPipeReader
 

@@ -14,7 +14,7 @@ from textual.widgets import Static, TabbedContent, TabPane
 
 from ..events import ExceptionInfo, RequestFinished
 from ..formatting import clock, curl_command, duration, size, status_class
-from ..history import WsConnection
+from ..model import WsConnection
 from ..widgets.detail_parts import (
     body_view,
     error_view,

@@ -21,7 +21,7 @@ from textual.widgets import Input, Static, TabbedContent, TabPane
 from ..events import Event, RequestFinished
 from ..filters import EMPTY, Filter
 from ..har import write_har
-from ..history import Dashboard, Ingested, LogItem
+from ..model import ChangeSet, Dashboard, LogItem
 from ..widgets.console import ConsoleLog
 from ..widgets.error_panel import StartupErrorPanel
 from ..widgets.filter_bar import FilterBar
@@ -61,7 +61,7 @@ class MainScreen(Screen[None]):
     class EventsIngested(Message):
         """The model took in a batch; ``ingested`` says what changed."""
 
-        def __init__(self, ingested: Ingested, ws_events: Sequence[Event] = ()) -> None:
+        def __init__(self, ingested: ChangeSet, ws_events: Sequence[Event] = ()) -> None:
             super().__init__()
             self.ingested = ingested
             #: The raw events the WebSocket panel wants (it keeps its own records).

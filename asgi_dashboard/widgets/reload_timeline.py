@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import datetime
 import os
-from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -22,92 +20,16 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from ..config import DashboardConfig
-from ..events import (
-    Event,
-    FilesChanged,
-    ReloadFinished,
-    ReloadLoopDetected,
-    ServerFailed,
-)
+from ..events import Event
+from ..model import ReloadHistory
 from ..runtime.reloader import IGNORED_DIRS, ReloadFilter, watch_roots
 
-MAX_ROWS = 200
 HOW = {
     "fork": "fast (fork)",
     "spawn": "full respawn",
     "templates": "templates reset",
     "manual": "manual restart",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class ReloadRow:
-    """One line of the timeline."""
-
-    ts: float
-    files: tuple[str, ...]
-    action: str
-    how: str = ""
-    duration_ns: int | None = None
-    #: "ok", "failed", "loop", "ignored" or "" (still reloading).
-    outcome: str = ""
-    detail: str = ""
-
-
-class ReloadHistory:
-    """Turns reload events into rows; the newest row is the last."""
-
-    def __init__(self, max_rows: int = MAX_ROWS) -> None:
-        self.rows: deque[ReloadRow] = deque(maxlen=max_rows)
-        #: The newest row still waits for its ReloadFinished.
-        self._open = False
-
-    def add(self, events: Iterable[Event]) -> bool:
-        """Take in events; True if any row changed."""
-        changed = False
-        for event in events:
-            if isinstance(event, FilesChanged):
-                outcome = "ignored" if event.action == "ignore" else ""
-                self.rows.append(
-                    ReloadRow(
-                        event.ts, event.paths, event.action, outcome=outcome, detail=event.reason
-                    )
-                )
-                self._open = not outcome
-                changed = True
-            elif isinstance(event, ReloadFinished):
-                if not self._open:  # a manual restart (no FilesChanged before it)
-                    self.rows.append(ReloadRow(event.ts, event.paths, "manual"))
-                self._open = False
-                row = self.rows[-1]
-                detail = event.reason or row.detail
-                if event.error is not None:
-                    detail = f"{event.error.type}: {event.error.message}"
-                self.rows[-1] = replace(
-                    row,
-                    how=event.path,
-                    duration_ns=event.duration_ns,
-                    outcome="ok" if event.ok else "failed",
-                    detail=detail,
-                )
-                changed = True
-            elif isinstance(event, ReloadLoopDetected):
-                self.rows.append(
-                    ReloadRow(
-                        event.ts,
-                        (event.path,),
-                        "ignore",
-                        outcome="loop",
-                        detail=f"triggered {event.count} reloads in a row: ignored from now on "
-                        f"(add --reload-exclude '{os.path.basename(event.path)}')",
-                    )
-                )
-                self._open = False
-                changed = True
-            elif isinstance(event, ServerFailed) and self._open:
-                self.rows[-1] = replace(self.rows[-1], detail=event.message)
-                changed = True
-        return changed
 
 
 def describe_watch(config: DashboardConfig) -> str:

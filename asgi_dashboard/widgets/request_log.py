@@ -34,7 +34,7 @@ from textual.strip import Strip
 
 from ..events import RequestFinished
 from ..formatting import clock, ms, short_view
-from ..history import LogItem, WsConnection
+from ..model import LogItem, WsConnection
 from .palette import Palette
 
 #: Rows kept in the log by default (the history buffer is bigger).

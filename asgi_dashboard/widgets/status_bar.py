@@ -17,7 +17,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from ..formatting import crash_next_step, uptime
-from ..history import ServerStatus
+from ..model import ServerStatus
 from .palette import Palette
 
 STATE_LABELS = {

@@ -35,7 +35,7 @@ from ..wsframes import SEND_MODES, FrameRecord, PayloadError, SendMode, encode_p
 from .palette import Palette
 from .ws_forms import parse_headers, parse_subprotocols, unfilled_params, ws_base
 from .ws_panel_support import PanelSupport
-from .ws_records import ServerRecords
+from ..model import ServerRecords
 from .ws_views import FrameLog, ServerSideView
 
 #: The events :meth:`WebSocketPanel.server_events` uses; the app may filter a batch with it.

@@ -20,7 +20,7 @@ from ..events import WsFrame
 from ..formatting import clock, duration, size
 from ..wsframes import FrameRecord, pretty_json
 from .palette import Palette
-from .ws_records import ServerConnection
+from ..model import ServerConnection
 
 #: Frames redrawn when a view is rebuilt (a session switch); the session keeps more.
 SHOWN_FRAMES = 300

@@ -5,7 +5,7 @@ from __future__ import annotations
 from asgi_dashboard.events import ServerStarted, ServerStopped
 from asgi_dashboard.formatting import crash_next_step
 from asgi_dashboard.headless import format_event
-from asgi_dashboard.history import ServerStatus
+from asgi_dashboard.model import ServerStatus
 from asgi_dashboard.widgets.status_bar import StatusBar
 
 SCHEDULED = ServerStopped(pid=7, generation=1, signal="SIGKILL", reason="crashed", restart_in_s=0.5)

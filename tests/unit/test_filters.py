@@ -7,7 +7,7 @@ import contextlib
 import pytest
 
 from asgi_dashboard.filters import FilterError, parse
-from asgi_dashboard.history import Dashboard, LogItem
+from asgi_dashboard.model import Dashboard, LogItem
 from tests.ui.scripted import sample_requests
 
 

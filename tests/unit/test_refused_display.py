@@ -30,7 +30,7 @@ def test_answered_by_round_trips_and_defaults_to_none() -> None:
 async def test_request_log_row_shows_the_view_and_by_mw() -> None:
     from textual.app import App, ComposeResult
 
-    from asgi_dashboard.history import Dashboard
+    from asgi_dashboard.model import Dashboard
     from asgi_dashboard.widgets.request_log import RequestLog
 
     class Host(App[None]):

@@ -8,7 +8,7 @@ import statistics
 import pytest
 
 from asgi_dashboard.events import ServerFailed, ServerStarting, ServerStopped, WsFrame
-from asgi_dashboard.history import Dashboard, ServerStatus
+from asgi_dashboard.model import Dashboard, ServerStatus
 from asgi_dashboard.stats import SAMPLE_WINDOW, RingBuffer, ViewStats, percentile
 from tests.ui.scripted import MS, request, sample_requests, started
 

@@ -10,7 +10,7 @@ from asgi_dashboard.widgets.ws_forms import (
     unfilled_params,
     ws_base,
 )
-from asgi_dashboard.widgets.ws_records import ServerRecords
+from asgi_dashboard.model import ServerRecords
 from asgi_dashboard.wsclient import MARKER_HEADER
 
 
