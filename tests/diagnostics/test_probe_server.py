@@ -14,7 +14,7 @@ from __future__ import annotations
 from asgi_dashboard.diagnostics.probe import ProbeConfig, attach_server_events, run_probe
 from asgi_dashboard.diagnostics.probe_text import format_probe
 from asgi_dashboard.events import from_dict
-from tests.runtime.conftest import HeadlessRun
+from tests.runtime.conftest import Event, HeadlessRun
 
 MS = 1_000_000
 
@@ -24,15 +24,16 @@ async def test_sync_vs_async_at_concurrency_10(demo_server: tuple[HeadlessRun, s
     config = ProbeConfig(urls=(f"{url}/sync/?ms=50", f"{url}/async/?ms=50"), timeout=20)
     result = await run_probe(config)
     for index in range(2):
-        for _ in range(100):
-            await run.wait_for(
-                lambda e, i=index: (
-                    e["event"] == "request"
-                    and [config.run_id + f":{i}"]
-                    == [v for k, v in e["request_headers"] if k == "x-asgi-dash-probe"]
-                ),
-                timeout=20,
+
+        def is_probe_request(e: Event, i: int = index) -> bool:
+            return bool(
+                e["event"] == "request"
+                and [config.run_id + f":{i}"]
+                == [v for k, v in e["request_headers"] if k == "x-asgi-dash-probe"]
             )
+
+        for _ in range(100):
+            await run.wait_for(is_probe_request, timeout=20)
     result = attach_server_events(result, [from_dict(e) for e in run.events])
     print(format_probe(result))
     sync, async_ = result.results

@@ -12,6 +12,7 @@ import asyncio
 import json
 import secrets
 import string
+from typing import Any
 
 import httpx
 import pytest
@@ -79,8 +80,8 @@ async def test_a_1_mb_websocket_frame_is_echoed_with_bounded_previews(
         echoed = await asyncio.wait_for(ws.recv(), 30)
     assert echoed == (payload if isinstance(payload, bytes) else f"You said: {payload}")
 
-    def frame_of_this_test(e: dict) -> bool:
-        return e["event"] == "ws-frame" and e["size"] >= MB
+    def frame_of_this_test(e: dict[str, Any]) -> bool:
+        return bool(e["event"] == "ws-frame" and e["size"] >= MB)
 
     frames = await pump.until(frame_of_this_test, 2, 30)
     closed = await pump.until(lambda e: e["event"] == "ws-closed", 1, 30)

@@ -14,6 +14,7 @@ import signal
 import socket
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -42,7 +43,7 @@ def exchange(port: int, raw: bytes, timeout: float = 20.0) -> bytes:
         return received
 
 
-async def request_event(pump: EventPump, query: str, timeout: float = 30.0) -> dict:
+async def request_event(pump: EventPump, query: str, timeout: float = 30.0) -> dict[str, Any]:
     found = await pump.until(lambda e: e["event"] == "request" and e["query"] == query, 1, timeout)
     assert found, f"no request event for {query!r}; last: {pump.run.events[-3:]}"
     return found[0]

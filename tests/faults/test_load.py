@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
+from typing import Any
 
 import httpx
 import pytest
@@ -26,7 +27,7 @@ FLOOD = 5000
 CONCURRENCY = 20
 
 
-def numbered(events: list[dict], name: str, key: str) -> Counter[str]:
+def numbered(events: list[dict[str, Any]], name: str, key: str) -> Counter[str]:
     """How many ``name`` events carry each ``n=`` number of this test's query strings."""
     return Counter(
         e[key].removeprefix("n=") for e in events if e["event"] == name and e[key].startswith("n=")
@@ -130,8 +131,8 @@ async def test_flood_gives_exactly_one_event_per_request(
         )
     assert statuses == {200: FLOOD}, statuses
 
-    def this_flood(e: dict) -> bool:
-        return e["event"] == "request" and e["path"] == "/async/"
+    def this_flood(e: dict[str, Any]) -> bool:
+        return bool(e["event"] == "request" and e["path"] == "/async/")
 
     await pump.until(this_flood, FLOOD, 90)
     events = await pump.settle(lambda e: True, quiet=1.0)

@@ -22,6 +22,7 @@ import socket
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -57,7 +58,7 @@ def copy_demo(tmp_path: Path) -> Path:
 
 async def start(
     tmp_path: Path, *, reload_once: bool, no_fork: bool = False
-) -> tuple[HeadlessRun, dict, Path]:
+) -> tuple[HeadlessRun, dict[str, Any], Path]:
     """The demo copy under ``asgi-dash --headless --json``; after a first request, and with
     ``reload_once`` after one source edit has been served by a second generation."""
     root = copy_demo(tmp_path)

@@ -418,7 +418,7 @@ def _is_request_for(step: Step) -> Callable[[Event], bool]:
     path = urlsplit(step.path).path
 
     def match(e: Event) -> bool:
-        return e["event"] == "request" and e["method"] == step.method and e["path"] == path
+        return bool(e["event"] == "request" and e["method"] == step.method and e["path"] == path)
 
     return match
 

@@ -14,6 +14,7 @@ import io
 import json
 import logging
 import os
+from typing import Any
 from urllib.parse import urlencode
 
 from asgiref.sync import iscoroutinefunction
@@ -23,7 +24,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import Resolver404
 
 
-def _dotted(func):
+def _dotted(func: Any) -> str:
     view_class = getattr(func, "view_class", None) or getattr(func, "cls", None)
     target = view_class if view_class is not None else func
     return f"{target.__module__}.{target.__qualname__}"
@@ -32,17 +33,17 @@ def _dotted(func):
 class _RecordWrites(io.StringIO):
     """A stream for the project's handlers: ``StreamHandler.emit`` writes one record per call."""
 
-    def __init__(self, sink, loggers):
+    def __init__(self, sink: list[dict[str, Any]], loggers: list[str]) -> None:
         super().__init__()
         self.sink = sink
         self.loggers = loggers
 
-    def write(self, text):
+    def write(self, text: str) -> int:
         self.sink.append({"loggers": self.loggers, "text": text})
         return len(text)
 
 
-def _project_stream_handlers():
+def _project_stream_handlers() -> dict[logging.StreamHandler[Any], list[str]]:
     """Every ``StreamHandler`` configured, with the names of the loggers it is attached to."""
     loggers = [logging.getLogger()]
     loggers += [
@@ -50,7 +51,7 @@ def _project_stream_handlers():
         for logger in logging.Logger.manager.loggerDict.values()
         if isinstance(logger, logging.Logger)
     ]
-    attached = {}
+    attached: dict[logging.StreamHandler[Any], list[str]] = {}
     for logger in loggers:
         for handler in logger.handlers:
             if isinstance(handler, logging.StreamHandler):
@@ -58,7 +59,7 @@ def _project_stream_handlers():
     return attached
 
 
-def _resolve(response):
+def _resolve(response: Any) -> Any:
     match = response.resolver_match  # a SimpleLazyObject: resolves on first use
     try:
         match.func  # noqa: B018
@@ -67,7 +68,7 @@ def _resolve(response):
     return match
 
 
-def _run(steps):
+def _run(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
     client = Client(enforce_csrf_checks=True, raise_request_exception=False, HTTP_HOST="127.0.0.1")
     handlers = _project_stream_handlers()
     results = []
@@ -87,7 +88,7 @@ def _run(steps):
             content_type = "application/json"
         if step.get("csrf") == "header":
             headers["X-CSRFToken"] = token
-        written = []
+        written: list[dict[str, Any]] = []
         for handler, names in handlers.items():
             handler.setStream(_RecordWrites(written, names))
         with CaptureQueriesContext(connection) as ctx:

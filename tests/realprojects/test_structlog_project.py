@@ -36,7 +36,7 @@ def _shown(event: dict[str, Any]) -> str:
     formatting (``formatted``) when asgi-dash has it, else the message and its traceback."""
     if event.get("formatted") is not None:
         return str(event["formatted"]).rstrip("\n")
-    text = event["message"]
+    text: str = event["message"]
     if event.get("exc_text"):
         text += "\n" + event["exc_text"]
     return text

@@ -168,9 +168,11 @@ async def test_edited_env_is_served_after_reload(project: Path) -> None:
                 finished = await run.wait_event("reload-finished", timeout=40)
                 assert finished["ok"], finished
                 prefix = f"{value}|"
-                response = await poll_until(
-                    client, url, lambda r, prefix=prefix: r.text.startswith(prefix), timeout=20
-                )
+
+                def starts_with_prefix(r: httpx.Response, prefix: str = prefix) -> bool:
+                    return r.text.startswith(prefix)
+
+                response = await poll_until(client, url, starts_with_prefix, timeout=20)
                 assert response.text == f"{value}|dotenv.sqlite3"
                 assert manage_py_says(project) == response.text
     finally:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+from pathlib import Path
 
 import httpx
 import websockets
+from websockets.typing import Origin
 
 from tests.runtime.conftest import HeadlessRun, pid_alive
 
-ORIGIN = "http://127.0.0.1"  # AllowedHostsOriginValidator rejects a handshake without Origin
+# AllowedHostsOriginValidator rejects a handshake without Origin.
+ORIGIN = Origin("http://127.0.0.1")
 
 
 async def test_requests_become_events_and_stop_is_clean(
@@ -97,7 +100,7 @@ async def test_handshake_without_origin_is_rejected(demo_server: tuple[HeadlessR
     assert event["status"] == 403
 
 
-async def test_in_process_mode_serves_the_same_events(tmp_path) -> None:
+async def test_in_process_mode_serves_the_same_events(tmp_path: Path) -> None:
     from tests.conftest import DEMO_DIR
     from tests.runtime.conftest import launch
 

@@ -18,6 +18,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Origin
 
 from tests.conftest import DEMO_DIR
 from tests.runtime.conftest import HeadlessRun, launch
@@ -65,7 +66,7 @@ async def poll_until(
     """GET ``url`` until ``ok(response)``, bounded by ``timeout`` seconds."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    last: Any = None
+    last: httpx.Response | httpx.TransportError | None = None
     while loop.time() < deadline:
         try:
             last = await client.get(url)
@@ -124,8 +125,8 @@ async def test_view_template_and_websocket_across_reloads(
 
         # A WebSocket is open while a view edit reloads: it gets 1012 and does not hold it up.
         async with connect(
-            url.replace("http", "ws") + "/ws/echo/", origin="http://127.0.0.1"
-        ) as ws:  # type: ignore[arg-type]
+            url.replace("http", "ws") + "/ws/echo/", origin=Origin("http://127.0.0.1")
+        ) as ws:
             await ws.send("hello")
             assert await asyncio.wait_for(ws.recv(), 5) == "You said: hello"
             edit(project / VIEWS, '_slept("sync", ms)', '_slept("sync-v2", ms)')

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import django
 import pytest
 from django.urls import resolve
@@ -142,7 +144,7 @@ urlpatterns = [path("admin/", include(wagtailadmin_urls)), path("", include(wagt
 
 
 @pytest.mark.slow
-def test_wagtail_page_router_names_the_view_it_dispatches_to(tmp_path) -> None:
+def test_wagtail_page_router_names_the_view_it_dispatches_to(tmp_path: Path) -> None:
     """Wagtail's admin page views go through ``PageViewSetRegistry.as_view``'s ``view_router``
     (behind Wagtail's admin-access decorator): with the default single page viewset its view is
     known; with custom page viewsets it depends on the page, and the URL name is shown beside."""
