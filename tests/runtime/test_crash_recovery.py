@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -220,7 +220,12 @@ async def test_restart_brings_a_crash_looping_server_back(tmp_path: Path) -> Non
         reload=False,
         env={"ASGI_DASH_DEMO_DB": str(tmp_path / "demo.sqlite3"), "CRASH_FLAG": str(flag)},
     )
-    runtime = ChildRuntime(config, lambda batch: [events.put_nowait(e) for e in batch])
+
+    def queue_batch(batch: Sequence[Event]) -> None:
+        for e in batch:
+            events.put_nowait(e)
+
+    runtime = ChildRuntime(config, queue_batch)
 
     async def next_of(kind: type[Any], timeout: float = 30) -> Any:
         loop = asyncio.get_running_loop()

@@ -9,14 +9,15 @@ from watchfiles import Change
 
 from asgi_dashboard.config import DashboardConfig
 from asgi_dashboard.events import (
+    Event,
     ExceptionInfo,
     FilesChanged,
     ReloadFinished,
     ReloadLoopDetected,
     ServerFailed,
 )
+from asgi_dashboard.model import ReloadHistory, describe_watch
 from asgi_dashboard.runtime.reloader import LoopGuard, Reloader, ReloadFilter, classify
-from asgi_dashboard.widgets.reload_timeline import ReloadHistory, describe_watch
 
 P = "/proj"
 
@@ -86,7 +87,8 @@ def test_loop_guard_needs_repeats_within_the_window() -> None:
 
 async def test_reloader_reports_the_loop_and_then_ignores_the_file() -> None:
     config = DashboardConfig(Path(P), "s", "x", reload_includes=("*.log",))
-    handled, emitted = [], []
+    handled: list[object] = []
+    emitted: list[Event] = []
 
     async def handle(decision: object) -> None:
         handled.append(decision)

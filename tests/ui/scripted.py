@@ -6,7 +6,7 @@ Every event has a fixed ``ts`` and fixed durations so snapshots are stable; the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from asgi_dashboard.config import DashboardConfig
@@ -319,7 +319,9 @@ class ScriptedRuntime(Runtime):
         self.calls.append(f"restart:{reason}")
 
 
-def scripted_factory(script: Sequence[Event], runtimes: list[ScriptedRuntime] | None = None):
+def scripted_factory(
+    script: Sequence[Event], runtimes: list[ScriptedRuntime] | None = None
+) -> Callable[[DashboardConfig, EventCallback], Runtime]:
     """A runtime_factory for make_app(); the created runtimes are appended to ``runtimes``."""
 
     def factory(config: DashboardConfig, on_events: EventCallback) -> Runtime:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime
 import json
 from pathlib import Path
+from typing import Any
 
 from asgi_dashboard.events import RequestFinished
-from asgi_dashboard.har import REDACTED, build_har, default_filename, write_har
+from asgi_dashboard.har import build_har, default_filename, write_har
+from asgi_dashboard.redact import REDACTED
 from tests.ui.scripted import sample_requests
 
 BASE = "http://127.0.0.1:8000"
@@ -17,7 +19,7 @@ def requests() -> list[RequestFinished]:
     return [e for e in sample_requests() if isinstance(e, RequestFinished)]
 
 
-def assert_valid_har(doc: dict) -> None:
+def assert_valid_har(doc: dict[str, Any]) -> None:
     """The required fields of HAR 1.2 (log, creator, entries, request, response, timings)."""
     log = doc["log"]
     assert log["version"] == "1.2"

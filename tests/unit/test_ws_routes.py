@@ -15,11 +15,11 @@ from asgi_dashboard.runtime.ws_routes import discover_routes
 django.setup()  # the test process is configured for the demo (tests/conftest.py)
 
 
-class RoomConsumer(AsyncWebsocketConsumer):
+class RoomConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # Channels ships no types
     pass
 
 
-class LiveConsumer(AsyncWebsocketConsumer):
+class LiveConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     pass
 
 
