@@ -6,6 +6,7 @@ import dataclasses
 import socket
 
 import httpx
+from textual.widgets import DataTable
 
 from asgi_dashboard.app import DashboardApp, make_app
 from asgi_dashboard.diagnostics.audit import MiddlewareFacts, build_audit
@@ -52,7 +53,7 @@ async def test_m_opens_the_latest_middleware_audit() -> None:
         summary = plain(screen.query_one("#audit-summary"))
         assert "2 entries (1 sync-only), 3 thread hop(s) + 1 switch(es)" in summary
         assert "DEBUG" in summary  # the audit says Django would not have told you
-        assert screen.query_one("#audit-table").row_count == 2
+        assert screen.query_one("#audit-table", DataTable).row_count == 2
         assert "legacy.mw.Legacy: sync-only" in plain(screen.query_one("#audit-fix"))
         await pilot.press("down")
         assert "Django's own; its 2 hop(s)" in plain(screen.query_one("#audit-fix"))

@@ -29,6 +29,7 @@ from asgi_dashboard.app import make_app
 from asgi_dashboard.config import EXIT_BAD_INPUT, EXIT_PROJECT_FAILED, DashboardConfig
 from asgi_dashboard.events import (
     ExceptionInfo,
+    FailurePhase,
     FrameInfo,
     RequestFinished,
     ServerFailed,
@@ -340,7 +341,7 @@ async def test_free_port_key_starts_elsewhere(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("phase", "code"), [("bind", EXIT_BAD_INPUT), ("settings", EXIT_PROJECT_FAILED)]
 )
-async def test_tui_exit_code_after_a_failed_start(phase: str, code: int) -> None:
+async def test_tui_exit_code_after_a_failed_start(phase: FailurePhase, code: int) -> None:
     failure = ServerFailed(message="it failed", phase=phase, generation=1)
     app = make_app(make_config(), runtime_factory=scripted_factory([failure]))
     async with app.run_test() as pilot:
@@ -597,4 +598,5 @@ def test_decoded_redacted_event_round_trips() -> None:
     from asgi_dashboard.events import encode
 
     decoded = from_dict(json.loads(encode(redact_event(request))))
+    assert isinstance(decoded, RequestFinished)
     assert decoded.request_headers == (("Cookie", REDACTED),)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input, TabbedContent
 
 from asgi_dashboard.app import DashboardApp, make_app
-from asgi_dashboard.har import REDACTED
+from asgi_dashboard.redact import REDACTED
 from asgi_dashboard.screens.detail import RequestDetailScreen
 from asgi_dashboard.screens.export import ExportDialog
 from asgi_dashboard.screens.main import MainScreen
@@ -41,7 +43,7 @@ async def test_enter_opens_detail_with_error_tab() -> None:
         await select_path(pilot, app, "/async/broken/")
         await pilot.press("enter")
         assert isinstance(app.screen, RequestDetailScreen)
-        assert app.screen.entry.path == "/async/broken/"  # type: ignore[union-attr]
+        assert app.screen.entry.path == "/async/broken/"
         assert app.screen.query_one(TabbedContent).active == "tab-error"
         error = plain(app.screen.query_one("#error-view"))
         assert "SynchronousOnlyOperation" in error
@@ -89,7 +91,9 @@ async def test_copy_as_curl() -> None:
         assert "curl -X POST" in plain(app.screen.query_one("#curl-command"))
 
 
-async def export(pilot, app: DashboardApp, target: Path, keep_secrets: bool) -> dict:  # type: ignore[no-untyped-def]
+async def export(
+    pilot: Pilot[Any], app: DashboardApp, target: Path, keep_secrets: bool
+) -> dict[str, Any]:
     await pilot.press("e")
     assert isinstance(app.screen, ExportDialog)
     path_input = app.screen.query_one("#export-path", Input)
@@ -100,7 +104,8 @@ async def export(pilot, app: DashboardApp, target: Path, keep_secrets: bool) -> 
     await pilot.click("#export-ok")
     await wait_for(pilot, target.exists, what="the HAR file")
     await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
-    return json.loads(target.read_text())
+    doc: dict[str, Any] = json.loads(target.read_text())
+    return doc
 
 
 async def test_export_har_redacts_by_default_and_respects_filter(tmp_path: Path) -> None:
