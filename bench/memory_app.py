@@ -36,7 +36,12 @@ async def main(project_dir: str, settings: str, max_seconds: float) -> None:
         )
         loop = asyncio.get_running_loop()
         stop = loop.create_future()
-        loop.add_reader(sys.stdin.fileno(), lambda: stop.done() or stop.set_result(None))
+
+        def stop_on_stdin() -> None:
+            if not stop.done():
+                stop.set_result(None)
+
+        loop.add_reader(sys.stdin.fileno(), stop_on_stdin)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop, max_seconds)
         loop.remove_reader(sys.stdin.fileno())

@@ -31,7 +31,7 @@ from asgi_dashboard.config import DashboardConfig, discover
 from asgi_dashboard.events import Event, EventsDropped, RequestFinished, ServerStarted
 from asgi_dashboard.model import Dashboard
 from asgi_dashboard.runtime import make_runtime
-from asgi_dashboard.runtime.supervisor import EventPipeReader
+from asgi_dashboard.runtime.generation import EventPipeReader
 
 from . import procs
 from .projects import REPO, Project

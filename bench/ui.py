@@ -116,6 +116,7 @@ async def _run(
         tabs = screen.query_one(TabbedContent)
         await pilot.pause()
         base_events = app.events_ingested
+        assert app.runtime.url is not None  # set once the server is running
         load = asyncio.create_task(_load(app.runtime.url + path, seconds, connections, prefer))
         await asyncio.sleep(min(1.0, seconds / 4))  # let the load reach full rate
         keys = [("2", "views"), ("1", "requests")]

@@ -9,8 +9,10 @@ to call ``restart()`` as the ``r`` key does) on a copy of the demo project; real
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
+import socket
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -251,5 +253,73 @@ async def test_restart_brings_a_crash_looping_server_back(tmp_path: Path) -> Non
         again: ServerStarted = await next_of(ServerStarted)
         assert again.generation > started.generation
         assert (await get_fresh(started.url, "/sync/?ms=0", 5)).status_code == 200
+    finally:
+        await runtime.stop()
+
+
+def test_the_shared_listening_socket_stays_non_blocking_across_dups() -> None:
+    """O_NONBLOCK is shared by every process holding the socket: a dup() of a socket object in
+    blocking mode would clear it under another process's asyncio loop (which then blocks in
+    accept()). The dashboard's socket, and any socket object rebuilt from its fd as the server
+    processes do, keep it set."""
+    import fcntl
+
+    sock = bind_socket("127.0.0.1", 0)
+    try:
+        rebuilt = socket.socket(fileno=os.dup(sock.fileno()))
+        rebuilt.setblocking(False)  # what runtime/child.py does with the inherited fd
+        for copy in (sock.dup(), rebuilt.dup(), rebuilt):
+            assert fcntl.fcntl(sock.fileno(), fcntl.F_GETFL) & os.O_NONBLOCK
+            copy.close()
+    finally:
+        sock.close()
+
+
+@pytest.mark.slow
+async def test_dashboard_keeps_reading_events_while_clients_hammer_the_stand_in(
+    tmp_path: Path,
+) -> None:
+    """Clients keep connecting while the stand-in answers and a fresh interpreter starts: the
+    restarted server must be seen (its events read) and answer, twice in a row."""
+    events: asyncio.Queue[Event] = asyncio.Queue()
+    config = DashboardConfig(
+        project_dir=copy_demo(tmp_path),
+        settings_module="demosite.settings",
+        settings_source="--settings",
+        port=0,
+        reload=False,  # every generation a fresh interpreter: the widest restart window
+        env={"ASGI_DASH_DEMO_DB": str(tmp_path / "demo.sqlite3")},
+    )
+
+    def queue_batch(batch: Sequence[Event]) -> None:
+        for e in batch:
+            events.put_nowait(e)
+
+    runtime = ChildRuntime(config, queue_batch)
+    loop = asyncio.get_running_loop()
+
+    async def started(timeout: float = 40) -> ServerStarted:
+        deadline = loop.time() + timeout
+        while True:
+            event = await asyncio.wait_for(events.get(), max(0.01, deadline - loop.time()))
+            if isinstance(event, ServerStarted):
+                return event
+
+    await runtime.start()
+    try:
+        server = await started()
+        for _ in range(2):
+            os.kill(server.pid, signal.SIGKILL)  # our own child
+            limits = httpx.Limits(max_keepalive_connections=0)
+            async with httpx.AsyncClient(base_url=server.url, timeout=5, limits=limits) as client:
+                deadline = loop.time() + 40
+                seen: set[int] = set()
+                while 200 not in seen:
+                    assert loop.time() < deadline, f"no 200 within 40 s; saw {seen}"
+                    with contextlib.suppress(httpx.TransportError):
+                        seen.add((await client.get("/sync/?ms=0")).status_code)
+            assert 503 in seen
+            server = await started(timeout=5)  # its event was read, not stuck in the pipe
+            runtime.crashes.reset()
     finally:
         await runtime.stop()
