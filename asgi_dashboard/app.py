@@ -5,9 +5,10 @@ Kept small on purpose: the screens and widgets do the showing; this module
 * creates the runtime (``make_runtime`` unless a factory is given, e.g. a scripted one in tests),
   starts it in a named worker on mount and stops it before exiting (so the port is freed and no
   process is left behind);
-* buffers the runtime's event batches and flushes them to the model at most every
-  :data:`FLUSH_INTERVAL` seconds, :data:`FLUSH_CHUNK` events at a time, so a flood of events
-  never starves input handling;
+* buffers the runtime's event batches and flushes them to the model
+  (:class:`~asgi_dashboard.model.Dashboard`) at most every :data:`FLUSH_INTERVAL` seconds,
+  :data:`FLUSH_CHUNK` events at a time, so a flood of events never starves input handling; each
+  flush posts the batch's :class:`~asgi_dashboard.model.ChangeSet` to the main screen;
 * handles every worker's failure in one place;
 * exits with the codes headless mode uses (:meth:`DashboardApp.exit_status`): 2 when the port
   could not be bound and 3 when the project failed to load (and never started since), 1 when the
@@ -24,23 +25,16 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 
-from textual import events, on, work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from . import app_commands
 from .config import EXIT_BAD_INPUT, EXIT_PROJECT_FAILED, DashboardConfig
-from .events import (
-    Event,
-    RequestFinished,
-    ServerFailed,
-    ServerStarted,
-    WsAccepted,
-    WsClosed,
-    WsFrame,
-    WsOpened,
-)
+from .events import Event, MiddlewareAudit, RequestFinished, ServerFailed
+from .gc_schedule import GC_QUIET_S, full_gc_due, settle_gc
 from .model import Dashboard, WsConnection
 from .runtime.base import EventCallback, Runtime
 from .screens.detail import RequestDetailScreen
@@ -60,34 +54,6 @@ BUSY_BATCH = 20
 FLUSH_CHUNK = 2000
 #: Extra seconds (beyond the configured graceful timeout) we wait for the runtime to stop.
 STOP_MARGIN = 5.0
-#: Events the WebSocket panel keeps its own records of (it also learns the URL from them).
-WS_PANEL_EVENTS = (ServerStarted, WsOpened, WsAccepted, WsFrame, WsClosed)
-
-
-#: A full garbage collection runs when no key or mouse input came for this long ...
-GC_QUIET_S = 1.0
-#: ... at most this often ...
-GC_EVERY_S = 10.0
-#: ... and at the latest after this long, input or not.
-GC_AT_LATEST_S = 60.0
-
-
-def settle_gc() -> None:
-    """Keep the cyclic garbage collector's full passes out of the user's way.
-
-    Under load the dashboard holds ~145,000 tracked objects (its modules and widgets, plus ~10 per
-    request in the history), and each automatic full collection walked all of them: 80-120 ms
-    with the UI frozen, about once a second at ~700 requests/s, so one key press in four waited
-    for one (bench figure 3). Objects alive once the UI is up (modules, Textual, the screens) are
-    moved out of the collector's sight with ``gc.freeze()``, as CPython's docs suggest after
-    start-up, and automatic full passes are turned off: :meth:`DashboardApp.collect_when_quiet`
-    runs them when the user is not typing. Younger generations are collected as usual, and the
-    request history is not cyclic: reference counting frees it as the ring buffer turns over.
-    """
-    gc.collect()
-    gc.freeze()
-    young, middle, _ = gc.get_threshold()
-    gc.set_threshold(young, middle, 1_000_000_000)
 
 
 class DashboardApp(App[int]):
@@ -102,7 +68,7 @@ class DashboardApp(App[int]):
         # Only while the port could not be bound (check_action hides it otherwise).
         Binding("n", "start_on_free_port", "Free port"),
         Binding("question_mark,f1", "help", "Help"),
-        # Diagnostics (issue 6; see the block at the end of this class).
+        # Diagnostics (asgi_dashboard.app_commands opens their screens).
         Binding("m", "middleware_audit", "Middleware", show=False),
         Binding("b", "compare_views", "Compare", show=False),
         Binding("R", "replay_request", "Replay", show=False),
@@ -129,7 +95,7 @@ class DashboardApp(App[int]):
         self.discover = discover
         #: Wall clock for uptime; tests replace it to make snapshots deterministic.
         self.clock: Callable[[], float] = time.time
-        self.model = Dashboard(history=max(1, config.history))
+        self.model = Dashboard(history=max(1, config.history), reload=config.reload)
         self.runtime = runtime_factory(config, self.receive_events)
         self._pending: deque[Event] = deque()
         self._flush_scheduled = False
@@ -147,7 +113,14 @@ class DashboardApp(App[int]):
         self._main: MainScreen
 
     def get_default_screen(self) -> Screen[None]:
-        self._main = MainScreen(self.model, lambda: self.clock(), discover=self.discover)
+        self._main = MainScreen(
+            self.model,
+            lambda: self.clock(),
+            config=self.config,
+            notices=self.notices,
+            runtime_url=lambda: self.runtime.url,
+            discover=self.discover,
+        )
         return self._main
 
     @property
@@ -167,10 +140,7 @@ class DashboardApp(App[int]):
 
     def collect_when_quiet(self) -> None:
         """The full garbage collection :func:`settle_gc` took off the automatic schedule."""
-        now = time.monotonic()
-        since_full = now - self.last_full_gc
-        quiet = now - self.last_input >= GC_QUIET_S
-        if (quiet and since_full >= GC_EVERY_S) or since_full >= GC_AT_LATEST_S:
+        if full_gc_due(time.monotonic(), self.last_input, self.last_full_gc):
             gc.collect()
             self.last_full_gc = time.monotonic()
 
@@ -267,9 +237,11 @@ class DashboardApp(App[int]):
         self._flush_interval = FLUSH_INTERVAL_BUSY if len(chunk) > BUSY_BATCH else FLUSH_INTERVAL
         if chunk:
             self.events_ingested += len(chunk)
-            ws_events = [e for e in chunk if isinstance(e, WS_PANEL_EVENTS)]
-            ingested = self.model.ingest(chunk)
-            self.main_screen.post_message(MainScreen.EventsIngested(ingested, ws_events))
+            changes = self.model.ingest(chunk)
+            self.main_screen.post_message(MainScreen.EventsIngested(changes))
+            if changes.failure is not None or changes.started:
+                # The ``n`` key appears or goes (it depends on whether the port was bound).
+                self.refresh_bindings()
         if self._pending:
             # More to do: let input and rendering run before the next chunk.
             self.set_timer(self._flush_interval, self._flush_events, name="flush_events")
@@ -313,6 +285,7 @@ class DashboardApp(App[int]):
             return
         self.config = self.config.with_port(0)
         self.runtime.config = self.config
+        self.main_screen.config = self.config
         self.notify("Starting on a free port…", timeout=2)
         self.start_server()
 
@@ -321,134 +294,29 @@ class DashboardApp(App[int]):
             return self.bind_failed
         return True
 
-    @on(MainScreen.EventsIngested)
-    def show_port_keys(self, message: MainScreen.EventsIngested) -> None:
-        """A start failed or succeeded: the ``n`` key appears or goes (it depends on it)."""
-        if message.ingested.failure is not None or message.ingested.started:
-            self.refresh_bindings()
-
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        yield from self.diagnostics_commands(screen)
-        yield SystemCommand(
-            "Restart server", "Stop and start the project's server (r)", self.action_restart_server
-        )
-        yield SystemCommand("Help", "Keys and the filter language (?)", self.action_help)
-        main = self.main_screen
-        commands = (
-            ("Filter requests", "Focus the filter bar (/)", main.action_focus_filter),
-            ("Follow newest request", "Jump to the newest row and follow (f)", main.action_follow),
-            (
-                "Toggle static files",
-                "Show or hide static file requests (s)",
-                main.action_toggle_static,
-            ),
-            (
-                "Pause / resume log",
-                "Freeze the request log; events are still recorded (p)",
-                main.action_toggle_pause,
-            ),
-            (
-                "Clear log",
-                "Forget the request log and per-view stats (ctrl+l)",
-                main.action_clear_log,
-            ),
-            ("Export HAR", "Save the filtered log as HAR 1.2 (e)", main.action_export_har),
-            ("Copy server URL", "Copy the server's URL to the clipboard (u)", main.action_copy_url),
-            ("Maximize panel", "Give the focused panel the whole screen (z)", main.action_maximize),
-            ("Show requests", "Requests tab (1)", lambda: main.action_show_tab("requests")),
-            ("Show per-view stats", "Views tab (2)", lambda: main.action_show_tab("views")),
-            ("Show console", "Console tab (3)", lambda: main.action_show_tab("console")),
-            (
-                "Show WebSocket panel",
-                "WebSocket tab (4)",
-                lambda: main.action_show_tab("websocket"),
-            ),
-        )
-        if screen is main:
-            for title, help_text, callback in commands:
-                yield SystemCommand(title, help_text, callback)
-        if isinstance(screen, RequestDetailScreen):
-            yield SystemCommand(
-                "Copy as curl", "Copy this request as a curl command (c)", screen.action_copy_curl
-            )
+        yield from app_commands.system_commands(self, screen)
 
-    # -- diagnostics (issue 6): middleware audit, compare views, replay ----------------------
-    # One delimited block; the screens live in screens/audit.py, compare.py and replay.py.
+    # -- diagnostics: middleware audit, compare views, replay (asgi_dashboard.app_commands) ------
 
-    #: The newest MiddlewareAudit the server reported (one per server start).
-    latest_audit: object = None
-
-    def on_main_screen_events_ingested(self, message: MainScreen.EventsIngested) -> None:
-        # The main screen handles the batch; it bubbles here, where the audit is kept.
-        from .events import MiddlewareAudit
-
-        for event in message.ingested.console:
-            if isinstance(event, MiddlewareAudit):
-                self.latest_audit = event
+    @property
+    def latest_audit(self) -> MiddlewareAudit | None:
+        """The newest MiddlewareAudit the server reported (one per server start)."""
+        return self.model.audit
 
     def action_middleware_audit(self) -> None:
-        from .events import MiddlewareAudit
-        from .screens.audit import MiddlewareAuditScreen
-
-        audit = self.latest_audit if isinstance(self.latest_audit, MiddlewareAudit) else None
-        if not isinstance(self.screen, MiddlewareAuditScreen):
-            self.push_screen(MiddlewareAuditScreen(audit))
+        app_commands.open_middleware_audit(self)
 
     def action_compare_views(self) -> None:
-        from .screens.compare import CompareScreen
-
-        if isinstance(self.screen, CompareScreen):
-            return
-        routes = [row.route for row in self.model.views.rows(sort="count") if row.route]
-        history = self.model.history
-        self.push_screen(
-            CompareScreen(
-                self.main_screen.base_url(),
-                routes,
-                lambda: [
-                    item.entry
-                    for item in history.last(5000)
-                    if isinstance(item.entry, RequestFinished)
-                ],
-            )
-        )
+        app_commands.open_compare(self)
 
     def action_replay_request(self) -> None:
-        from .screens.replay import ReplayScreen
-
-        entry = getattr(self.screen, "entry", None)
-        if self.screen is self.main_screen:
-            item = self.main_screen.request_log.item_at_cursor()
-            entry = item.entry if item is not None else None
-        if not isinstance(entry, RequestFinished):
-            self.notify("Select an HTTP request to replay.", severity="warning", timeout=3)
-            return
-        self.push_screen(ReplayScreen(entry, self.main_screen.base_url()))
-
-    def diagnostics_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        yield SystemCommand(
-            "Middleware audit",
-            "MIDDLEWARE as Django's async handler runs it: thread hops per request and fixes (m)",
-            self.action_middleware_audit,
-        )
-        yield SystemCommand(
-            "Compare views under load",
-            "Fire N requests at concurrency C at one or two URLs, side by side (b)",
-            self.action_compare_views,
-        )
-        if screen is self.main_screen or isinstance(screen, RequestDetailScreen):
-            yield SystemCommand(
-                "Replay request",
-                "Re-send the selected request and diff the answer (R)",
-                self.action_replay_request,
-            )
-
-    # -- end of diagnostics block ----------------------------------------------------------------
+        app_commands.open_replay(self)
 
 
 def make_app(

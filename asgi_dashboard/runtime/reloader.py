@@ -253,14 +253,16 @@ class Reloader:
         self._stop = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
 
-    def start(self) -> Reloader:
-        self.emit(
-            ReloadWatching(
-                roots=tuple(str(r) for r in self.roots),
-                includes=(*self.filter.includes, "<template dirs>/*"),
-                excludes=(*self.filter.excludes, *(f"{d}/" for d in IGNORED_DIRS)),
-            )
+    def watching(self) -> ReloadWatching:
+        """What this reloader watches, as the event :meth:`start` emits (the UI shows it)."""
+        return ReloadWatching(
+            roots=tuple(str(r) for r in self.roots),
+            includes=(*self.filter.includes, "<template dirs>/*"),
+            excludes=(*self.filter.excludes, *(f"{d}/" for d in IGNORED_DIRS)),
         )
+
+    def start(self) -> Reloader:
+        self.emit(self.watching())
         self.task = asyncio.create_task(self._run(), name="watch_sources")
         return self
 

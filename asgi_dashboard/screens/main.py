@@ -1,14 +1,16 @@
 """The main screen: status bar, startup-error panel, and the Requests / Views / Console /
 WebSocket tabs.
 
-The app ingests event batches into the model (:class:`~asgi_dashboard.history.Dashboard`) and
-posts :class:`MainScreen.EventsIngested` here; this screen hands each widget what changed. It
-owns the log's view state: the filter, the static toggle, pause, and follow.
+The app ingests event batches into the model (:class:`~asgi_dashboard.model.Dashboard`) and
+posts each batch's :class:`~asgi_dashboard.model.ChangeSet` here
+(:class:`MainScreen.EventsIngested`); this screen hands each widget what changed. It owns the
+log's view state: the filter, the static toggle, pause, and follow. Everything it and its widgets
+need from the app comes in as typed constructor arguments.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -18,7 +20,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Input, Static, TabbedContent, TabPane
 
-from ..events import Event, RequestFinished
+from ..config import DashboardConfig
+from ..events import RequestFinished
 from ..filters import EMPTY, Filter
 from ..har import write_har
 from ..model import ChangeSet, Dashboard, LogItem
@@ -58,26 +61,32 @@ class MainScreen(Screen[None]):
         Binding("u", "copy_url", "Copy URL", show=False),
     ]
 
-    class EventsIngested(Message):
-        """The model took in a batch; ``ingested`` says what changed."""
+    class EventsIngested(Message, bubble=False):
+        """The model took in a batch; ``changes`` says what changed (for this screen only)."""
 
-        def __init__(self, ingested: ChangeSet, ws_events: Sequence[Event] = ()) -> None:
+        def __init__(self, changes: ChangeSet) -> None:
             super().__init__()
-            self.ingested = ingested
-            #: The raw events the WebSocket panel wants (it keeps its own records).
-            self.ws_events = ws_events
+            self.changes = changes
 
     def __init__(
         self,
         model: Dashboard,
         clock: Callable[[], float],
         *,
+        config: DashboardConfig,
+        notices: tuple[str, ...] = (),
+        runtime_url: Callable[[], str | None] = lambda: None,
         max_rows: int = MAX_ROWS,
         discover: bool = True,
     ) -> None:
         super().__init__(id="main")
         self.model = model
         self.clock = clock
+        self.config = config
+        #: Warnings the status bar shows for the whole run.
+        self.notices = notices
+        #: The runtime's URL once bound (the WebSocket panel uses it before ServerStarted).
+        self.runtime_url = runtime_url
         #: Let the WebSocket panel run its project tools (routes, users); off in scripted tests.
         self.discover = discover
         self.max_rows = max_rows
@@ -88,7 +97,7 @@ class MainScreen(Screen[None]):
         self.palette = Palette()
 
     def compose(self) -> ComposeResult:
-        yield StatusBar(self.clock, id="status-bar")
+        yield StatusBar(self.clock, notices=self.notices, id="status-bar")
         yield StartupErrorPanel(id="startup-error")
         with TabbedContent(initial="requests", id="tabs"):
             with TabPane("Requests", id="requests"):
@@ -100,10 +109,19 @@ class MainScreen(Screen[None]):
             with TabPane("Console", id="console"):
                 yield ConsoleLog(id="console-log")
             with TabPane("WebSocket", id="websocket"):
-                yield WebSocketPanel(discover=self.discover, id="ws-panel")
-            # Reload timeline (issue 4): owned by the runtime/reload work.
+                yield WebSocketPanel(
+                    config=self.config,
+                    records=self.model.ws,
+                    runtime_url=self.runtime_url,
+                    discover=self.discover,
+                    id="ws-panel",
+                )
             with TabPane("Reloads", id="reloads"):
-                yield ReloadTimeline(getattr(self.app, "config", None), id="reload-timeline")
+                yield ReloadTimeline(
+                    project_dir=str(self.config.project_dir),
+                    watch_text=self.model.watch_text,
+                    id="reload-timeline",
+                )
         # Compact: the whole key map fits the footer at 100 columns.
         yield StableFooter(compact=True)
 
@@ -144,25 +162,28 @@ class MainScreen(Screen[None]):
 
     @on(EventsIngested)
     def _ingested(self, message: EventsIngested) -> None:
-        ingested = message.ingested
-        self.status_bar.show(self.model.status, self.palette, paused=self.paused)
-        if ingested.failure is not None and self.model.status.state == "failed":
-            self.error_panel.show_failure(ingested.failure)
-        elif ingested.started:
+        changes = message.changes
+        model = self.model
+        self.status_bar.show(model.status, self.palette, paused=self.paused)
+        if changes.failure is not None and model.status.state == "failed":
+            self.error_panel.show_failure(changes.failure)
+        elif changes.started:
             self.error_panel.hide()
-        if ingested.console:
-            self.console.add_events(ingested.console)
-            self.query_one(ReloadTimeline).add_events(ingested.console)
-        if message.ws_events:
-            self.query_one(WebSocketPanel).server_events(message.ws_events)
-        shown = [item for item in ingested.new_items if self.shows(item)]
+        if changes.console:
+            self.console.add_events(changes.console)
+        if changes.reloads_changed or changes.watching_changed:
+            timeline = self.query_one(ReloadTimeline)
+            timeline.show_changes(changes, model.reloads.rows, model.watch_text)
+        if changes.started or changes.ws_changed:
+            self.query_one(WebSocketPanel).show_changes(changes)
+        shown = [item for item in changes.new_items if self.shows(item)]
         if self.paused:
             self.unseen_while_paused += len(shown)
         else:
             self.request_log.append(shown)
-            if ingested.updated_items:
-                self.request_log.update_items(ingested.updated_items)
-        if ingested.new_items or ingested.updated_items:
+            if changes.updated_items:
+                self.request_log.update_items(changes.updated_items)
+        if changes.log_changed:
             self._update_info()
 
     def rebuild_log(self) -> None:
@@ -275,8 +296,7 @@ class MainScreen(Screen[None]):
         """The running server's URL (for HAR and curl), or the configured address."""
         if self.model.status.url:
             return self.model.status.url
-        config = getattr(self.app, "config", None)
-        return f"http://{config.host}:{config.port}" if config else "http://127.0.0.1:8000"
+        return f"http://{self.config.host}:{self.config.port}"
 
     def action_export_har(self) -> None:
         # Snapshot the filtered requests now: what the user sees is what gets exported.

@@ -1,11 +1,9 @@
 """The reload timeline: every reload with when, which files, how (fork, respawn, templates,
 manual), how long until the new server answered, and the outcome.
 
-Fed the same events as the console (FilesChanged, ReloadFinished, ReloadLoopDetected,
-ServerFailed). :class:`ReloadHistory` pairs them into rows and knows nothing of Textual, so it is
-tested on its own; :class:`ReloadTimeline` shows the newest :data:`MAX_ROWS` rows under a header
-with the watched folders and the effective filters (from the config, exactly what the runtime's
-watcher uses).
+Renders the model's :class:`~asgi_dashboard.model.ReloadHistory` rows (the newest
+:data:`~asgi_dashboard.model.reloads.MAX_ROWS`) under a header saying what is watched, as the
+runtime's watcher reported it (``ReloadWatching``, worded by the model).
 """
 
 from __future__ import annotations
@@ -19,10 +17,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from ..config import DashboardConfig
-from ..events import Event
-from ..model import ReloadHistory
-from ..runtime.reloader import IGNORED_DIRS, ReloadFilter, watch_roots
+from ..model import ChangeSet, ReloadRow
 
 HOW = {
     "fork": "fast (fork)",
@@ -30,19 +25,6 @@ HOW = {
     "templates": "templates reset",
     "manual": "manual restart",
 }
-
-
-def describe_watch(config: DashboardConfig) -> str:
-    """The watched folders and effective filters, as the runtime's watcher applies them."""
-    if not config.reload:
-        return "Reloading is off (--no-reload): press r to restart by hand."
-    flt = ReloadFilter(config.reload_includes, config.reload_excludes)
-    roots = ", ".join(str(r) for r in watch_roots(config))
-    return (
-        f"Watching {roots}\n"
-        f"include: {' '.join(flt.includes)} + every file in a template folder\n"
-        f"exclude: {' '.join(flt.excludes)}; folders {' '.join(IGNORED_DIRS)}"
-    )
 
 
 def _relative(path: str, root: str) -> str:
@@ -59,30 +41,40 @@ class ReloadTimeline(Vertical):
     ReloadTimeline > DataTable { height: 1fr; }
     """
 
-    def __init__(self, config: DashboardConfig | None = None, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.config = config
-        self.history = ReloadHistory()
+    def __init__(
+        self,
+        *,
+        project_dir: str = "",
+        watch_text: str = "",
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        #: File paths under it are shown relative to it.
+        self.project_dir = project_dir
+        self.watch_text = watch_text
 
     def compose(self) -> ComposeResult:
         # markup=False: globs such as *.py[cod] are not Rich markup tags.
-        watch = describe_watch(self.config) if self.config else ""
-        yield Static(watch, id="reload-watch", markup=False)
+        yield Static(self.watch_text, id="reload-watch", markup=False)
         yield DataTable(cursor_type="row", zebra_stripes=True, id="reload-table")
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns("time", "files", "action", "how", "took", "outcome", "detail")
 
-    def add_events(self, events: Iterable[Event]) -> None:
-        if self.history.add(events):
-            self._render_rows()
+    def show_changes(self, changes: ChangeSet, rows: Iterable[ReloadRow], watch_text: str) -> None:
+        """A batch changed the reload rows or what is watched."""
+        if changes.watching_changed:
+            self.watch_text = watch_text
+            self.query_one("#reload-watch", Static).update(watch_text)
+        if changes.reloads_changed:
+            self._render_rows(rows)
 
-    def _render_rows(self) -> None:
+    def _render_rows(self, rows: Iterable[ReloadRow]) -> None:
         table = self.query_one(DataTable)
-        root = str(self.config.project_dir) if self.config else ""
+        root = self.project_dir
         table.clear()
-        for row in self.history.rows:
+        for row in rows:
             files = [_relative(p, root) for p in row.files]
             shown = ", ".join(files[:3]) + (f" +{len(files) - 3}" if len(files) > 3 else "")
             took = "" if row.duration_ns is None else f"{row.duration_ns / 1e6:.0f} ms"

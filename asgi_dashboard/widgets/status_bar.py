@@ -34,20 +34,24 @@ STATE_LABELS = {
 class StatusBar(Static):
     """One (or two, when narrow) lines of server facts."""
 
-    def __init__(self, clock: Callable[[], float], **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(
+        self,
+        clock: Callable[[], float],
+        *,
+        notices: tuple[str, ...] = (),
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
         self.clock = clock
         self.status = ServerStatus()
         self.palette = Palette()
         self.paused = False
         #: Persistent warnings, shown after the URL (see the module docstring).
-        self.notices: tuple[str, ...] = ()
+        self.notices = notices
         self._lines = 0
 
     def on_mount(self) -> None:
-        # The app's notices (DashboardApp.notices), taken here rather than pushed by the app:
-        # the bar exists only once the main screen has composed, whenever that is.
-        self.set_notices(tuple(getattr(self.app, "notices", ())))
+        self.set_notices(self.notices)
         # Uptime ticks; everything else changes only when an event arrives.
         self.set_interval(1.0, self.refresh_status, name="tick_uptime")
 

@@ -8,15 +8,17 @@ the server-side record of the same connection on the right (linked through the m
 client sends). Bottom: a multi-line editor with a send mode (text, JSON, hex, base64), a history
 of sent messages, messages saved per route, ping and close with a code and reason.
 
-Feeding it (the app's job): :meth:`WebSocketPanel.server_events` with each batch of server events
-(Ws* events and ``ServerStarted``, which carries the URL and tells sessions to reconnect after a
-reload). The client sessions are plain asyncio (:mod:`asgi_dashboard.wsclient`); their updates
-arrive here as :class:`WebSocketPanel.SessionUpdated` messages.
+Feeding it (the main screen's job): :meth:`WebSocketPanel.show_changes` with each batch's
+:class:`~asgi_dashboard.model.ChangeSet`; the server-side records are the model's
+(``Dashboard.ws``, handed in as ``records``), and a ``ServerStarted`` carries the URL and tells
+sessions to reconnect after a reload. The client sessions are plain asyncio
+(:mod:`asgi_dashboard.wsclient`); their updates arrive here as
+:class:`WebSocketPanel.SessionUpdated` messages.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,17 +31,14 @@ from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Select, Static, Tab, Tabs, TextArea
 
 from ..config import DashboardConfig
-from ..events import Event, ServerStarted, WsAccepted, WsClosed, WsFrame, WsOpened
+from ..events import ServerStarted
+from ..model import ChangeSet, ServerRecords
 from ..wsclient import ClientSession, OutgoingMessage, SessionOptions, SessionUpdate
 from ..wsframes import SEND_MODES, FrameRecord, PayloadError, SendMode, encode_payload
 from .palette import Palette
 from .ws_forms import parse_headers, parse_subprotocols, unfilled_params, ws_base
 from .ws_panel_support import PanelSupport
-from ..model import ServerRecords
 from .ws_views import FrameLog, ServerSideView
-
-#: The events :meth:`WebSocketPanel.server_events` uses; the app may filter a batch with it.
-WS_PANEL_EVENTS: tuple[type[Event], ...] = (ServerStarted, WsOpened, WsAccepted, WsFrame, WsClosed)
 
 #: The panel's styles live in a .tcss file; loading them as the widget's default CSS means the
 #: app needs no CSS_PATH entry for them and its own app.tcss still overrides any rule.
@@ -72,7 +71,9 @@ class WebSocketPanel(PanelSupport):
         self,
         *,
         config: DashboardConfig | None = None,
+        records: ServerRecords | None = None,
         server_url: str | None = None,
+        runtime_url: Callable[[], str | None] | None = None,
         discover: bool = True,
         name: str | None = None,
         id: str | None = None,
@@ -83,11 +84,14 @@ class WebSocketPanel(PanelSupport):
         self.config = config
         #: http://host:port of the dashboard's server, once known.
         self.server_url = server_url
+        #: The runtime's URL as soon as it is bound (before its ServerStarted arrives).
+        self.runtime_url = runtime_url
         #: Run the route/user discovery tools on mount (tests turn it off).
         self.discover = discover
         self.sessions: dict[str, ClientSession] = {}
         self.active: str | None = None
-        self.records = ServerRecords()
+        #: The model's server-side connection records (a panel of its own keeps its own).
+        self.records = records if records is not None else ServerRecords()
         self.routes: list[dict[str, Any]] = []
         self.cookies: dict[str, str] = {}
         #: Messages saved per route path template (or URL when no route is chosen).
@@ -138,8 +142,6 @@ class WebSocketPanel(PanelSupport):
         self.palette = Palette.from_app(self.app)
         self.query_one(FrameLog).border_title = "Client frames"
         self.query_one(ServerSideView).border_title = "Server side (consumer)"
-        if self.config is None:
-            self.config = getattr(self.app, "config", None)
         self._poll_server_url()
         if self.discover and self.config is not None:
             self.discover_routes()
@@ -150,8 +152,8 @@ class WebSocketPanel(PanelSupport):
 
     def _poll_server_url(self) -> None:
         # Without the event feed the runtime still knows its URL (Runtime.url, set once bound).
-        url = getattr(getattr(self.app, "runtime", None), "url", None)
-        if isinstance(url, str) and url:
+        url = self.runtime_url() if self.runtime_url is not None else None
+        if url:
             self._set_server_url(url)
 
     def _set_server_url(self, url: str) -> None:
@@ -167,16 +169,14 @@ class WebSocketPanel(PanelSupport):
 
     # -- the app feeds these --------------------------------------------------------------------
 
-    def server_events(self, events: Sequence[Event]) -> None:
-        """A batch of server events (only Ws* and ServerStarted matter here)."""
-        for event in events:
-            if isinstance(event, ServerStarted):
-                self._server_started(event)
-        changed = self.records.ingest(events)
+    def show_changes(self, changes: ChangeSet) -> None:
+        """A batch's changes (server starts and server-side WebSocket records matter here)."""
+        for event in changes.started:
+            self._server_started(event)
         session = self.current
-        if changed and session is not None:
+        if changes.ws_changed and session is not None:
             conn = self.records.for_client(session.id)
-            if conn is not None and conn.id in changed:
+            if conn is not None and conn.id in changes.ws_changed:
                 self.query_one(ServerSideView).show(conn, self.palette)
 
     def _server_started(self, event: ServerStarted) -> None:
@@ -377,18 +377,6 @@ class WebSocketPanel(PanelSupport):
             action()
 
     # -- routes and users -----------------------------------------------------------------------
-
-    @on(Select.Changed, "#ws-route")
-    def _route_chosen(self, event: Select.Changed) -> None:
-        if not isinstance(event.value, str):
-            return
-        self.query_one("#ws-url", Input).value = ws_base(self.server_url or "") + event.value
-        route = next((r for r in self.routes if r["path"] == event.value), None)
-        params = route["params"] if route else []
-        if params:
-            names = ", ".join(f"{{{p['name']}}} ({p['converter']})" for p in params)
-            self._note(f"Fill in {names} in the URL.")
-        self._refresh_saved()
 
     @on(Input.Submitted, "#ws-user")
     def _user_submitted(self, event: Input.Submitted) -> None:

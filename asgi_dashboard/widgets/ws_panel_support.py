@@ -19,13 +19,14 @@ from ..config import DashboardConfig
 from ..wsclient import OutgoingMessage
 from ..wsframes import SendMode
 from .palette import Palette
-from .ws_forms import route_label
+from .ws_forms import route_label, ws_base
 
 
 class PanelSupport(Widget):
     """Helpers shared by the panel's actions (see the module docstring)."""
 
     config: DashboardConfig | None
+    server_url: str | None
     palette: Palette
     routes: list[dict[str, Any]]
     cookies: dict[str, str]
@@ -66,6 +67,18 @@ class PanelSupport(Widget):
         saved = self.saved.get(self._route_key(), [])
         options = [(f"{m.mode}: {m.text[:40]!r}", i) for i, m in enumerate(saved)]
         self.query_one("#ws-saved", Select).set_options(options)
+
+    @on(Select.Changed, "#ws-route")
+    def _route_chosen(self, event: Select.Changed) -> None:
+        if not isinstance(event.value, str):
+            return
+        self.query_one("#ws-url", Input).value = ws_base(self.server_url or "") + event.value
+        route = next((r for r in self.routes if r["path"] == event.value), None)
+        params = route["params"] if route else []
+        if params:
+            names = ", ".join(f"{{{p['name']}}} ({p['converter']})" for p in params)
+            self._note(f"Fill in {names} in the URL.")
+        self._refresh_saved()
 
     @on(Select.Changed, "#ws-saved")
     def _saved_chosen(self, event: Select.Changed) -> None:

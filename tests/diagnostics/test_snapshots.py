@@ -5,7 +5,14 @@ from __future__ import annotations
 import dataclasses
 
 from asgi_dashboard.app import DashboardApp, make_app
-from asgi_dashboard.events import Event, FilesChanged, ReloadFinished, ServerStarting
+from asgi_dashboard.events import (
+    Event,
+    FilesChanged,
+    ReloadFinished,
+    ReloadWatching,
+    ServerStarting,
+)
+from asgi_dashboard.runtime.reloader import Reloader
 from tests.diagnostics.test_screens import AUDIT
 from tests.ui.conftest import settle, utc  # noqa: F401 (utc: autouse)
 from tests.ui.scripted import T0, main_script, make_config, scripted_factory, started
@@ -19,9 +26,19 @@ def build(script: list[Event]) -> DashboardApp:
     return app
 
 
+def watching() -> ReloadWatching:
+    """What the runtime's watcher reports on start for this config (the tab's header)."""
+
+    async def handle(_: object) -> None:
+        return None
+
+    return Reloader(make_config(), handle, lambda _: None).watching()
+
+
 def reload_script() -> list[Event]:
     views = "/tmp/x/polls/views.py"
     return [
+        watching(),
         *main_script(),
         FilesChanged(ts=T0 + 10, paths=(views,), action="restart", reason="code changed"),
         ServerStarting(ts=T0 + 10.01, mode="child", generation=2),

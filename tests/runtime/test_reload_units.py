@@ -136,7 +136,12 @@ def test_timeline_rows() -> None:
 
 
 def test_describe_watch() -> None:
+    """The Reloads tab's header words what the watcher reports it watches (ReloadWatching)."""
     config = DashboardConfig(Path(P), "s", "x", reload_excludes=("*.tmp.py",))
-    text = describe_watch(config)
+
+    async def handle(decision: object) -> None:
+        return None
+
+    text = describe_watch(Reloader(config, handle, lambda _: None).watching())
     assert P in text and "*.py" in text and "*.tmp.py" in text and ".git" in text
-    assert "off" in describe_watch(DashboardConfig(Path(P), "s", "x", reload=False))
+    assert "off" in describe_watch(None, reload=False)

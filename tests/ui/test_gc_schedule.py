@@ -1,11 +1,11 @@
-"""Full garbage collections wait for a moment without input (asgi_dashboard.app.settle_gc)."""
+"""Full garbage collections wait for a moment without input (gc_schedule.settle_gc)."""
 
 from __future__ import annotations
 
 import gc
 import time
 
-from asgi_dashboard.app import GC_AT_LATEST_S, GC_EVERY_S, GC_QUIET_S
+from asgi_dashboard.gc_schedule import GC_AT_LATEST_S, GC_EVERY_S, GC_QUIET_S
 from tests.ui.conftest import settle, wait_for
 from tests.ui.test_main_screen import build
 

@@ -145,20 +145,24 @@ async def test_server_side_record_is_linked_by_the_marker_header(echo_url: str) 
         await connect(pilot, panel)
         session = panel.current
         assert session is not None
-        panel.server_events(
-            [
-                WsOpened(id="1-9", path="/ws/other/", request_headers=(("origin", "x"),)),
-                WsOpened(
-                    id="1-7", path="/ws/chat/lobby/", request_headers=((MARKER_HEADER, session.id),)
-                ),
-                WsAccepted(
-                    id="1-7",
-                    consumer="demoapp.consumers.ChatConsumer",
-                    url_kwargs=(("room", "lobby"),),
-                ),
-                WsFrame(id="1-7", direction="in", size=5, preview="hello"),
-                WsClosed(id="1-7", code=1011, by="error"),
-            ]
+        panel.show_changes(
+            app.model.ingest(
+                [
+                    WsOpened(id="1-9", path="/ws/other/", request_headers=(("origin", "x"),)),
+                    WsOpened(
+                        id="1-7",
+                        path="/ws/chat/lobby/",
+                        request_headers=((MARKER_HEADER, session.id),),
+                    ),
+                    WsAccepted(
+                        id="1-7",
+                        consumer="demoapp.consumers.ChatConsumer",
+                        url_kwargs=(("room", "lobby"),),
+                    ),
+                    WsFrame(id="1-7", direction="in", size=5, preview="hello"),
+                    WsClosed(id="1-7", code=1011, by="error"),
+                ]
+            )
         )
         await pilot.pause()
         summary = text_of(app, "#ws-server-summary")

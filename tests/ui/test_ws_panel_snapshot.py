@@ -30,6 +30,7 @@ def utc(monkeypatch: pytest.MonkeyPatch) -> Any:
 
 async def fill(pilot: Pilot[None]) -> None:
     app = pilot.app
+    assert isinstance(app, PanelApp)
     panel = app.query_one(WebSocketPanel)
     app.query_one("#ws-url", Input).value = URL
     session = panel.new_session()
@@ -47,32 +48,36 @@ async def fill(pilot: Pilot[None]) -> None:
         frame_record(5, "in", "pong", rtt_ns=420_000, ts=T0 + 3.0004),
     ):
         session._notify(record)
-    panel.server_events(
-        [
-            WsOpened(
-                ts=T0,
-                id="1-7",
-                path="/ws/chat/lobby/",
-                request_headers=((MARKER_HEADER, session.id),),
-            ),
-            WsAccepted(
-                ts=T0,
-                id="1-7",
-                consumer="demoapp.consumers.ChatConsumer",
-                url_kwargs=(("room", "lobby"),),
-            ),
-            WsFrame(ts=T0 + 1, id="1-7", direction="in", size=21, preview='{"message": "hi all"}'),
-            WsFrame(
-                ts=T0 + 1.01,
-                id="1-7",
-                direction="out",
-                size=55,
-                preview='{"message": "hi all", "user": "carol", "room": "lobby"}',
-            ),
-            WsFrame(
-                ts=T0 + 2, id="1-7", direction="in", size=4, binary=True, preview="ca fe 00 01"
-            ),
-        ]
+    panel.show_changes(
+        app.model.ingest(
+            [
+                WsOpened(
+                    ts=T0,
+                    id="1-7",
+                    path="/ws/chat/lobby/",
+                    request_headers=((MARKER_HEADER, session.id),),
+                ),
+                WsAccepted(
+                    ts=T0,
+                    id="1-7",
+                    consumer="demoapp.consumers.ChatConsumer",
+                    url_kwargs=(("room", "lobby"),),
+                ),
+                WsFrame(
+                    ts=T0 + 1, id="1-7", direction="in", size=21, preview='{"message": "hi all"}'
+                ),
+                WsFrame(
+                    ts=T0 + 1.01,
+                    id="1-7",
+                    direction="out",
+                    size=55,
+                    preview='{"message": "hi all", "user": "carol", "room": "lobby"}',
+                ),
+                WsFrame(
+                    ts=T0 + 2, id="1-7", direction="in", size=4, binary=True, preview="ca fe 00 01"
+                ),
+            ]
+        )
     )
     app.query_one("#ws-message", TextArea).text = '{"message": "hi all"}'
     await pilot.pause()

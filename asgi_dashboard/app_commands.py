@@ -1,0 +1,117 @@
+"""The command palette's entries and the diagnostics screens the app opens (m, b, R).
+
+Functions of the app rather than methods, to keep :mod:`asgi_dashboard.app` to its lifecycle and
+event pump; the app's actions call them. The screens live in screens/audit.py, compare.py and
+replay.py; the latest audit is the model's (``Dashboard.audit``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from textual.app import SystemCommand
+from textual.screen import Screen
+
+from .events import RequestFinished
+from .screens.detail import RequestDetailScreen
+
+if TYPE_CHECKING:
+    from .app import DashboardApp
+
+
+def system_commands(app: DashboardApp, screen: Screen[object]) -> Iterable[SystemCommand]:
+    """The app's own entries, after Textual's (see :meth:`DashboardApp.get_system_commands`)."""
+    yield from diagnostics_commands(app, screen)
+    yield SystemCommand(
+        "Restart server", "Stop and start the project's server (r)", app.action_restart_server
+    )
+    yield SystemCommand("Help", "Keys and the filter language (?)", app.action_help)
+    main = app.main_screen
+
+    def tab(name: str) -> Callable[[], None]:
+        return lambda: main.action_show_tab(name)
+
+    commands: tuple[tuple[str, str, Callable[[], object]], ...] = (
+        ("Filter requests", "Focus the filter bar (/)", main.action_focus_filter),
+        ("Follow newest request", "Jump to the newest row and follow (f)", main.action_follow),
+        ("Toggle static files", "Show or hide static file requests (s)", main.action_toggle_static),
+        (
+            "Pause / resume log",
+            "Freeze the request log; events are still recorded (p)",
+            main.action_toggle_pause,
+        ),
+        ("Clear log", "Forget the request log and per-view stats (ctrl+l)", main.action_clear_log),
+        ("Export HAR", "Save the filtered log as HAR 1.2 (e)", main.action_export_har),
+        ("Copy server URL", "Copy the server's URL to the clipboard (u)", main.action_copy_url),
+        ("Maximize panel", "Give the focused panel the whole screen (z)", main.action_maximize),
+        ("Show requests", "Requests tab (1)", tab("requests")),
+        ("Show per-view stats", "Views tab (2)", tab("views")),
+        ("Show console", "Console tab (3)", tab("console")),
+        ("Show WebSocket panel", "WebSocket tab (4)", tab("websocket")),
+    )
+    if screen is main:
+        for title, help_text, callback in commands:
+            yield SystemCommand(title, help_text, callback)
+    if isinstance(screen, RequestDetailScreen):
+        yield SystemCommand(
+            "Copy as curl", "Copy this request as a curl command (c)", screen.action_copy_curl
+        )
+
+
+def diagnostics_commands(app: DashboardApp, screen: Screen[object]) -> Iterable[SystemCommand]:
+    yield SystemCommand(
+        "Middleware audit",
+        "MIDDLEWARE as Django's async handler runs it: thread hops per request and fixes (m)",
+        app.action_middleware_audit,
+    )
+    yield SystemCommand(
+        "Compare views under load",
+        "Fire N requests at concurrency C at one or two URLs, side by side (b)",
+        app.action_compare_views,
+    )
+    if screen is app.main_screen or isinstance(screen, RequestDetailScreen):
+        yield SystemCommand(
+            "Replay request",
+            "Re-send the selected request and diff the answer (R)",
+            app.action_replay_request,
+        )
+
+
+def open_middleware_audit(app: DashboardApp) -> None:
+    from .screens.audit import MiddlewareAuditScreen
+
+    if not isinstance(app.screen, MiddlewareAuditScreen):
+        app.push_screen(MiddlewareAuditScreen(app.model.audit))
+
+
+def open_compare(app: DashboardApp) -> None:
+    from .screens.compare import CompareScreen
+
+    if isinstance(app.screen, CompareScreen):
+        return
+    routes = [row.route for row in app.model.views.rows(sort="count") if row.route]
+    history = app.model.history
+    app.push_screen(
+        CompareScreen(
+            app.main_screen.base_url(),
+            routes,
+            lambda: [
+                item.entry for item in history.last(5000) if isinstance(item.entry, RequestFinished)
+            ],
+        )
+    )
+
+
+def open_replay(app: DashboardApp) -> None:
+    from .screens.replay import ReplayScreen
+
+    screen = app.screen
+    entry: object = screen.entry if isinstance(screen, RequestDetailScreen) else None
+    if screen is app.main_screen:
+        item = app.main_screen.request_log.item_at_cursor()
+        entry = item.entry if item is not None else None
+    if not isinstance(entry, RequestFinished):
+        app.notify("Select an HTTP request to replay.", severity="warning", timeout=3)
+        return
+    app.push_screen(ReplayScreen(entry, app.main_screen.base_url()))
