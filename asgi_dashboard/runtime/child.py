@@ -334,6 +334,7 @@ def _run(spec: dict[str, Any], prepared: Prepared | None) -> int:
     install_log_bridge(sink)
 
     sock = socket.socket(fileno=spec["sock_fd"])
+    sock.setblocking(False)  # shared O_NONBLOCK: see runtime/sockets.py bind_socket
     host = spec["host"]
     graceful_timeout = float(spec.get("graceful_timeout", 1.0))
 

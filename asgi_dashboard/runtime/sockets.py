@@ -43,6 +43,12 @@ def bind_socket(host: str, port: int) -> socket.socket:
         raise BindError(f"Cannot listen on {host}:{port}: {exc}.") from None
     sock.listen(2048)
     sock.set_inheritable(True)
+    # Non-blocking for good. O_NONBLOCK belongs to the open file description, which every server
+    # process (and the dashboard's crash stand-in, runtime/crash.py) shares, and a socket object
+    # in blocking mode clears it on any dup() (socket.dup() copies the timeout). Cleared while
+    # another process's asyncio loop accepts on it, that loop blocks inside accept() (measured:
+    # the dashboard's loop froze and stopped reading events). Every process keeps it non-blocking.
+    sock.setblocking(False)
     return sock
 
 
