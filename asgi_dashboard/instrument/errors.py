@@ -6,7 +6,6 @@ from __future__ import annotations
 import linecache
 import os
 import site
-import sys
 import sysconfig
 import traceback
 from types import FrameType, TracebackType
@@ -156,7 +155,3 @@ def exception_info(
         hint=hint_for(exc),
     )
 
-
-def current_exception_info(project_dir: str | None = None) -> ExceptionInfo | None:
-    exc = sys.exc_info()[1]
-    return exception_info(exc, project_dir) if exc is not None else None

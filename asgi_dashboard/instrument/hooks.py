@@ -125,7 +125,7 @@ def _patch_view_dispatch() -> None:
             # Every process_view let the request through: none of them answered it, even if
             # Django fails below (an async view with ATOMIC_REQUESTS raises here).
             rec.view_middleware = None
-        wrapped = original(self, view)
+        wrapped: Callable[..., Any] = original(self, view)
         if rec is None:
             return wrapped
         if rec.match is None:  # refusals.resolve_request did not see Django resolve it
@@ -135,7 +135,7 @@ def _patch_view_dispatch() -> None:
         rec.dispatch_ns = time.perf_counter_ns()
         return timed
 
-    BaseHandler.make_view_atomic = make_view_atomic  # type: ignore[method-assign]
+    BaseHandler.make_view_atomic = make_view_atomic
 
 
 def _patch_templates() -> None:
@@ -159,7 +159,7 @@ def _patch_templates() -> None:
             if rec.in_view:
                 rec.template_in_view_ns += took
 
-    Template.render = render  # type: ignore[method-assign]
+    Template.render = render
 
 
 def _patch_thread_hops() -> None:
@@ -196,7 +196,7 @@ def _patch_consumers() -> None:
             conn.url_kwargs = tuple((str(k), str(v)) for k, v in kwargs.items())
         return await original(self, scope, receive, send)
 
-    AsyncConsumer.__call__ = __call__  # type: ignore[method-assign]
+    AsyncConsumer.__call__ = __call__
 
 
 def install(project_dir: str | None = None) -> None:

@@ -41,6 +41,8 @@ from typing import Any
 
 from asgiref.sync import iscoroutinefunction
 
+from ..events import Kind
+
 #: (func, method, namespaced URL name, route) -> label; bounded (URLconfs are finite anyway).
 _labels: dict[tuple[Any, str, str | None, str | None], str] = {}
 _MAX_LABELS = 4096
@@ -180,7 +182,7 @@ def _label(func: Any, method: str, url: str | None, route: str | None) -> str:
     return f"{name} ({beside})" if beside else name
 
 
-def view_kind(func: Any) -> str:
+def view_kind(func: Any) -> Kind:
     """``"async"`` if Django will await the view, else ``"sync"``.
 
     ``asgiref.sync.iscoroutinefunction`` (the check Django's handler uses) also sees class-based

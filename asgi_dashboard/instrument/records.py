@@ -9,15 +9,21 @@ on the loop thread would give 0).
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 from dataclasses import dataclass, field
+from types import CodeType
 from typing import Any
 
-from ..events import ExceptionInfo, FrameInfo, SqlQuery
+from ..events import ExceptionInfo, FrameInfo, Kind, SqlQuery
 
 #: Statements kept per request (the count and total time stay exact beyond this).
 MAX_SQL_STATEMENTS = 200
 MAX_SQL_TEXT = 2000
+
+#: Where a statement was issued: its FrameInfo, the frame's depth (from the caller of
+#: instrument/sql.py ``_walk``), the frame's code and line.
+SqlSite = tuple[FrameInfo, int, CodeType, int]
 
 
 @dataclass(slots=True)
@@ -29,7 +35,7 @@ class RequestRecord:
     route: str | None = None
     url_name: str | None = None
     view: str | None = None
-    kind: str | None = None
+    kind: Kind | None = None
     #: Django's ``HttpRequest`` (set when the request reaches ``BaseHandler``), its
     #: ``ResolverMatch`` once Django resolved it, and whether ``resolve_request`` ran at all.
     request: Any = None
@@ -61,9 +67,9 @@ class RequestRecord:
     #: view in a task of its own). A query the async ORM runs on a worker thread has no project
     #: frame on that thread's stack: the line that awaited it is down this task's coroutine
     #: chain (instrument/sql.py).
-    task: Any = None
+    task: asyncio.Task[Any] | None = None
     #: SQL text -> where its project frame was last time (instrument/sql.py ``_source``).
-    sql_sites: dict[str, Any] = field(default_factory=dict)
+    sql_sites: dict[str, SqlSite] = field(default_factory=dict)
 
     def add_sql(
         self,

@@ -88,7 +88,7 @@ def _entered(middleware: Callable[..., Any], name: str) -> Callable[..., Any]:
     return entered
 
 
-_ENTERED_CODE = _entered(print, "").__code__  # type: ignore[attr-defined]
+_ENTERED_CODE = _entered(print, "").__code__
 
 
 def _view_hook(process_view: Callable[..., Any], name: str) -> Callable[..., Any]:
@@ -188,10 +188,7 @@ def install() -> None:
 
     def _sync(request: Any) -> Any: ...
 
-    _inner_codes = frozenset(
-        convert_exception_to_response(f).__code__  # type: ignore[attr-defined]
-        for f in (_async, _sync)
-    )
+    _inner_codes = frozenset(convert_exception_to_response(f).__code__ for f in (_async, _sync))
 
     original_resolve = BaseHandler.resolve_request
 
@@ -220,5 +217,5 @@ def install() -> None:
                     _track_middleware(self)
         return original_get_response(self, request)
 
-    BaseHandler.resolve_request = resolve_request  # type: ignore[method-assign]
-    BaseHandler.get_response_async = get_response_async  # type: ignore[method-assign]
+    BaseHandler.resolve_request = resolve_request
+    BaseHandler.get_response_async = get_response_async

@@ -47,7 +47,7 @@ from typing import Any
 
 from ..events import FrameInfo, SqlQuery
 from .errors import _LIBRARY_ROOTS, frame_info, is_project_file
-from .records import MAX_SQL_STATEMENTS, MAX_SQL_TEXT, RequestRecord, current
+from .records import MAX_SQL_STATEMENTS, MAX_SQL_TEXT, RequestRecord, SqlSite, current
 
 #: Parameters kept per statement (the rest are summarised in one last entry).
 MAX_PARAMS = 32
@@ -186,12 +186,7 @@ def issuing_frame(task: Any = None, skip: int = 1) -> FrameInfo | None:
     return _awaiting_frame(task) if task is not None else None
 
 
-#: A statement's site: its FrameInfo, the frame's depth (from the caller of :func:`_walk`),
-#: the frame's code and line.
-_Site = tuple[FrameInfo, int, Any, int]
-
-
-def _walk(skip: int) -> _Site | None:
+def _walk(skip: int) -> SqlSite | None:
     """The innermost project frame from ``sys._getframe(skip)`` up (see :func:`issuing_frame`),
     with its depth counted from this function's caller."""
     files = _project_files

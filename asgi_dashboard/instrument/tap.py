@@ -10,38 +10,28 @@ the :class:`~.records.RequestRecord` this tap puts in the context.
 from __future__ import annotations
 
 import asyncio
-import base64
 import itertools
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
 
-from ..events import (
-    Event,
-    RequestFinished,
-    WsAccepted,
-    WsClosed,
-    WsFrame,
-    WsOpened,
-)
+from ..events import CancelReason, RequestFinished
 from .errors import exception_info
-from .records import ConnectionRecord, RequestRecord, current, current_connection
+from .previews import (
+    BODY_PREVIEW,
+    ASGIApp,
+    Headers,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    client_address,
+    content_type,
+    kept_headers,
+    preview,
+)
+from .records import RequestRecord, current
 from .refusals import settle as settle_refused
 from .sink import EventSink
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-#: Body previews kept per request and response (the size field stays exact).
-BODY_PREVIEW = 64 * 1024
-#: Frame previews kept per WebSocket frame.
-FRAME_PREVIEW = 4 * 1024
-BINARY_PREVIEW = 256
-
-_TEXT_TYPES = ("text/", "json", "xml", "javascript", "x-www-form-urlencoded", "graphql")
+from .wstap import WebSocketTap
 
 #: The message Uvicorn cancels in-flight requests with when a stopping server's graceful timeout
 #: runs out (``uvicorn/server.py`` ``Server.shutdown``; runtime/server.py uses the same one).
@@ -50,9 +40,9 @@ SHUTDOWN_CANCEL = "timeout graceful shutdown exceeded"
 #: answered the request itself (400 for a body that is invalid HTTP) and the app saw a disconnect.
 SERVER_ANSWERED = "asgi_dashboard.server_answered"
 #: ``cancelled`` of a request the app never answered, by why (status 0 only with "client-gone").
-CUT_INVALID_HTTP = "invalid-http"  # status is what Uvicorn sent (400): the body was invalid HTTP
-CUT_CLIENT_GONE = "client-gone"  # the client disconnected before a response: nothing was sent
-CUT_NO_RESPONSE = "no-response"  # the app returned without one: Uvicorn answers 500
+CUT_INVALID_HTTP: CancelReason = "invalid-http"  # status is what Uvicorn sent (400): invalid HTTP
+CUT_CLIENT_GONE: CancelReason = "client-gone"  # the client left before a response: nothing sent
+CUT_NO_RESPONSE: CancelReason = "no-response"  # the app returned without one: Uvicorn answers 500
 #: What a client whose request was cut by a reload gets instead of Uvicorn's 500.
 RELOAD_CUT_BODY = b"The server restarted (a reload) while this request was running: retry it.\n"
 
@@ -72,54 +62,6 @@ def cut_by_shutdown(exc: BaseException) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     return False
-
-
-#: Headers kept per event (request or response), by count and by total size of names and values:
-#: a request may carry thousands (Uvicorn's h11 accepts them), and each event travels through the
-#: pipe, the ring buffer and ``--json``. The ``*_headers_dropped`` field counts the rest.
-MAX_EVENT_HEADERS = 100
-MAX_EVENT_HEADER_BYTES = 64 * 1024
-
-
-def _headers(raw: Any) -> tuple[tuple[tuple[str, str], ...], int]:
-    """The headers kept for an event (in order, up to :data:`MAX_EVENT_HEADERS` and
-    :data:`MAX_EVENT_HEADER_BYTES`) and how many were dropped."""
-    kept: list[tuple[str, str]] = []
-    room = MAX_EVENT_HEADER_BYTES
-    total = 0
-    for k, v in raw:
-        total += 1
-        if len(kept) < MAX_EVENT_HEADERS and len(k) + len(v) <= room:
-            room -= len(k) + len(v)
-            kept.append((k.decode("latin-1"), v.decode("latin-1")))
-        else:
-            room = -1  # keep a prefix: once one is dropped, the rest are too
-    return tuple(kept), total - len(kept)
-
-
-def _content_type(headers: tuple[tuple[str, str], ...]) -> str:
-    for k, v in headers:
-        if k.lower() == "content-type":
-            return v.lower()
-    return ""
-
-
-def _preview(body: bytes, content_type: str) -> tuple[str, bool]:
-    """(text, is_base64): text for textual content types, base64 otherwise."""
-    if not body:
-        return "", False
-    if any(t in content_type for t in _TEXT_TYPES) or not content_type:
-        try:
-            return body.decode("utf-8"), False
-        except UnicodeDecodeError:
-            if content_type.startswith("text/"):
-                return body.decode("latin-1"), False
-    return base64.b64encode(body).decode("ascii"), True
-
-
-def _client(scope: Scope) -> str | None:
-    client = scope.get("client")
-    return f"{client[0]}:{client[1]}" if client else None
 
 
 class InstrumentedApp:
@@ -171,7 +113,7 @@ class InstrumentedApp:
         resp_truncated = False
         status = 0
         size = 0
-        resp_headers: tuple[tuple[str, str], ...] = ()
+        resp_headers: Headers = ()
         resp_headers_dropped = 0
 
         disconnected = False
@@ -195,7 +137,7 @@ class InstrumentedApp:
             mtype = message["type"]
             if mtype == "http.response.start":
                 status = message["status"]
-                resp_headers, resp_headers_dropped = _headers(message.get("headers", ()))
+                resp_headers, resp_headers_dropped = kept_headers(message.get("headers", ()))
             elif mtype == "http.response.body":
                 chunk = message.get("body", b"")
                 size += len(chunk)
@@ -207,7 +149,7 @@ class InstrumentedApp:
             await send(message)
 
         token = current.set(rec)
-        cancelled: str | None = None
+        cancelled: CancelReason | None = None
         try:
             await self.app(scope, tapped_receive, tapped_send)
         except BaseException as exc:
@@ -254,9 +196,9 @@ class InstrumentedApp:
             if rec.kind is None and rec.request is not None and answered:
                 settle_refused(rec)
             del self.in_flight[request_id]
-            req_headers, req_headers_dropped = _headers(scope.get("headers", ()))
-            req_text, req_b64 = _preview(bytes(req_body), _content_type(req_headers))
-            resp_text, resp_b64 = _preview(bytes(resp_body), _content_type(resp_headers))
+            req_headers, req_headers_dropped = kept_headers(scope.get("headers", ()))
+            req_text, req_b64 = preview(bytes(req_body), content_type(req_headers))
+            resp_text, resp_b64 = preview(bytes(resp_body), content_type(resp_headers))
             self.sink.emit(
                 RequestFinished(
                     ts=ts,
@@ -266,12 +208,12 @@ class InstrumentedApp:
                     path=path,
                     query=scope.get("query_string", b"").decode("latin-1"),
                     status=status,
-                    client=_client(scope),
+                    client=client_address(scope),
                     static=bool(self.static_prefix and path.startswith(self.static_prefix)),
                     route=rec.route,
                     url_name=rec.url_name,
                     view=rec.view,
-                    kind=rec.kind,  # type: ignore[arg-type]
+                    kind=rec.kind,
                     answered_by=rec.answered_by,
                     response_size=size,
                     total_ns=total,
@@ -302,117 +244,9 @@ class InstrumentedApp:
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         conn_id = self._new_id()
-        start = time.perf_counter_ns()
-        conn = ConnectionRecord()
-        path = scope.get("path", "")
-        self.in_flight[conn_id] = f"WS {path}"
-        emit = self.sink.emit
-        state = {"accepted": False, "answered": False, "closed": False, "in": 0, "out": 0}
-
-        def closed(code: int | None, reason: str, by: str, error: Any = None) -> Event:
-            state["closed"] = True
-            return WsClosed(
-                id=conn_id,
-                code=code,
-                reason=reason,
-                by=by,  # type: ignore[arg-type]
-                duration_ns=time.perf_counter_ns() - start,
-                frames_in=state["in"],
-                frames_out=state["out"],
-                consumer=conn.consumer,
-                error=error,
-            )
-
-        def frame(direction: str, message: Message) -> Event:
-            data = message.get("bytes")
-            if data is not None:
-                return WsFrame(
-                    id=conn_id,
-                    direction=direction,  # type: ignore[arg-type]
-                    size=len(data),
-                    binary=True,
-                    preview=data[:BINARY_PREVIEW].hex(" "),
-                    truncated=len(data) > BINARY_PREVIEW,
-                )
-            text = message.get("text") or ""
-            return WsFrame(
-                id=conn_id,
-                direction=direction,  # type: ignore[arg-type]
-                size=len(text.encode("utf-8")),
-                preview=text[:FRAME_PREVIEW],
-                truncated=len(text) > FRAME_PREVIEW,
-            )
-
-        async def tapped_receive() -> Message:
-            message = await receive()
-            mtype = message["type"]
-            if mtype == "websocket.connect":
-                headers, dropped = _headers(scope.get("headers", ()))
-                emit(
-                    WsOpened(
-                        id=conn_id,
-                        generation=self.generation,
-                        path=path,
-                        query=scope.get("query_string", b"").decode("latin-1"),
-                        client=_client(scope),
-                        subprotocols=tuple(scope.get("subprotocols") or ()),
-                        request_headers=headers,
-                        request_headers_dropped=dropped,
-                    )
-                )
-            elif mtype == "websocket.receive":
-                state["in"] += 1
-                emit(frame("in", message))
-            elif mtype == "websocket.disconnect" and not state["closed"]:
-                emit(closed(message.get("code", 1005), message.get("reason") or "", "client"))
-            return message
-
-        def answered(accepted: bool, status: int | None, subprotocol: str | None = None) -> None:
-            state["answered"] = True
-            state["accepted"] = accepted
-            emit(
-                WsAccepted(
-                    id=conn_id,
-                    accepted=accepted,
-                    status=status,
-                    subprotocol=subprotocol,
-                    consumer=conn.consumer,
-                    url_kwargs=conn.url_kwargs,
-                )
-            )
-
-        async def tapped_send(message: Message) -> None:
-            mtype = message["type"]
-            if mtype == "websocket.accept":
-                answered(True, None, message.get("subprotocol"))
-            elif mtype == "websocket.send":
-                state["out"] += 1
-                emit(frame("out", message))
-            elif mtype == "websocket.close":
-                if not state["answered"]:
-                    # A close before accept is a rejected handshake: the server answers 403.
-                    answered(False, 403)
-                    emit(closed(None, message.get("reason") or "", "server"))
-                elif not state["closed"]:
-                    emit(closed(message.get("code", 1000), message.get("reason") or "", "server"))
-            elif mtype == "websocket.http.response.start" and not state["answered"]:
-                answered(False, message.get("status"))
-            await send(message)
-
-        token = current_connection.set(conn)
+        self.in_flight[conn_id] = f"WS {scope.get('path', '')}"
+        tap = WebSocketTap(scope, conn_id, self.generation, self.sink)
         try:
-            await self.app(scope, tapped_receive, tapped_send)
-        except BaseException as exc:
-            if not state["answered"]:
-                answered(False, 500)
-            if not state["closed"]:
-                # Uvicorn closes an accepted socket with 1011 when the app raises.
-                emit(closed(1011, "", "error", exception_info(exc, self.project_dir)))
-            raise
+            await tap.run(self.app, receive, send, self.project_dir)
         finally:
-            current_connection.reset(token)
             self.in_flight.pop(conn_id, None)
-            if not state["answered"]:
-                answered(False, 403)
-            if not state["closed"]:
-                emit(closed(1000 if state["accepted"] else None, "", "server"))

@@ -1,7 +1,7 @@
 """A 10 MB request body and 1 MB WebSocket frames: served, one event each, previews bounded.
 
 The instrumentation keeps bounded previews (``BODY_PREVIEW`` of a body, ``FRAME_PREVIEW`` of a
-text frame, hex of ``BINARY_PREVIEW`` bytes of a binary one, see ``instrument/tap.py``); here
+text frame, hex of ``BINARY_PREVIEW`` bytes of a binary one, see ``instrument/previews.py``); here
 the bound is checked where a user meets it, in the ``--json`` event of a real server, along with
 the size of the whole event line.
 """
@@ -18,7 +18,7 @@ import httpx
 import pytest
 import websockets
 
-from asgi_dashboard.instrument.tap import BINARY_PREVIEW, BODY_PREVIEW, FRAME_PREVIEW
+from asgi_dashboard.instrument.previews import BINARY_PREVIEW, BODY_PREVIEW, FRAME_PREVIEW
 from tests.faults.conftest import ORIGIN, EventPump
 from tests.runtime.conftest import HeadlessRun
 

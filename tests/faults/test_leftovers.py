@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from asgi_dashboard.instrument.tap import MAX_EVENT_HEADERS, _headers
+from asgi_dashboard.instrument.previews import MAX_EVENT_HEADERS, kept_headers
 from asgi_dashboard.runtime.server import KEEP_ALIVE_S
 from tests.faults.conftest import EventPump, Proc, descendants, end_leftovers, wait_gone
 from tests.faults.test_process_death import start
@@ -104,10 +104,10 @@ async def test_thousands_of_request_headers_are_capped_in_the_event(
 
 def test_header_cap_by_total_size_keeps_a_prefix() -> None:
     big = [(f"x-{i}".encode(), b"v" * 10_000) for i in range(10)]
-    kept, dropped = _headers([*big, (b"small", b"1")])
+    kept, dropped = kept_headers([*big, (b"small", b"1")])
     assert [k for k, _ in kept] == [f"x-{i}" for i in range(6)]  # 6 x ~10 kB fit in 64 KiB
     assert dropped == 5  # the four big ones left and the small one after them
-    assert _headers([(b"a", b"1")]) == ((("a", "1"),), 0)
+    assert kept_headers([(b"a", b"1")]) == ((("a", "1"),), 0)
 
 
 # -- No server outlives its dashboard, even with a sync view stuck in a thread -----------------
