@@ -23,8 +23,9 @@ import struct
 from collections.abc import Callable, Sequence
 from typing import Any, get_args, get_origin, get_type_hints
 
-from .events import BY_NAME, DecodeError, Event, _holds_dataclass
-from .events import _field_names as _fields
+from .events import BY_NAME, DecodeError, Event
+from .events.base import field_names as _fields
+from .events.codec import holds_dataclass as _holds_dataclass
 
 _LENGTH = struct.Struct("<I")
 #: Far above any real batch (at most 2,000 events of at most ~200 KB); a larger length means

@@ -17,7 +17,8 @@ import dataclasses
 from collections.abc import Iterable
 from typing import TypeVar
 
-from .events import Event, Header, RequestFinished, SqlQuery, WsOpened, _field_names
+from .events import Event, Header, RequestFinished, SqlQuery, WsOpened
+from .events.base import field_names as _field_names
 
 REDACTED = "[redacted]"
 #: Lower-case header names whose values are secrets.

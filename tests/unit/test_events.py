@@ -138,9 +138,3 @@ def test_events_are_frozen() -> None:
     event = _sample(ev.ConsoleOutput)
     with pytest.raises(dataclasses.FrozenInstanceError):
         event.text = "y"  # type: ignore[misc]
-
-
-def test_encode_many_is_concatenated_lines() -> None:
-    batch = [_sample(ev.ConsoleOutput), _sample(ev.LogRecord)]
-    data = ev.encode_many(batch)
-    assert [ev.decode(line) for line in data.splitlines()] == batch

@@ -1,0 +1,140 @@
+"""The schema's foundations: the shared ``Record`` behaviour, the nested value types, ``Event``.
+
+Nothing here imports Textual or Django: the child, the parent and the tests all import this.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+SCHEMA_VERSION = 1
+
+Kind = Literal["sync", "async"]
+Mode = Literal["child", "in-process"]
+Header = tuple[str, str]
+
+
+#: Where a start-up failure happened (``ServerFailed.phase``; ``bind``: the port).
+FailurePhase = Literal["discovery", "settings", "import", "bind", "runtime"]
+#: What a batch of file changes leads to (``FilesChanged.action``).
+ReloadAction = Literal["restart", "rebuild", "templates", "ignore"]
+#: How a reload was done (``ReloadFinished.path``): "fork" from the warm process, "spawn" a new
+#: one, "templates" (loaders reset, no restart), "manual" (asked for with ``r``).
+ReloadVia = Literal["fork", "spawn", "templates", "manual"]
+#: Why a request ended before the application answered it (``RequestFinished.cancelled``).
+CancelReason = Literal["reload", "invalid-http", "client-gone", "no-response"]
+#: What a middleware class declares it can run as (``sync_capable``/``async_capable``).
+Capability = Literal["sync", "async", "both"]
+#: Why a server process stopped (``ServerStopped.reason``).
+StopReason = Literal["requested", "crashed", "failed"]
+
+
+def now() -> float:
+    """Wall-clock timestamp used for ``ts`` fields."""
+    return time.time()
+
+
+class Record:
+    """``__repr__``, ``__eq__`` and ``__hash__`` for every dataclass of the schema, written once.
+
+    The schema's dataclasses are declared with ``repr=False, eq=False`` and inherit these: letting
+    ``dataclasses`` generate them per class costs ~75 ``exec()`` calls, about a third of this
+    module's import time, which every server process pays before it can serve (cold start, see
+    bench/). Same semantics as the generated ones: equal when of the same class with equal fields.
+    """
+
+    __slots__ = ()
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in field_names(type(self)))
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in field_names(type(self)))
+        return f"{type(self).__qualname__}({fields})"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self), self._values()))
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def field_names(cls: type) -> tuple[str, ...]:
+    """The dataclass's field names in order (cached: the codecs ask once per event)."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
+
+# --------------------------------------------------------------------------------------------
+# Nested value types
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class FrameInfo(Record):
+    """One stack frame: where in the project's code something happened."""
+
+    filename: str
+    lineno: int
+    function: str
+    line: str = ""
+    #: 1-based column of a SyntaxError within ``line`` (where Python puts its caret), else None.
+    offset: int | None = None
+
+
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class ExceptionInfo(Record):
+    """An exception raised by a view, a consumer or the project's start-up code."""
+
+    type: str
+    message: str
+    traceback: str
+    #: The innermost frame that belongs to the project (not Django, not site-packages), if any.
+    frame: FrameInfo | None = None
+    #: A short, concrete suggestion (e.g. for ``SynchronousOnlyOperation``), if we have one.
+    hint: str | None = None
+
+
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class SqlQuery(Record):
+    """One SQL statement executed while serving a request, with its duration.
+
+    The statements are the ones Django records (``connection.queries``,
+    ``CaptureQueriesContext``): every cursor statement and the transaction statements Django
+    issues on the connection itself (``BEGIN`` on some backends, ``COMMIT``, ``ROLLBACK``).
+    ``sql`` is the statement as the code passed it (placeholders, not interpolated values).
+    """
+
+    sql: str
+    duration_ns: int
+    many: bool = False
+    #: The parameters, each as a bounded ``repr`` (see ``instrument/sql.py``): equal tuples mean
+    #: the same values. ``()`` when the statement had none (or was recorded before they were).
+    #: Values can be secrets: exports and ``--json`` redact them (``redact.py``).
+    params: tuple[str, ...] = ()
+    #: The innermost frame in the project's own code that issued it; None when only Django or a
+    #: library was on the stack (e.g. the session middleware, ``ATOMIC_REQUESTS``' COMMIT).
+    source: FrameInfo | None = None
+
+
+# --------------------------------------------------------------------------------------------
+# Events
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, repr=False, eq=False, kw_only=True)
+class Event(Record):
+    """Base class. ``name`` is the wire name; ``ts`` is wall time of the fact."""
+
+    name: ClassVar[str] = "event"
+    ts: float = field(default_factory=now)
