@@ -5,10 +5,10 @@ Kept small on purpose: the screens and widgets do the showing; this module
 * creates the runtime (``make_runtime`` unless a factory is given, e.g. a scripted one in tests),
   starts it in a named worker on mount and stops it before exiting (so the port is freed and no
   process is left behind);
-* buffers the runtime's event batches and flushes them to the model
-  (:class:`~asgi_dashboard.model.Dashboard`) at most every :data:`FLUSH_INTERVAL` seconds,
-  :data:`FLUSH_CHUNK` events at a time, so a flood of events never starves input handling; each
-  flush posts the batch's :class:`~asgi_dashboard.model.ChangeSet` to the main screen;
+* buffers the runtime's event batches (:class:`~asgi_dashboard.pump.EventBuffer`) and flushes
+  them to the model (:class:`~asgi_dashboard.model.Dashboard`) in bounded chunks, so a flood of
+  events never starves input handling; each flush posts the batch's
+  :class:`~asgi_dashboard.model.ChangeSet` to the main screen;
 * handles every worker's failure in one place;
 * exits with the codes headless mode uses (:meth:`DashboardApp.exit_status`): 2 when the port
   could not be bound and 3 when the project failed to load (and never started since), 1 when the
@@ -22,41 +22,31 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 
 from textual import events, work
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from . import app_commands
-from .config import EXIT_BAD_INPUT, EXIT_PROJECT_FAILED, DashboardConfig
-from .events import Event, MiddlewareAudit, RequestFinished, ServerFailed
+from .app_commands import AppActions
+from .config import DashboardConfig
+from .events import Event, ServerFailed
 from .gc_schedule import GC_QUIET_S, full_gc_due, settle_gc
-from .model import Dashboard, WsConnection
+from .model import Dashboard
+from .pump import EventBuffer
 from .runtime.base import EventCallback, Runtime
-from .screens.detail import RequestDetailScreen
-from .screens.help import HelpScreen
 from .screens.main import MainScreen
-from .widgets.request_log import RequestLog
 
 RuntimeFactory = Callable[[DashboardConfig, EventCallback], Runtime]
 
-#: Seconds between flushes of buffered events to the UI, and the most events per flush.
-FLUSH_INTERVAL = 0.05
-#: Under sustained load (the last flush carried more than BUSY_BATCH events) the log refreshes
-#: at most this often: table updates dominate the UI's CPU then (bench figure 3), and fewer,
-#: larger batches leave the loop free for key presses. Stats and history lose nothing.
-FLUSH_INTERVAL_BUSY = 0.2
-BUSY_BATCH = 20
-FLUSH_CHUNK = 2000
 #: Extra seconds (beyond the configured graceful timeout) we wait for the runtime to stop.
 STOP_MARGIN = 5.0
 
 
-class DashboardApp(App[int]):
+class DashboardApp(AppActions):
     """asgi-dash."""
 
     CSS_PATH = "app.tcss"
@@ -97,20 +87,16 @@ class DashboardApp(App[int]):
         self.clock: Callable[[], float] = time.time
         self.model = Dashboard(history=max(1, config.history), reload=config.reload)
         self.runtime = runtime_factory(config, self.receive_events)
-        self._pending: deque[Event] = deque()
-        self._flush_scheduled = False
+        self._buffer = EventBuffer()
         #: monotonic() of the last key or mouse input, and of the last full GC (see settle_gc).
         self.last_input = 0.0
         self.last_full_gc = time.monotonic()
-        self._last_flush = 0.0
-        self._flush_interval = FLUSH_INTERVAL
         self._stopping = False
         self._stopped = False
         #: The runtime did not stop within its bound (exit status 1).
         self._stop_timed_out = False
         #: Events ingested so far (tests wait on it; also handy in the devtools console).
         self.events_ingested = 0
-        self._main: MainScreen
 
     def get_default_screen(self) -> Screen[None]:
         self._main = MainScreen(
@@ -121,11 +107,6 @@ class DashboardApp(App[int]):
             runtime_url=lambda: self.runtime.url,
             discover=self.discover,
         )
-        return self._main
-
-    @property
-    def main_screen(self) -> MainScreen:
-        """The dashboard screen (always at the bottom of the stack)."""
         return self._main
 
     def on_mount(self) -> None:
@@ -163,14 +144,7 @@ class DashboardApp(App[int]):
 
     def exit_status(self) -> int:
         """The process's exit code, as headless mode would have it (see the module docstring)."""
-        if self._stop_timed_out:
-            return 1
-        status = self.model.status
-        if status.starts == 0 and status.failure is not None:
-            return EXIT_BAD_INPUT if status.failure.phase == "bind" else EXIT_PROJECT_FAILED
-        if status.state == "crashed" and not self.config.reload:
-            return 1
-        return 0
+        return 1 if self._stop_timed_out else self.model.status.exit_code(self.config.reload)
 
     def exit_with_status(self) -> None:
         code = self.exit_status()
@@ -219,22 +193,19 @@ class DashboardApp(App[int]):
 
     def receive_events(self, batch: Sequence[Event]) -> None:
         """The runtime's callback (on this loop's thread): buffer, flush soon."""
-        self._pending.extend(batch)
-        if self._flush_scheduled or self._stopped:
+        if self._stopped:
+            self._buffer.pending.extend(batch)
             return
-        self._flush_scheduled = True
-        # Flush at once after a quiet period (low latency for a single request), otherwise at
-        # most every FLUSH_INTERVAL (a burst becomes a few large batches, not thousands).
-        delay = self._last_flush + self._flush_interval - time.monotonic()
+        delay = self._buffer.add(batch, time.monotonic())
+        if delay is None:
+            return
         if delay <= 0:
             self.call_later(self._flush_events)
         else:
             self.set_timer(delay, self._flush_events, name="flush_events")
 
     def _flush_events(self) -> None:
-        self._last_flush = time.monotonic()
-        chunk = [self._pending.popleft() for _ in range(min(FLUSH_CHUNK, len(self._pending)))]
-        self._flush_interval = FLUSH_INTERVAL_BUSY if len(chunk) > BUSY_BATCH else FLUSH_INTERVAL
+        chunk = self._buffer.take(time.monotonic())
         if chunk:
             self.events_ingested += len(chunk)
             changes = self.model.ingest(chunk)
@@ -242,23 +213,17 @@ class DashboardApp(App[int]):
             if changes.failure is not None or changes.started:
                 # The ``n`` key appears or goes (it depends on whether the port was bound).
                 self.refresh_bindings()
-        if self._pending:
+        if self._buffer.more():
             # More to do: let input and rendering run before the next chunk.
-            self.set_timer(self._flush_interval, self._flush_events, name="flush_events")
-        else:
-            self._flush_scheduled = False
+            self.set_timer(self._buffer.interval, self._flush_events, name="flush_events")
 
     @property
     def events_pending(self) -> int:
-        return len(self._pending)
+        return len(self._buffer.pending)
 
-    # -- navigation -------------------------------------------------------------------------------
-
-    def on_request_log_opened(self, event: RequestLog.Opened) -> None:
-        entry = event.item.entry
-        if isinstance(entry, RequestFinished | WsConnection):
-            main = self.main_screen
-            self.push_screen(RequestDetailScreen(entry, main.base_url(), main.palette))
+    @property
+    def _flush_scheduled(self) -> bool:
+        return self._buffer.scheduled
 
     # -- actions ----------------------------------------------------------------------------------
 
@@ -294,29 +259,9 @@ class DashboardApp(App[int]):
             return self.bind_failed
         return True
 
-    def action_help(self) -> None:
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
-
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield from app_commands.system_commands(self, screen)
-
-    # -- diagnostics: middleware audit, compare views, replay (asgi_dashboard.app_commands) ------
-
-    @property
-    def latest_audit(self) -> MiddlewareAudit | None:
-        """The newest MiddlewareAudit the server reported (one per server start)."""
-        return self.model.audit
-
-    def action_middleware_audit(self) -> None:
-        app_commands.open_middleware_audit(self)
-
-    def action_compare_views(self) -> None:
-        app_commands.open_compare(self)
-
-    def action_replay_request(self) -> None:
-        app_commands.open_replay(self)
 
 
 def make_app(

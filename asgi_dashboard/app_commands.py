@@ -1,8 +1,9 @@
-"""The command palette's entries and the diagnostics screens the app opens (m, b, R).
+"""The command palette's entries and the screens the app's keys open (help, m, b, R).
 
-Functions of the app rather than methods, to keep :mod:`asgi_dashboard.app` to its lifecycle and
-event pump; the app's actions call them. The screens live in screens/audit.py, compare.py and
-replay.py; the latest audit is the model's (``Dashboard.audit``).
+Kept out of :mod:`asgi_dashboard.app` so that module is its lifecycle and event pump:
+:class:`AppActions` is a base class of the app holding those actions. The diagnostics screens
+live in screens/audit.py, compare.py and replay.py; the latest audit is the model's
+(``Dashboard.audit``).
 """
 
 from __future__ import annotations
@@ -10,14 +11,47 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from textual.app import SystemCommand
+from textual.app import App, SystemCommand
 from textual.screen import Screen
 
-from .events import RequestFinished
+from .events import MiddlewareAudit, RequestFinished
 from .screens.detail import RequestDetailScreen
+from .screens.help import HelpScreen
 
 if TYPE_CHECKING:
     from .app import DashboardApp
+    from .model import Dashboard
+    from .screens.main import MainScreen
+
+
+class AppActions(App[int]):
+    """The app's actions that open screens (the base class of DashboardApp)."""
+
+    model: Dashboard
+    _main: MainScreen
+
+    @property
+    def main_screen(self) -> MainScreen:
+        """The dashboard screen (always at the bottom of the stack)."""
+        return self._main
+
+    @property
+    def latest_audit(self) -> MiddlewareAudit | None:
+        """The newest MiddlewareAudit the server reported (one per server start)."""
+        return self.model.audit
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_middleware_audit(self) -> None:
+        open_middleware_audit(self)
+
+    def action_compare_views(self) -> None:
+        open_compare(self)
+
+    def action_replay_request(self) -> None:
+        open_replay(self)
 
 
 def system_commands(app: DashboardApp, screen: Screen[object]) -> Iterable[SystemCommand]:
@@ -59,7 +93,7 @@ def system_commands(app: DashboardApp, screen: Screen[object]) -> Iterable[Syste
         )
 
 
-def diagnostics_commands(app: DashboardApp, screen: Screen[object]) -> Iterable[SystemCommand]:
+def diagnostics_commands(app: AppActions, screen: Screen[object]) -> Iterable[SystemCommand]:
     yield SystemCommand(
         "Middleware audit",
         "MIDDLEWARE as Django's async handler runs it: thread hops per request and fixes (m)",
@@ -78,14 +112,14 @@ def diagnostics_commands(app: DashboardApp, screen: Screen[object]) -> Iterable[
         )
 
 
-def open_middleware_audit(app: DashboardApp) -> None:
+def open_middleware_audit(app: AppActions) -> None:
     from .screens.audit import MiddlewareAuditScreen
 
     if not isinstance(app.screen, MiddlewareAuditScreen):
         app.push_screen(MiddlewareAuditScreen(app.model.audit))
 
 
-def open_compare(app: DashboardApp) -> None:
+def open_compare(app: AppActions) -> None:
     from .screens.compare import CompareScreen
 
     if isinstance(app.screen, CompareScreen):
@@ -103,7 +137,7 @@ def open_compare(app: DashboardApp) -> None:
     )
 
 
-def open_replay(app: DashboardApp) -> None:
+def open_replay(app: AppActions) -> None:
     from .screens.replay import ReplayScreen
 
     screen = app.screen

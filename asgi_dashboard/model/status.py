@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from ..config import EXIT_BAD_INPUT, EXIT_PROJECT_FAILED
 from ..events import (
     Event,
     LoopLag,
@@ -48,6 +49,12 @@ class ServerStatus:
     @property
     def restarts(self) -> int:
         return max(0, self.starts - 1)
+
+    def exit_code(self, reload: bool) -> int:
+        """The exit code headless mode would give for this status (see DashboardApp)."""
+        if self.starts == 0 and self.failure is not None:
+            return EXIT_BAD_INPUT if self.failure.phase == "bind" else EXIT_PROJECT_FAILED
+        return 1 if self.state == "crashed" and not reload else 0
 
     def apply(self, event: Event) -> bool:
         match event:

@@ -24,7 +24,7 @@ from ..config import DashboardConfig
 from ..events import RequestFinished
 from ..filters import EMPTY, Filter
 from ..har import write_har
-from ..model import ChangeSet, Dashboard, LogItem
+from ..model import ChangeSet, Dashboard, LogItem, WsConnection
 from ..widgets.console import ConsoleLog
 from ..widgets.error_panel import StartupErrorPanel
 from ..widgets.filter_bar import FilterBar
@@ -35,6 +35,7 @@ from ..widgets.request_log import MAX_ROWS, RequestLog
 from ..widgets.status_bar import StatusBar
 from ..widgets.view_stats import ViewStatsTable
 from ..widgets.ws_panel import WebSocketPanel
+from .detail import RequestDetailScreen
 from .export import ExportChoice, ExportDialog
 
 TABS = ("requests", "views", "console", "websocket", "reloads")
@@ -229,6 +230,12 @@ class MainScreen(Screen[None]):
         self.view_stats.relayout(event.size.width)
 
     # -- log events -----------------------------------------------------------------------------
+
+    @on(RequestLog.Opened)
+    def _open_detail(self, event: RequestLog.Opened) -> None:
+        entry = event.item.entry
+        if isinstance(entry, RequestFinished | WsConnection):
+            self.app.push_screen(RequestDetailScreen(entry, self.base_url(), self.palette))
 
     @on(RequestLog.FollowChanged)
     def _follow_changed(self, _: RequestLog.FollowChanged) -> None:

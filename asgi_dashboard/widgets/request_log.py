@@ -18,7 +18,7 @@ rows fall off the top.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from rich.segment import Segment
@@ -203,6 +203,7 @@ class RequestLog(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
+        make: Callable[[], Strip]
         if y == 0:
             key = ("header", "", width)
             make = lambda: self._header_strip(width)  # noqa: E731
