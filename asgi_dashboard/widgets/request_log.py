@@ -19,7 +19,6 @@ rows fall off the top.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
 from rich.segment import Segment
 from rich.style import Style
@@ -32,9 +31,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ..events import RequestFinished
-from ..formatting import clock, ms, short_view
-from ..model import LogItem, WsConnection
+from ..model import LogItem
+from .log_cells import PAD, Layout, fit, log_cells
 from .palette import Palette
 
 #: Rows kept in the log by default (the history buffer is bigger).
@@ -42,50 +40,6 @@ MAX_ROWS = 500
 #: Rendered rows kept (about 3 screens of rows in their states); cleared when full, and when
 #: the width, theme or focus changes. Bounded small: rows that scrolled away are not drawn again.
 CACHE_LIMIT = 400
-#: Blank cells either side of each column (as DataTable's ``cell_padding``).
-PAD = 1
-
-
-@dataclass(frozen=True, slots=True)
-class Layout:
-    """Column widths for the current terminal width."""
-
-    time_fmt: str  # "long" HH:MM:SS.mmm or "short" HH:MM:SS
-    path: int
-    view: int
-
-    @classmethod
-    def for_width(cls, width: int) -> Layout:
-        long_time = width >= 130
-        # Fixed columns: time, method 6, status 3, kind 6, total 8, view ms 8, sql 4, plus the
-        # one-cell padding either side of each of the 9 columns and a scrollbar.
-        fixed = (12 if long_time else 8) + 6 + 3 + 6 + 8 + 8 + 4 + 18 + 2
-        free = max(30, width - fixed)
-        path = max(16, free * 55 // 100)
-        return cls("long" if long_time else "short", path, max(14, free - path))
-
-    def columns(self) -> list[tuple[str, int, bool]]:
-        """(header, width, right-aligned) per column."""
-        return [
-            ("time", 12 if self.time_fmt == "long" else 8, False),
-            ("method", 6, False),
-            ("path", self.path, False),
-            ("st", 3, False),
-            ("view", self.view, False),
-            ("kind", 6, False),
-            ("total ms", 8, True),
-            ("view ms", 8, True),
-            ("sql", 4, True),
-        ]
-
-
-def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _fit(text: str, width: int, right: bool) -> str:
-    text = _cut(text, width)
-    return text.rjust(width) if right else text.ljust(width)
 
 
 class RequestLog(ScrollView, can_focus=True):
@@ -190,7 +144,7 @@ class RequestLog(ScrollView, can_focus=True):
             else:
                 style = row_style + style
             right = right or (isinstance(cell, Text) and cell.justify == "right")
-            segments += [pad, Segment(_fit(text, col_width, right), style), pad]
+            segments += [pad, Segment(fit(text, col_width, right), style), pad]
         return Strip(segments).extend_cell_length(width, row_style).crop(0, width)
 
     def _header_strip(self, width: int) -> Strip:
@@ -198,7 +152,7 @@ class RequestLog(ScrollView, can_focus=True):
         pad = Segment(" " * PAD, style)
         segments = []
         for title, col_width, right in self.layout_spec.columns():
-            segments += [pad, Segment(_fit(title, col_width, right), style), pad]
+            segments += [pad, Segment(fit(title, col_width, right), style), pad]
         return Strip(segments).extend_cell_length(width, style).crop(0, width)
 
     def render_line(self, y: int) -> Strip:
@@ -242,44 +196,7 @@ class RequestLog(ScrollView, can_focus=True):
         self._invalidate()
 
     def cells(self, item: LogItem) -> list[Text | str]:
-        p, spec, e = self.palette, self.layout_spec, item.entry
-        when = clock(e.ts) if spec.time_fmt == "long" else clock(e.ts)[:8]
-        target = e.path + (f"?{e.query}" if e.query else "")
-        status = item.status
-        if isinstance(e, WsConnection):
-            view = e.consumer or ("handshake…" if e.accepted is None else "(no consumer)")
-            view_style = "" if e.consumer else p.muted
-            view_ms = Text("open" if not e.closed else "", style=p.accent, justify="right")
-            total = Text(ms(e.duration_ns, digits=0) if e.closed else "…", justify="right")
-        else:
-            assert isinstance(e, RequestFinished)
-            if e.view:
-                # A view a middleware answered for (e.g. a CSRF 403) never ran: muted.
-                view, view_style = e.view, p.muted if e.answered_by else ""
-            elif e.static:
-                view, view_style = "static file", p.muted
-            else:
-                view, view_style = "(no view)", p.muted
-            if e.cancelled:
-                # Cut short by a reload's graceful timeout (the client got a 503): not an error.
-                view_ms = Text(e.cancelled, style=p.warning, justify="right")
-            elif e.answered_by:
-                view_ms = Text("by mw", style=p.warning, justify="right")
-            else:
-                view_ms = Text(ms(e.view_ns), justify="right")
-            total = Text(ms(e.total_ns), justify="right")
-        badge = item.badge
-        return [
-            Text(when, style=p.muted),
-            Text(item.method, style="bold" if item.method not in ("GET", "HEAD") else ""),
-            Text(_cut(target, spec.path), style=f"bold {p.error}" if item.is_error else ""),
-            Text(str(status) if status else "…", style=p.status(status)),
-            Text(short_view(view, spec.view), style=view_style),
-            Text(badge if badge != "-" else "", style=p.kind(badge)),
-            total,
-            view_ms,
-            Text(str(item.sql_count) if not item.is_ws else "", justify="right"),
-        ]
+        return log_cells(item, self.layout_spec, self.palette)
 
     # -- content ----------------------------------------------------------------------------------
 
