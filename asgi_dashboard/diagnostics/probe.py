@@ -28,10 +28,10 @@ import httpx
 
 from ..events import RequestFinished
 from ..stats import percentile
+from .options import DEFAULT_CONCURRENCY as DEFAULT_CONCURRENCY
+from .options import DEFAULT_REQUESTS as DEFAULT_REQUESTS
 
 PROBE_HEADER = "x-asgi-dash-probe"
-DEFAULT_REQUESTS = 100
-DEFAULT_CONCURRENCY = 10
 MAX_REQUESTS = 10_000
 MAX_CONCURRENCY = 200
 MAX_URLS = 2

@@ -16,34 +16,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
-from pathlib import Path
 
 import httpx
 
+from ..config import EXIT_BAD_INPUT
 from ..events import RequestFinished, ServerStarted
-from .commands import EXIT_BAD_INPUT, EXIT_ERRORS, read_events
+from .capture import read_events
+from .options import EXIT_ERRORS
 from .probe import is_loopback_url
 from .replay import REPLAY_HEADER, ReplayError, format_diff, missing_secrets, replay
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="asgi-dash replay",
-        description="Re-send a captured request to the running server and diff the answer "
-        "(status, headers, body, timing) against the original.",
-    )
-    p.add_argument("id", nargs="?", help="request id from the events (e.g. 1-4)")
-    p.add_argument("--events", type=Path, required=True, help="`--headless --json` output")
-    p.add_argument("--last", metavar="PATH", help="replay the newest request to PATH instead")
-    p.add_argument("--to", metavar="URL", help="server base URL (default: newest in the file)")
-    p.add_argument("--timeout", type=float, default=30.0)
-    p.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --to")
-    return p
-
-
-def replay_main(argv: Sequence[str]) -> int:
-    args = build_parser().parse_args(argv)
+def replay_main(args: argparse.Namespace) -> int:
+    """Run ``asgi-dash replay`` with its parsed options (declared in :mod:`.options`)."""
     events = read_events(args.events)
     requests = [
         e

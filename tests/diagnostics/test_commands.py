@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from asgi_dashboard.diagnostics.commands import read_events
+from asgi_dashboard.diagnostics.capture import read_events
 from asgi_dashboard.events import RequestFinished, ServerStarted, encode
 from tests.runtime.conftest import HeadlessRun
 

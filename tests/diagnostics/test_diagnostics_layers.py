@@ -11,7 +11,9 @@ CORE = [
     "asgi_dashboard.diagnostics.probe",
     "asgi_dashboard.diagnostics.probe_text",
     "asgi_dashboard.diagnostics.replay",
-    "asgi_dashboard.diagnostics.commands",
+    "asgi_dashboard.diagnostics.probe_command",
+    "asgi_dashboard.diagnostics.capture",
+    "asgi_dashboard.diagnostics.options",
     "asgi_dashboard.diagnostics.replay_command",
 ]
 
