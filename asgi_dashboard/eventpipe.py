@@ -71,7 +71,7 @@ def _nested_packer(cls: type) -> Callable[[Any], tuple[Any, ...]]:
     def pack_value(value: Any) -> tuple[Any, ...]:
         values = get_all(value) if get_all else (getattr(value, names[0]),)
         if not nested:
-            return values  # type: ignore[no-any-return]
+            return values
         out = list(values)
         for i in nested:
             if out[i] is not None:

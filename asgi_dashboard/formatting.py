@@ -19,10 +19,16 @@ SPARK_CHARS = "▁▂▃▄▅▆▇█"
 BAR_PARTIALS = " ▏▎▍▌▋▊▉"
 
 
-def ms(ns: int | None, *, digits: int = 1) -> str:
-    """Nanoseconds as a bare millisecond number for table cells ("12.3"); "-" when unknown."""
+def ms(ns: int | None, *, digits: int = 1, unit: bool = False) -> str:
+    """Nanoseconds as milliseconds; "-" when unknown.
+
+    For table cells a bare number with thousands separators ("1,234.5"); with ``unit`` the
+    headless line's form, "1234.5 ms": no separator, so a script can parse the number.
+    """
     if ns is None:
         return "-"
+    if unit:
+        return f"{ns / 1e6:.{digits}f} ms"
     return f"{ns / 1e6:,.{digits}f}"
 
 

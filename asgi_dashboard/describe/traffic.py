@@ -1,0 +1,92 @@
+"""Words for the traffic: HTTP requests and WebSocket connections."""
+
+from __future__ import annotations
+
+from ..events import RequestFinished, WsAccepted, WsClosed, WsFrame, WsOpened
+from ..formatting import ms
+from .base import Description, describes, entry, error_line
+
+#: Why a request was cut short (``RequestFinished.cancelled``), as the text line says it.
+CUT_SHORT = {
+    "reload": "cut by a reload: the client got 503 Retry-After",
+    "invalid-http": "body was invalid HTTP: Uvicorn answered 400, the app saw a disconnect",
+    "client-gone": "client disconnected before a response: nothing was sent",
+    "no-response": "the app returned without a response: Uvicorn answered 500",
+}
+
+
+def format_request(e: RequestFinished) -> str:
+    """The headless line of a request: target, status, who answered, timings, what went wrong."""
+    target = e.path + (f"?{e.query}" if e.query else "")
+    if e.static:
+        who = "[static]"
+    elif e.view:
+        who = f"{e.view} [{e.kind}]" + (f" route={e.route!r}" if e.route is not None else "")
+        if e.answered_by:
+            who += f" answered by {e.answered_by}"
+    else:
+        who = "(no view)"
+    parts = [f"total {ms(e.total_ns, unit=True)}"]
+    if e.view_ns is not None:
+        parts.append(f"view {ms(e.view_ns, unit=True)}")
+    if e.thread_wait_ns is not None:
+        parts.append(f"thread wait {ms(e.thread_wait_ns, unit=True)}")
+    if e.template_ns:
+        parts.append(f"template {ms(e.template_ns, unit=True)}")
+    parts.append(f"sql {e.sql_count} ({ms(e.sql_ns, unit=True)})")
+    line = f"{e.method} {target} -> {e.status}  {who}  " + ", ".join(parts)
+    if e.cancelled:
+        line += f"  [{CUT_SHORT.get(e.cancelled, e.cancelled)}]"
+    if e.error is not None:
+        line += f"\n    ! {e.error.type}: {e.error.message}"
+        if e.error.frame is not None:
+            f = e.error.frame
+            line += f"\n      at {f.filename}:{f.lineno} `{f.line}`"
+        if e.error.hint:
+            line += f"\n      hint: {e.error.hint}"
+    return line
+
+
+# -- traffic -----------------------------------------------------------------------------------
+
+
+@describes(RequestFinished)
+def _request(e: RequestFinished) -> Description:
+    return Description(format_request(e))
+
+
+@describes(WsOpened)
+def _ws_opened(e: WsOpened) -> Description:
+    return Description(f"WS {e.path} [{e.id}] handshake")
+
+
+@describes(WsAccepted)
+def _ws_accepted(e: WsAccepted) -> Description:
+    verdict = "accepted" if e.accepted else f"rejected ({e.status})"
+    line = f"WS [{e.id}] {verdict} by {e.consumer or '(no consumer)'}"
+    if e.url_kwargs:
+        line += " " + ", ".join(f"{k}={v}" for k, v in e.url_kwargs)
+    return Description(line)
+
+
+@describes(WsFrame)
+def _ws_frame(e: WsFrame) -> Description:
+    arrow = "->" if e.direction == "in" else "<-"
+    shown = e.preview if not e.binary else f"<binary {e.size} B> {e.preview}"
+    return Description(f"WS [{e.id}] {arrow} {shown[:200]}")
+
+
+@describes(WsClosed, console=True)
+def _ws_closed(e: WsClosed) -> Description:
+    line = (
+        f"WS [{e.id}] closed by {e.by} code {e.code} after {ms(e.duration_ns, unit=True)} "
+        f"({e.frames_in} in, {e.frames_out} out)"
+    ) + error_line(e.error)
+    if e.error is None:
+        return Description(line)  # a normal close is not console news
+    shown = entry(
+        "ERROR",
+        "error-strong",
+        f"WebSocket {e.id} ({e.consumer or '?'}): {e.error.type}: {e.error.message}",
+    )
+    return Description(line, shown)
