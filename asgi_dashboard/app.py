@@ -23,6 +23,7 @@ import asyncio
 import gc
 import time
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from textual import events, work
 from textual.app import SystemCommand
@@ -77,7 +78,7 @@ class DashboardApp(AppActions):
         #: Warnings shown in the status bar for the whole run (see StatusBar.set_notices).
         self.notices: tuple[str, ...] = tuple(notices)
         if not config.is_loopback:
-            from .cli import exposure_warning
+            from .config import exposure_warning
 
             # First: the bar holds two lines, and this one matters most.
             self.notices = (exposure_warning(config.host), *self.notices)
@@ -259,7 +260,7 @@ class DashboardApp(AppActions):
             return self.bind_failed
         return True
 
-    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield from app_commands.system_commands(self, screen)
 

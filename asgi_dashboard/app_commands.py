@@ -9,7 +9,7 @@ live in screens/audit.py, compare.py and replay.py; the latest audit is the mode
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App, SystemCommand
 from textual.screen import Screen
@@ -54,7 +54,7 @@ class AppActions(App[int]):
         open_replay(self)
 
 
-def system_commands(app: DashboardApp, screen: Screen[object]) -> Iterable[SystemCommand]:
+def system_commands(app: DashboardApp, screen: Screen[Any]) -> Iterable[SystemCommand]:
     """The app's own entries, after Textual's (see :meth:`DashboardApp.get_system_commands`)."""
     yield from diagnostics_commands(app, screen)
     yield SystemCommand(
@@ -93,7 +93,7 @@ def system_commands(app: DashboardApp, screen: Screen[object]) -> Iterable[Syste
         )
 
 
-def diagnostics_commands(app: AppActions, screen: Screen[object]) -> Iterable[SystemCommand]:
+def diagnostics_commands(app: AppActions, screen: Screen[Any]) -> Iterable[SystemCommand]:
     yield SystemCommand(
         "Middleware audit",
         "MIDDLEWARE as Django's async handler runs it: thread hops per request and fixes (m)",

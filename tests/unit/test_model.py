@@ -35,7 +35,7 @@ def test_change_set_is_frozen_and_empty_for_nothing() -> None:
 def test_requests_become_rows_stats_and_status_in_one_pass() -> None:
     dash = Dashboard(history=10)
     changes = dash.ingest([started(), request(1), request(2, status=500)])
-    assert [i.entry.id for i in changes.new_items] == ["1-1", "1-2"]  # type: ignore[union-attr]
+    assert [i.entry.id for i in changes.new_items] == ["1-1", "1-2"]
     assert changes.status_changed
     assert [e.generation for e in changes.started] == [1]
     assert dash.status.requests == 2 and dash.status.errors == 1
