@@ -5,7 +5,7 @@ Two measurements:
 * **capacity** (:func:`capacity`): ``bench.pipeline_producer`` runs the real
   ``InstrumentedApp`` + ``PipeSink`` in a child process; this process reads the pipe with the
   supervisor's own :class:`~asgi_dashboard.runtime.supervisor.EventPipeReader` and ingests every
-  batch into the UI's data layer (:class:`asgi_dashboard.history.Dashboard`: ring buffer, per-view
+  batch into the UI's data layer (:class:`asgi_dashboard.model.Dashboard`: ring buffer, per-view
   stats). events/s = events received / (last event received - first event produced). The count
   check: received ``RequestFinished`` == produced, ids all distinct.
 * **overload** (same function, ``pause_s`` > 0): the parent does not read for a while, so the
