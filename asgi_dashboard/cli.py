@@ -285,7 +285,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 def run_dashboard(args: argparse.Namespace) -> None:
     """``asgi-dash [run]``: discover the project, fork the first server early, then the UI."""
-    from .config import EXIT_BAD_INPUT, DiscoveryError
+    from .config import EXIT_BAD_INPUT, DiscoveryError, exposure_warning
 
     notices: list[str] = []
     explicit_port = args.port is not None
@@ -331,7 +331,3 @@ def run_dashboard(args: argparse.Namespace) -> None:
     app.run()
     # App.return_code: what exit_status() chose, or 1 when Textual itself failed.
     sys.exit(app.return_code or 0)
-
-
-def exposure_warning(host: str) -> str:
-    return f"listening on {host} exposes this development server to your network"

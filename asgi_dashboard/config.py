@@ -72,6 +72,11 @@ class DashboardConfig:
         return replace(self, port=port)
 
 
+def exposure_warning(host: str) -> str:
+    """Said when the server listens beyond loopback (stderr when headless, the TUI's status bar)."""
+    return f"listening on {host} exposes this development server to your network"
+
+
 _SETDEFAULT_RE = re.compile(
     r"""os\.environ\.setdefault\(\s*['"]DJANGO_SETTINGS_MODULE['"]\s*,\s*['"]([\w.]+)['"]\s*\)"""
 )
