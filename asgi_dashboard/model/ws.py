@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ..events import Event, WsAccepted, WsClosed, WsFrame, WsOpened
-from ..wsclient import MARKER_HEADER
+from ..wsclient_data import MARKER_HEADER
 
 #: Connections remembered (oldest forgotten first).
 MAX_CONNECTIONS = 300

@@ -16,7 +16,7 @@ from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Select, Static, TextArea
 
 from ..config import DashboardConfig
-from ..wsclient import OutgoingMessage
+from ..wsclient_data import OutgoingMessage
 from ..wsframes import SendMode
 from .palette import Palette
 from .ws_forms import route_label, ws_base
