@@ -147,20 +147,25 @@ def _walk_router(
         )
 
 
-def discover_routes(app: Any) -> dict[str, Any]:
-    """The WebSocket routes behind an ASGI application (see the module docstring)."""
-    chain: list[str] = []
+def _protocol_router(app: Any, chain: list[str]) -> Any:
+    """Past our own wrappers (static files) and any outer middleware, to a ProtocolTypeRouter
+    (or the innermost application when there is none)."""
     top = app
-    # Our own wrappers (static files) and any outer middleware first.
     for _ in range(MAX_DEPTH):
-        mapping = getattr(top, "application_mapping", None)
-        if isinstance(mapping, dict):
+        if isinstance(getattr(top, "application_mapping", None), dict):
             break
         inner = getattr(top, "application", None) or getattr(top, "inner", None)
         if inner is None:
             break
         chain.append(dotted(top))
         top = inner
+    return top
+
+
+def discover_routes(app: Any) -> dict[str, Any]:
+    """The WebSocket routes behind an ASGI application (see the module docstring)."""
+    chain: list[str] = []
+    top = _protocol_router(app, chain)
     mapping = getattr(top, "application_mapping", None)
     result: dict[str, Any] = {
         "routes": [],
