@@ -75,7 +75,7 @@ class DashboardApp(AppActions):
     ) -> None:
         super().__init__()
         self.config = config
-        #: Warnings shown in the status bar for the whole run (see StatusBar.set_notices).
+        #: Warnings shown in the status bar for the whole run (ServerStatus.notices).
         self.notices: tuple[str, ...] = tuple(notices)
         if not config.is_loopback:
             from .config import exposure_warning
@@ -86,7 +86,9 @@ class DashboardApp(AppActions):
         self.discover = discover
         #: Wall clock for uptime; tests replace it to make snapshots deterministic.
         self.clock: Callable[[], float] = time.time
-        self.model = Dashboard(history=max(1, config.history), reload=config.reload)
+        self.model = Dashboard(
+            history=max(1, config.history), reload=config.reload, notices=self.notices
+        )
         self.runtime = runtime_factory(config, self.receive_events)
         self._buffer = EventBuffer()
         #: monotonic() of the last key or mouse input, and of the last full GC (see settle_gc).
@@ -104,7 +106,6 @@ class DashboardApp(AppActions):
             self.model,
             lambda: self.clock(),
             config=self.config,
-            notices=self.notices,
             runtime_url=lambda: self.runtime.url,
             discover=self.discover,
         )

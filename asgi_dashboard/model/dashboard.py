@@ -80,10 +80,12 @@ class _Batch:
 class Dashboard:
     """The request log, per-view stats, status, WebSocket records, reloads and the audit."""
 
-    def __init__(self, history: int = 5000, *, reload: bool = True) -> None:
+    def __init__(
+        self, history: int = 5000, *, reload: bool = True, notices: tuple[str, ...] = ()
+    ) -> None:
         self.history: RingBuffer[LogItem] = RingBuffer(history)
         self.views = ViewStats()
-        self.status = ServerStatus()
+        self.status = ServerStatus(notices=notices)
         #: Server-side records of WebSocket connections (the panel shows them).
         self.ws = ServerRecords()
         self.reloads = ReloadHistory()

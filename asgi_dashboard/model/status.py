@@ -45,6 +45,9 @@ class ServerStatus:
     #: Event-loop lag of the server process: the latest sample and the max over the last minute.
     loop_lag_ns: int | None = None
     loop_lag_max_ns: int | None = None
+    #: Warnings for the whole run (a server listening beyond loopback, a busy default port
+    #: so another was taken): printed before the TUI starts they would be wiped at once.
+    notices: tuple[str, ...] = ()
 
     @property
     def restarts(self) -> int:

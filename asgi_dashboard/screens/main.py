@@ -75,7 +75,6 @@ class MainScreen(Screen[None]):
         clock: Callable[[], float],
         *,
         config: DashboardConfig,
-        notices: tuple[str, ...] = (),
         runtime_url: Callable[[], str | None] = lambda: None,
         max_rows: int = MAX_ROWS,
         discover: bool = True,
@@ -84,8 +83,6 @@ class MainScreen(Screen[None]):
         self.model = model
         self.clock = clock
         self.config = config
-        #: Warnings the status bar shows for the whole run.
-        self.notices = notices
         #: The runtime's URL once bound (the WebSocket panel uses it before ServerStarted).
         self.runtime_url = runtime_url
         #: Let the WebSocket panel run its project tools (routes, users); off in scripted tests.
@@ -98,7 +95,7 @@ class MainScreen(Screen[None]):
         self.palette = Palette()
 
     def compose(self) -> ComposeResult:
-        yield StatusBar(self.clock, notices=self.notices, id="status-bar")
+        yield StatusBar(self.clock, id="status-bar")
         yield StartupErrorPanel(id="startup-error")
         with TabbedContent(initial="requests", id="tabs"):
             with TabPane("Requests", id="requests"):

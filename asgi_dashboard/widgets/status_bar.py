@@ -4,7 +4,7 @@ Everything shown comes from :class:`~asgi_dashboard.history.ServerStatus`, which
 lifecycle events (not from polling the runtime). Uptime is computed with the app's injectable
 ``clock`` so snapshots are deterministic.
 
-Notices (:meth:`StatusBar.set_notices`) stay for as long as they hold: a server listening beyond
+Notices (``ServerStatus.notices``) stay for as long as they hold: a server listening beyond
 loopback, or a default port that was busy so another one was taken. Printed on stderr before the
 TUI starts they would be wiped by it at once.
 """
@@ -38,7 +38,6 @@ class StatusBar(Static):
         self,
         clock: Callable[[], float],
         *,
-        notices: tuple[str, ...] = (),
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
@@ -46,12 +45,9 @@ class StatusBar(Static):
         self.status = ServerStatus()
         self.palette = Palette()
         self.paused = False
-        #: Persistent warnings, shown after the URL (see the module docstring).
-        self.notices = notices
         self._lines = 0
 
     def on_mount(self) -> None:
-        self.set_notices(self.notices)
         # Uptime ticks; everything else changes only when an event arrives.
         self.set_interval(1.0, self.refresh_status, name="tick_uptime")
 
@@ -59,11 +55,7 @@ class StatusBar(Static):
         self.status, self.palette, self.paused = status, palette, paused
         self.set_class(status.state in ("crashed", "failed"), "-bad")
         self.set_class(status.state in ("starting", "restarting"), "-busy")
-        self.refresh_status()
-
-    def set_notices(self, notices: tuple[str, ...]) -> None:
-        self.notices = notices
-        self.set_class(bool(notices), "-notice")
+        self.set_class(bool(status.notices), "-notice")
         self.refresh_status()
 
     def refresh_status(self) -> None:
@@ -92,7 +84,7 @@ class StatusBar(Static):
         if s.url:
             text.append("  ")
             text.append(s.url, style=f"underline {p.primary} link {s.url}")
-        for notice in self.notices:
+        for notice in s.notices:
             text.append(*sep)
             text.append(f"⚠ {notice}", style=f"bold {p.warning}")
         if s.mode:
