@@ -15,7 +15,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from ..config import DashboardConfig
-from ..events import Event, ExceptionInfo, ReloadFinished, ServerFailed, ServerStarted
+from ..events import (
+    Event,
+    ExceptionInfo,
+    ReloadFinished,
+    ReloadVia,
+    ServerFailed,
+    ServerStarted,
+)
 
 if TYPE_CHECKING:  # the server process imports this package too: it must not pay for watchfiles
     from .reloader import Decision, Reloader
@@ -24,8 +31,6 @@ if TYPE_CHECKING:  # the server process imports this package too: it must not pa
 EventCallback = Callable[[Sequence[Event]], None]
 
 State = Literal["idle", "starting", "running", "restarting", "crashed", "failed", "stopped"]
-#: How a new generation came to be (ReloadFinished.path).
-ReloadPath = Literal["fork", "spawn", "templates", "manual"]
 
 
 @dataclass(slots=True)
@@ -33,7 +38,8 @@ class PendingReload:
     """A reload whose new generation has not reported yet."""
 
     generation: int
-    path: str
+    #: How the new generation came to be (ReloadFinished.path).
+    path: ReloadVia
     started_ns: int
     paths: tuple[str, ...] = ()
     reason: str = ""
@@ -147,7 +153,7 @@ class Runtime(abc.ABC):
     def expect_generation(
         self,
         generation: int,
-        path: str,
+        path: ReloadVia,
         started_ns: int,
         decision: Decision | None = None,
         reason: str = "",

@@ -18,14 +18,16 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from ..events import CheckMessage, Event, ExceptionInfo
+from ..events import CheckMessage, Event, ExceptionInfo, FailurePhase
 from ..instrument.errors import exception_info
 
 
 class ProjectLoadError(Exception):
     """The project could not be loaded. ``message`` says what to do."""
 
-    def __init__(self, phase: str, message: str, error: ExceptionInfo | None = None) -> None:
+    def __init__(
+        self, phase: FailurePhase, message: str, error: ExceptionInfo | None = None
+    ) -> None:
         super().__init__(message)
         self.phase = phase
         self.message = message
@@ -50,7 +52,9 @@ def _where(exc: BaseException, project_dir: str) -> str:
     return ""
 
 
-def _fail(phase: str, message: str, exc: BaseException, project_dir: str) -> ProjectLoadError:
+def _fail(
+    phase: FailurePhase, message: str, exc: BaseException, project_dir: str
+) -> ProjectLoadError:
     return ProjectLoadError(phase, message, exception_info(exc, project_dir))
 
 

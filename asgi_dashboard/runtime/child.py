@@ -14,126 +14,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
-import json
 import os
 import signal
 import socket
 import sys
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..events import ReloadFinished, ServerFailed, ServerStarted
-from ..instrument import InstrumentedApp, PipeSink, install
+from ..events import ReloadFinished, ServerFailed
+from ..instrument import InstrumentedApp, PipeSink
 from ..instrument.errors import exception_info
-from ..instrument.logbridge import install_log_bridge, strip_console_handlers
-from ..instrument.watchdog import LoopWatchdog
-from .bootstrap import (
-    LoadedProject,
-    ProjectLoadError,
-    load_application,
-    startup_checks,
-    wrap_static,
-)
-from .errorpage import make_error_app, shut_down_connections
-from .server import DashServer, make_server, serve, url_for, versions
+from ..instrument.logbridge import install_log_bridge
+from .bootstrap import LoadedProject, ProjectLoadError, load_application, startup_checks
+from .control import Control, die_with_parent
+from .errorpage import make_error_app
+from .server import make_server, serve
+from .serving import Generation, assemble, instrument_process
+from .spec import ServerSpec
 from .trace import enabled as trace_enabled
 from .trace import trace
-
-#: Seconds in-flight requests get to finish once the parent is gone, before the process exits.
-PARENT_GONE_GRACE_S = 1.0
-
-
-def _die_with_parent() -> None:
-    """Linux: get SIGTERM if the parent dies (the control pipe's EOF is the portable backup)."""
-    with contextlib.suppress(Exception):
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
-
-
-class Control:
-    """Reads commands from the parent on a thread and applies them on the loop.
-
-    Commands, one per line: ``stop`` (stop accepting, drain, exit) and ``templates JSON`` (reset
-    Django's template loaders; JSON has ``t0_ns``, the parent's ``perf_counter_ns()`` when the
-    change was seen, and ``paths``).
-    """
-
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-        self.server: DashServer | None = None
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self.stop_requested = threading.Event()
-        #: The process that started us: when getppid() differs, it is gone (we were reparented).
-        self.parent = os.getppid()
-        self._exit_timer: threading.Timer | None = None
-        #: Called on the loop with the JSON payload of a ``templates`` command.
-        self.on_templates: Callable[[dict[str, Any]], None] | None = None
-        threading.Thread(target=self._run, name="asgi-dash-control", daemon=True).start()
-
-    def _stop(self, *, parent_gone: bool) -> None:
-        trace("stop-received")
-        self.stop_requested.set()
-        server, loop = self.server, self.loop
-        if server is None or loop is None:
-            trace("exit")
-            os._exit(0)  # not serving yet: nothing to drain
-        loop.call_soon_threadsafe(stop_now, server)
-        if parent_gone:
-            self.exit_soon()
-
-    def parent_gone(self) -> bool:
-        return os.getppid() != self.parent
-
-    def exit_soon(self) -> None:
-        """The parent is gone, so nobody waits for a graceful drain: in-flight requests get
-        :data:`PARENT_GONE_GRACE_S` to finish, then the process ends even if a sync view's thread
-        never returns (``asyncio.run`` and the interpreter's exit would join that thread)."""
-        if self._exit_timer is None:
-            self._exit_timer = threading.Timer(PARENT_GONE_GRACE_S, os._exit, args=(0,))
-            self._exit_timer.daemon = True  # a drain that ends sooner exits sooner
-            self._exit_timer.start()
-
-    def on_sigterm(self, server: DashServer) -> None:
-        """SIGTERM, from the parent (stop) or from the kernel because the parent died
-        (PR_SET_PDEATHSIG): then bounded, without waiting for the control pipe's end of file."""
-        stop_now(server)
-        if self.parent_gone():
-            self.exit_soon()
-
-    def _command(self, line: bytes) -> None:
-        verb, _, rest = line.strip().partition(b" ")
-        if verb == b"stop":
-            self._stop(parent_gone=False)
-        elif verb == b"templates" and self.loop is not None and self.on_templates is not None:
-            with contextlib.suppress(ValueError, RuntimeError):
-                self.loop.call_soon_threadsafe(self.on_templates, json.loads(rest or b"{}"))
-
-    def _run(self) -> None:
-        with os.fdopen(self.fd, "rb", buffering=0) as pipe:
-            buffer = b""
-            while True:
-                try:
-                    chunk = pipe.read(1024)
-                except OSError:
-                    chunk = b""
-                if not chunk:
-                    self._stop(parent_gone=True)
-                    return
-                buffer += chunk
-                while b"\n" in buffer:
-                    line, buffer = buffer.split(b"\n", 1)
-                    self._command(line)
-
-
-def stop_now(server: DashServer) -> None:
-    """Stop accepting at once; WebSockets get 1012 "service restart", idle connections close."""
-    server.stop_accepting()
-    shut_down_connections(server)
 
 
 def preload_urlconf(project_dir: str) -> None:
@@ -159,18 +60,6 @@ def preload_urlconf(project_dir: str) -> None:
         raise ProjectLoadError(
             "import", f"Importing the URLconf raised {type(exc).__name__}: {text}{where}.", info
         ) from None
-
-
-def project_paths() -> tuple[tuple[str, ...], str]:
-    """Django's template directories and MEDIA_ROOT, for the parent's watcher."""
-    try:
-        from django.conf import settings
-        from django.template.autoreload import get_template_directories
-
-        dirs = tuple(sorted(str(d) for d in get_template_directories()))
-        return dirs, str(getattr(settings, "MEDIA_ROOT", "") or "")
-    except Exception:  # a broken TEMPLATES setting shows up on the first render instead
-        return (), ""
 
 
 def reset_templates(sink: PipeSink, generation: int, payload: dict[str, Any]) -> None:
@@ -206,7 +95,8 @@ def traced_first_request(app: Any) -> Any:
     async def traced(scope: Any, receive: Any, send: Any) -> None:
         nonlocal seen
         if seen or scope.get("type") != "http":
-            return await app(scope, receive, send)
+            await app(scope, receive, send)
+            return
         seen = True
         trace("first-request")
 
@@ -215,7 +105,7 @@ def traced_first_request(app: Any) -> Any:
                 trace("first-response")
             await send(message)
 
-        return await app(scope, receive, send_traced)
+        await app(scope, receive, send_traced)
 
     # InstrumentedApp's attributes (in_flight, ...) stay reachable where they are read.
     return traced
@@ -312,7 +202,7 @@ class Prepared:
     static: tuple[Any, str | None] | None
 
 
-def run(spec: dict[str, Any], prepared: Prepared | None = None) -> int:
+def run(spec: ServerSpec, prepared: Prepared | None = None) -> int:
     """Serve one generation; returns the exit code (the caller exits with it)."""
     trace("child-run")
     try:
@@ -321,135 +211,113 @@ def run(spec: dict[str, Any], prepared: Prepared | None = None) -> int:
         trace("exit")
 
 
-def _run(spec: dict[str, Any], prepared: Prepared | None) -> int:
-    spawned_at = float(spec.get("spawned_at", time.time()))
-    generation = int(spec.get("generation", 1))
-    project_dir = spec["project_dir"]
-    sink = PipeSink(spec["event_fd"])
-    control = Control(spec["control_fd"])
-    _die_with_parent()
+def _run(spec: ServerSpec, prepared: Prepared | None) -> int:
+    sink = PipeSink(spec.event_fd)
+    control = Control(spec.control_fd)
+    die_with_parent()
     # SIGTERM (from the parent or PR_SET_PDEATHSIG) means stop; SIGINT belongs to the parent,
     # which runs the terminal (the child is in its own session anyway).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     install_log_bridge(sink)
 
-    sock = socket.socket(fileno=spec["sock_fd"])
+    sock = socket.socket(fileno=spec.sock_fd)
     sock.setblocking(False)  # shared O_NONBLOCK: see runtime/sockets.py bind_socket
-    host = spec["host"]
-    graceful_timeout = float(spec.get("graceful_timeout", 1.0))
-
-    def failed(exc: ProjectLoadError) -> int:
-        failure = ServerFailed(
-            message=exc.message, phase=exc.phase, generation=generation, error=exc.error
-        )
-        sink.emit(failure)
-        if spec.get("serve_errors"):
-            # Reloading is on: stay up with an error page until the next reload replaces us.
-            serve_error_page(control, sock, exc, graceful_timeout, sink=sink, generation=generation)
-        sink.close()
-        return 3
-
     try:
         if prepared is not None:
             loaded = prepared.loaded  # set up by the warm process before it forked us
         else:
-            loaded = load_application(project_dir, spec["settings_module"], spec.get("app"))
+            loaded = load_application(spec.project_dir, spec.settings_module, spec.app)
         trace("django-loaded")
-        preload_urlconf(project_dir)
+        preload_urlconf(spec.project_dir)
         trace("urlconf-imported")
     except ProjectLoadError as exc:
-        return failed(exc)
-    template_dirs, media_root = project_paths()
-    control.on_templates = lambda payload: reset_templates(sink, generation, payload)
-    # django.setup() configured logging: re-attach the bridge, strip console handlers.
-    install_log_bridge(sink)
-    strip_console_handlers()
-    install(project_dir)
-    serve_static = bool(spec.get("static", True))
-    if prepared is not None and serve_static and prepared.static is not None:
-        app, static_prefix = prepared.static
-    else:
-        app, static_prefix = wrap_static(loaded, serve_static)
-    tapped = InstrumentedApp(
-        app, sink, generation=generation, static_prefix=static_prefix, project_dir=project_dir
+        return _failed(spec, sink, control, sock, exc)
+    control.on_templates = lambda payload: reset_templates(sink, spec.generation, payload)
+    instrument_process(sink, spec.project_dir)
+    gen = assemble(
+        loaded,
+        sink,
+        generation=spec.generation,
+        project_dir=spec.project_dir,
+        static=spec.static,
+        prebuilt=prepared.static if prepared is not None and spec.static else None,
     )
     trace("app-ready")
-
-    def announce() -> None:
-        info = versions()
-        sink.emit(
-            ServerStarted(
-                url=url_for(sock, host),
-                pid=os.getpid(),
-                mode="child",
-                host=host,
-                port=sock.getsockname()[1],
-                generation=generation,
-                settings_module=spec["settings_module"],
-                settings_source=spec.get("settings_source", ""),
-                asgi_app=loaded.asgi_app,
-                asgi_app_source=loaded.asgi_app_source,
-                python=info["python"] or "",
-                django=info["django"] or "",
-                uvicorn=info["uvicorn"] or "",
-                channels=info["channels"],
-                static=static_prefix is not None,
-                startup_s=time.time() - spawned_at,
-                template_dirs=template_dirs,
-                media_root=media_root,
-                env_file=str(spec.get("env_file") or ""),
-            )
-        )
-
-    async def main() -> None:
-        trace("loop-running")
-        loop = asyncio.get_running_loop()
-        started = asyncio.Event()
-
-        def on_started() -> None:
-            trace("listening")
-            announce()
-            started.set()
-
-        server = make_server(
-            traced_first_request(tapped), graceful_timeout=graceful_timeout, on_started=on_started
-        )
-        trace("server-made")
-        control.loop, control.server = loop, server
-        loop.add_signal_handler(signal.SIGTERM, control.on_sigterm, server)
-        if control.stop_requested.is_set():
-            return
-        task = asyncio.create_task(serve(server, sock))
-        watchdog = LoopWatchdog(
-            loop,
-            sink,
-            tapped.in_flight,
-            project_dir=project_dir,
-            threshold_ms=float(spec.get("block_threshold_ms", 100.0)),
-        ).start()
-        checks = None
-        if spec.get("checks", True):
-            checks = asyncio.create_task(
-                run_checks_later(sink, started, float(spec.get("checks_delay_s", 0.0)), control)
-            )
-        await task
-        if checks is not None:
-            # A stop skips the checks (or leaves them to their daemon thread): a generation
-            # stopped right after it started must not first wait out the delay and the checks.
-            checks.cancel()
-        watchdog.stop()
-
     try:
-        asyncio.run(main())
+        asyncio.run(_serve(spec, gen, sink, sock, control))
     except Exception as exc:  # the server loop itself crashed
-        return failed(ProjectLoadError("runtime", f"The server stopped with {exc!r}."))
+        failure = ProjectLoadError("runtime", f"The server stopped with {exc!r}.")
+        return _failed(spec, sink, control, sock, failure)
     sink.close()
     return 0
 
 
+def _failed(
+    spec: ServerSpec, sink: PipeSink, control: Control, sock: socket.socket, exc: ProjectLoadError
+) -> int:
+    """Report a failure; with reloading on, serve the error page until told to stop."""
+    sink.emit(
+        ServerFailed(
+            message=exc.message, phase=exc.phase, generation=spec.generation, error=exc.error
+        )
+    )
+    if spec.serve_errors:
+        # Reloading is on: stay up with an error page until the next reload replaces us.
+        serve_error_page(
+            control, sock, exc, spec.graceful_timeout, sink=sink, generation=spec.generation
+        )
+    sink.close()
+    return 3
+
+
+async def _serve(
+    spec: ServerSpec, gen: Generation, sink: PipeSink, sock: socket.socket, control: Control
+) -> None:
+    """Serve ``gen`` on ``sock`` until stopped; announce it, watch the loop, run the checks."""
+    trace("loop-running")
+    loop = asyncio.get_running_loop()
+    started = asyncio.Event()
+
+    def on_started() -> None:
+        trace("listening")
+        sink.emit(
+            gen.started(
+                sock,
+                spec.host,
+                mode="child",
+                settings_module=spec.settings_module,
+                settings_source=spec.settings_source,
+                startup_s=time.time() - spec.spawned_at,
+                env_file=spec.env_file,
+            )
+        )
+        started.set()
+
+    server = make_server(
+        traced_first_request(gen.app),
+        graceful_timeout=spec.graceful_timeout,
+        on_started=on_started,
+    )
+    trace("server-made")
+    control.loop, control.server = loop, server
+    loop.add_signal_handler(signal.SIGTERM, control.on_sigterm, server)
+    if control.stop_requested.is_set():
+        return
+    task = asyncio.create_task(serve(server, sock))
+    watchdog = gen.start_watchdog(loop, spec.block_threshold_ms)
+    checks = None
+    if spec.checks:
+        checks = asyncio.create_task(run_checks_later(sink, started, spec.checks_delay_s, control))
+    await task
+    if checks is not None:
+        # A stop skips the checks (or leaves them to their daemon thread): a generation
+        # stopped right after it started must not first wait out the delay and the checks.
+        checks.cancel()
+    watchdog.stop()
+
+
 def main() -> None:
-    spec = json.loads(sys.argv[1])
-    code = run(spec)
+    code = run(ServerSpec.from_json(sys.argv[1]))
     # Leave without the interpreter's teardown (tens of ms with Django loaded, plus a wait for
     # a checks thread still running): everything this process owes anyone (events, console
     # output) has been written; the parent learns it exited from the exit itself.

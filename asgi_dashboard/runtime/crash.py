@@ -21,10 +21,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from ..events import Event, RequestFinished
+from .errorpage import render_crash_page
 
 #: Seconds before each automatic restart: after a crash, then after each quick one in a row.
 RESTART_DELAYS_S = (0.5, 1.0, 2.0)
@@ -215,3 +219,74 @@ class StandInServer:
         if self.server is not None:
             self.server.close()
             self.server = None
+
+
+def crash_page(
+    generation: int,
+    pid: int,
+    code: int,
+    stderr_tail: tuple[str, ...],
+    restart_in: float | None,
+    *,
+    crash_loop: bool,
+) -> bytes:
+    """The stand-in's page for a server process that exited with ``code`` (negative: signal)."""
+    if code < 0:
+        try:
+            how = f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            how = f"killed by signal {-code}"
+    else:
+        how = f"exit code {code}"
+    return render_crash_page(
+        generation=generation,
+        pid=pid,
+        how=how,
+        stderr_tail=stderr_tail,
+        restart_in_s=restart_in,
+        crash_loop=crash_loop,
+    ).encode()
+
+
+class CrashStandIn:
+    """The stand-in as the supervisor uses it: opened on a crash, closed once a generation
+    answers; each request it answers is reported as a RequestFinished of the generation that
+    crashed (``generation()``)."""
+
+    def __init__(self, emit: Callable[[Event], None], generation: Callable[[], int]) -> None:
+        self.emit = emit
+        self.generation = generation
+        self.server: StandInServer | None = None
+        #: The page it answers with (set on each crash: the restart countdown changes).
+        self.page = b""
+        self._ids = 0
+
+    async def open(self, sock: socket.socket) -> None:
+        if self.server is None:
+            self.server = StandInServer(sock, lambda: self.page, self._answered)
+        with contextlib.suppress(OSError):
+            await self.server.start()
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+
+    def _answered(self, request: StandInRequest) -> None:
+        self._ids += 1
+        generation = self.generation()
+        self.emit(
+            RequestFinished(
+                ts=request.ts,
+                id=f"{generation}-down-{self._ids}",
+                method=request.method,
+                path=request.path,
+                query=request.query,
+                status=request.status,
+                generation=generation,
+                client=request.client,
+                response_size=request.response_size,
+                total_ns=request.total_ns,
+                request_headers=request.headers,
+                response_headers=request.response_headers,
+            )
+        )

@@ -11,15 +11,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Literal, Protocol
 
 from ..eventpipe import FrameReader
-from ..events import Event, LogRecord
-from .launch import ServerProcess
+from ..events import ConsoleOutput, Event, LogRecord, ServerStopped, StopReason
+from .launch import LaunchHow, ServerProcess
 from .warmclient import pipe_reader
 
 #: Lines of a server process's stderr kept for the crash page and event.
@@ -69,7 +70,7 @@ class ChildProcess:
     control_fd: int
     events_closed: asyncio.Future[None]
     #: "spawn" (a fresh interpreter) or "fork" (forked from the warm process).
-    how: str = "spawn"
+    how: LaunchHow = "spawn"
     stop_requested: bool = False
     failed: bool = False
     started: bool = False
@@ -100,6 +101,58 @@ class ChildProcess:
             return
         self.stop_requested = True
         self.send(b"stop")
+
+    def stop_reason(self, runtime_stopping: bool) -> StopReason:
+        """Why it exited: it failed to load, it was asked to (or the dashboard stops), or not."""
+        if self.failed:
+            return "failed"
+        return "requested" if self.stop_requested or runtime_stopping else "crashed"
+
+    async def outputs_done(self) -> None:
+        """Until its event pipe and its stdout/stderr pumps have ended (bounded: a process the
+        server started may have inherited its pipes), so that every event it wrote comes
+        before its ServerStopped."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self.events_closed), 2.0)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.gather(*self.tasks[:2], return_exceptions=True), 2.0)
+
+    def stopped(
+        self, code: int, reason: StopReason, restart_in: float | None, crash_loop: bool
+    ) -> ServerStopped:
+        """The event reporting its exit with ``code`` (negative: the signal that ended it)."""
+        signame = None
+        if code < 0:
+            with contextlib.suppress(ValueError):
+                signame = signal.Signals(-code).name
+        return ServerStopped(
+            pid=self.pid,
+            generation=self.generation,
+            exit_code=code if code >= 0 else None,
+            signal=signame,
+            reason=reason,
+            restart_in_s=restart_in,
+            crash_loop=crash_loop,
+            stderr_tail=tuple(self.stderr_tail) if reason == "crashed" else (),
+        )
+
+
+async def pump_output(
+    child: ChildProcess,
+    stream: asyncio.StreamReader,
+    name: Literal["stdout", "stderr"],
+    emit: Callable[[Event], None],
+) -> None:
+    """Report each line the process writes to ``stream`` (its stderr's also kept for the crash
+    page and event) until the pipe closes."""
+    while True:
+        line = await stream.readline()
+        if not line:
+            return
+        text = line.decode("utf-8", errors="replace").rstrip("\n")
+        if name == "stderr":
+            child.stderr_tail.append(text)
+        emit(ConsoleOutput(stream=name, text=text))
 
 
 class DirectChild:

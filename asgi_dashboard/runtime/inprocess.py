@@ -21,25 +21,18 @@ from ..events import (
     LogRecord,
     ReloadFinished,
     ServerFailed,
-    ServerStarted,
     ServerStarting,
     ServerStopped,
 )
-from ..instrument import CallbackSink, InstrumentedApp, install
-from ..instrument.logbridge import install_log_bridge, strip_console_handlers
+from ..instrument import CallbackSink, InstrumentedApp
+from ..instrument.logbridge import install_log_bridge
 from ..instrument.watchdog import LoopWatchdog
 from .base import Runtime
-from .bootstrap import (
-    LoadedProject,
-    ProjectLoadError,
-    load_application,
-    startup_checks,
-    wrap_static,
-)
-from .child import project_paths
+from .bootstrap import LoadedProject, ProjectLoadError, load_application, startup_checks
 from .errorpage import make_error_app, shut_down_connections
 from .reloader import Decision
-from .server import BindError, DashServer, bind_socket, make_server, serve, url_for, versions
+from .server import BindError, DashServer, bind_socket, make_server, serve, url_for
+from .serving import assemble, instrument_process
 
 
 class InProcessRuntime(Runtime):
@@ -131,65 +124,39 @@ class InProcessRuntime(Runtime):
                     self.server = make_server(app, graceful_timeout=c.graceful_timeout)
                     self.task = asyncio.create_task(serve(self.server, self.sock))
                 return
-            install_log_bridge(self.sink)
-            # Anything writing to our stdout/stderr would draw over the TUI.
-            strip_console_handlers()
-            install(str(c.project_dir))
+            instrument_process(self.sink, str(c.project_dir))
             first = True
         else:
             first = False
-        loaded = self.loaded
-        app, static_prefix = wrap_static(loaded, c.static)
-        tapped = InstrumentedApp(
-            app,
+        sock = self.sock
+        gen = assemble(
+            self.loaded,
             self.sink,
             generation=self.generation,
-            static_prefix=static_prefix,
             project_dir=str(c.project_dir),
+            static=c.static,
         )
-        sock, generation = self.sock, self.generation
-
-        template_dirs, media_root = project_paths()
 
         def announce() -> None:
-            info = versions()
             self.state = "running"
             self.emit(
-                ServerStarted(
-                    url=url_for(sock, c.host),
-                    pid=os.getpid(),
+                gen.started(
+                    sock,
+                    c.host,
                     mode="in-process",
-                    host=c.host,
-                    port=sock.getsockname()[1],
-                    generation=generation,
                     settings_module=c.settings_module,
                     settings_source=c.settings_source,
-                    asgi_app=loaded.asgi_app,
-                    asgi_app_source=loaded.asgi_app_source,
-                    python=info["python"] or "",
-                    django=info["django"] or "",
-                    uvicorn=info["uvicorn"] or "",
-                    channels=info["channels"],
-                    static=static_prefix is not None,
                     startup_s=time.perf_counter() - began,
-                    template_dirs=template_dirs,
-                    media_root=media_root,
                     env_file=self.env_file,
                 )
             )
             loop = asyncio.get_running_loop()
-            self.watchdog = LoopWatchdog(
-                loop,
-                self.sink,
-                tapped.in_flight,
-                project_dir=str(c.project_dir),
-                threshold_ms=c.block_threshold_ms,
-            ).start()
+            self.watchdog = gen.start_watchdog(loop, c.block_threshold_ms)
             if first:
                 self.checks_task = loop.create_task(self._report_checks())
 
-        self.server = make_server(tapped, graceful_timeout=c.graceful_timeout, on_started=announce)
-        self.task = asyncio.create_task(self._serve(self.server, sock, generation))
+        self.server = make_server(gen.app, graceful_timeout=c.graceful_timeout, on_started=announce)
+        self.task = asyncio.create_task(self._serve(self.server, sock, self.generation))
 
     async def _serve(self, server: DashServer, sock: socket.socket, generation: int) -> None:
         try:

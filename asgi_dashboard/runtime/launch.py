@@ -12,14 +12,14 @@ interpreter (``python -m asgi_dashboard.runtime.child``). Measured with ``python
 coldstart``: see bench/README.md.
 
 This module is imported on that early path, so it imports only the standard library and
-:mod:`..config`, :mod:`..envfile`, :mod:`.sockets` (no asyncio, no events, no Uvicorn).
+:mod:`..config`, :mod:`..envfile`, :mod:`.sockets`, :mod:`.spec` (no asyncio, no events, no
+Uvicorn).
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 import signal
 import socket
@@ -27,10 +27,15 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from typing import Literal
 
 from ..config import DashboardConfig
 from ..envfile import describe, env_file_values
 from .sockets import BindError, bind_socket
+from .spec import ServerSpec
+
+#: How a server process was started: forked (from the CLI or the warm process), or spawned.
+LaunchHow = Literal["fork", "spawn"]
 
 
 def fork_unavailable_reason() -> str | None:
@@ -74,28 +79,27 @@ def child_spec(
     event_fd: int,
     control_fd: int,
     generation: int,
-) -> dict[str, object]:
+) -> ServerSpec:
     """What :mod:`.child` (or a fork of :mod:`.warm`) needs to serve one generation."""
-    return {
-        "project_dir": str(config.project_dir),
-        "settings_module": config.settings_module,
-        "settings_source": config.settings_source,
-        "app": config.app,
-        "host": config.host,
-        "sock_fd": sock_fd,
-        "event_fd": event_fd,
-        "control_fd": control_fd,
-        "static": config.static,
-        "generation": generation,
-        "graceful_timeout": config.graceful_timeout,
-        "block_threshold_ms": config.block_threshold_ms,
-        "spawned_at": time.time(),
-        # With reloading on, a project that fails to load keeps serving an error page
-        # until the next reload (instead of refusing connections).
-        "serve_errors": config.reload,
-        "checks_delay_s": 0.3 if generation <= 1 else 1.0,
-        "env_file": env_file_label(config),
-    }
+    return ServerSpec(
+        project_dir=str(config.project_dir),
+        settings_module=config.settings_module,
+        settings_source=config.settings_source,
+        app=config.app,
+        host=config.host,
+        sock_fd=sock_fd,
+        event_fd=event_fd,
+        control_fd=control_fd,
+        static=config.static,
+        generation=generation,
+        graceful_timeout=config.graceful_timeout,
+        block_threshold_ms=config.block_threshold_ms,
+        spawned_at=time.time(),
+        serve_errors=config.reload,
+        # The first start's checks wait less: nobody is waiting on a reload's first request.
+        checks_delay_s=0.3 if generation <= 1 else 1.0,
+        env_file=env_file_label(config),
+    )
 
 
 @dataclass
@@ -106,7 +110,7 @@ class GenerationPipes:
     forked, or forked by the warm process) the parent closes the child's ends.
     """
 
-    spec: dict[str, object]
+    spec: ServerSpec
     event_r: int
     control_w: int
     child_ends: tuple[int, int]
@@ -167,13 +171,13 @@ def _output_pipes() -> tuple[tuple[int, int], tuple[int, int]]:
     return os.pipe(), os.pipe()
 
 
-def spawn_child(config: DashboardConfig, spec: dict[str, object]) -> ServerProcess:
+def spawn_child(config: DashboardConfig, spec: ServerSpec) -> ServerProcess:
     """A fresh interpreter running :mod:`.child` with the socket and both pipes inherited."""
     (out_r, out_w), (err_r, err_w) = _output_pipes()
-    pass_fds = (int(spec["sock_fd"]), int(spec["event_fd"]), int(spec["control_fd"]))  # type: ignore[call-overload]
+    pass_fds = (spec.sock_fd, spec.event_fd, spec.control_fd)
     try:
         popen = subprocess.Popen(
-            [sys.executable, "-m", "asgi_dashboard.runtime.child", json.dumps(spec)],
+            [sys.executable, "-m", "asgi_dashboard.runtime.child", spec.to_json()],
             pass_fds=pass_fds,
             stdin=subprocess.DEVNULL,
             stdout=out_w,
@@ -194,7 +198,7 @@ def spawn_child(config: DashboardConfig, spec: dict[str, object]) -> ServerProce
 
 
 def fork_child(
-    config: DashboardConfig, spec: dict[str, object], parent_ends: tuple[int, ...] = ()
+    config: DashboardConfig, spec: ServerSpec, parent_ends: tuple[int, ...] = ()
 ) -> ServerProcess:
     """Fork this (still single-threaded) process into a server running :func:`.child.run`.
 
@@ -215,7 +219,7 @@ def fork_child(
 
 def _become_server(
     config: DashboardConfig,
-    spec: dict[str, object],
+    spec: ServerSpec,
     out_w: int,
     err_w: int,
     parent_ends: tuple[int, ...],
@@ -272,8 +276,7 @@ class Prespawned:
     process: ServerProcess | None = None
     event_r: int = -1
     control_w: int = -1
-    #: "fork" or "spawn".
-    how: str = "spawn"
+    how: LaunchHow = "spawn"
     #: Set instead of the rest when the address could not be bound.
     bind_error: str | None = None
 
@@ -292,7 +295,7 @@ def prespawn(config: DashboardConfig) -> None:
         _prespawned = Prespawned(config, None, bind_error=str(exc))
         return
     pipes = GenerationPipes.open(config, sock, 1)
-    how = "fork" if fork_unavailable_reason() is None else "spawn"
+    how: LaunchHow = "fork" if fork_unavailable_reason() is None else "spawn"
     try:
         if how == "fork":
             process = fork_child(config, pipes.spec, (pipes.event_r, pipes.control_w))
@@ -335,6 +338,7 @@ def discard(early: Prespawned) -> None:
 __all__ = [
     "BindError",
     "GenerationPipes",
+    "LaunchHow",
     "Prespawned",
     "ServerProcess",
     "child_env",

@@ -55,7 +55,7 @@ class DashServer(uvicorn.Server):
         super().__init__(config)
         self.on_started = on_started
 
-    @property  # type: ignore[override]
+    @property
     def should_exit(self) -> bool:
         return self._should_exit
 
@@ -218,9 +218,3 @@ def versions() -> dict[str, str | None]:
         "uvicorn": uvicorn.__version__,
         "channels": channels_version,
     }
-
-
-async def wait_closed(task: asyncio.Task[Any], timeout: float) -> bool:
-    """Wait for a server task, bounded; True if it finished."""
-    done, _ = await asyncio.wait({task}, timeout=timeout)
-    return bool(done)

@@ -9,11 +9,8 @@ stderr (console lines). A stop is a ``stop`` line on the control pipe (the child
 once and drains in-flight work for at most ``graceful_timeout``), escalated to SIGKILL of that
 child's own PID if it does not exit in time.
 
-**Bursts of saves.** A change that arrives while a generation is starting (or while an older one
-is still draining) is folded into one pending reload (:class:`.base.FoldedReload`), applied once
-the starting generation has reported and the changes have been quiet for :data:`FOLD_QUIET_S`: a
-burst makes at most two restarts (the first change at once, then the rest as one), and at most
-one generation drains beside the serving one (and the warm process).
+**Bursts of saves.** A change that arrives while a generation is starting (or another one still
+drains) is folded into one pending reload (:mod:`.folding`): a burst makes at most two restarts.
 
 **Crashes.** When the serving generation dies on its own, the dashboard answers on the socket
 itself (a 503 page, :mod:`.crash`) until a new generation serves, and restarts it with a backoff;
@@ -24,74 +21,55 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import json
 import os
-import signal
 import socket
 import time
 
+from ..config import DashboardConfig
 from ..events import (
-    ConsoleOutput,
     Event,
-    RequestFinished,
+    ReloadVia,
     ServerFailed,
     ServerStarted,
     ServerStarting,
-    ServerStopped,
 )
-from .base import FoldedReload, Runtime
-from .crash import CrashPolicy, StandInRequest, StandInServer
-from .errorpage import render_crash_page
-from .generation import ChildProcess, DirectChild, EventPipeReader, ProcessLike
-from .launch import (
-    GenerationPipes,
-    Prespawned,
-    child_env,
-    claim_prespawned,
-    spawn_child,
-)
+from .base import EventCallback, Runtime
+from .crash import CrashPolicy, CrashStandIn, crash_page
+from .folding import ReloadFolding
+from .generation import ChildProcess, DirectChild, EventPipeReader, ProcessLike, pump_output
+from .launch import GenerationPipes, LaunchHow, Prespawned, child_env, claim_prespawned
 from .reloader import Decision
 from .sockets import BindError, bind_socket, url_for
+from .spec import ServerSpec
+from .starting import Launched, launch_process
 from .warmclient import ForkLauncher
 
 #: Seconds between the first server answering and the warm process starting to load.
 WARM_DELAY_S = 1.0
-#: A burst's folded reload waits until no change has arrived for this long (the burst is
-#: over). Measured on a loaded 2-core machine: gaps of up to ~0.45 s inside a 1 s burst of saves.
-FOLD_QUIET_S = 0.5
-#: A generation that has not reported after this long is not waited for by a new change.
-STUCK_START_S = 5.0
 #: A stopped generation gets ``graceful_timeout`` plus this long to exit before SIGKILL.
 DRAIN_MARGIN_S = 1.0
 
 
-class ChildRuntime(Runtime):
+class ChildRuntime(ReloadFolding, Runtime):
     """Runs each server generation in a child process that inherits the listening socket."""
 
     sock: socket.socket | None = None
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, config: DashboardConfig, on_events: EventCallback) -> None:
+        super().__init__(config, on_events)
         self.children: set[ChildProcess] = set()
         self.current: ChildProcess | None = None
         #: The fork fast path (reloading on only: with --no-reload there is nothing to reuse).
         self.launcher: ForkLauncher | None = None
         self._prewarm: asyncio.Task[None] | None = None
         self._stopping = False
-        #: Changes waiting for the starting generation (see FoldedReload), and the task that
-        #: applies them; ``_wake`` is set whenever a generation reports or exits.
-        self._folded: FoldedReload | None = None
-        self._folder: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
-        self._launching = False
+        self._init_folding()
         self._reapers: set[asyncio.Task[None]] = set()
         #: After a crash: the backoff policy, the scheduled restart, the 503 stand-in.
         self.crashes = CrashPolicy()
         self._crash_restart: asyncio.Task[None] | None = None
-        self.standin: StandInServer | None = None
-        self._crash_page = b""
-        self._standin_ids = 0
+        self.standin = CrashStandIn(self.emit, self._serving_generation)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -180,70 +158,6 @@ class ChildRuntime(Runtime):
             self._reap_later(old)
         await self._spawn(started_ns, decision, manual=manual, why=why)
 
-    # -- folding bursts of changes -------------------------------------------------------------
-
-    def _draining(self) -> list[ChildProcess]:
-        return [c for c in self.children if c is not self.current and not c.exited]
-
-    def _starting(self) -> bool:
-        """A generation is being launched, or has not reported yet (and is not stuck)."""
-        child = self.current
-        return self._launching or (
-            child is not None
-            and child.starting
-            and time.monotonic() - child.launched_at < STUCK_START_S
-        )
-
-    def _blocked(self) -> bool:
-        """A new generation now would overlap one still starting, or add a second draining one."""
-        return self._starting() or bool(self._draining())
-
-    def _busy(self) -> bool:
-        return self._folded is not None or self._blocked()
-
-    def _fold(self, started_ns: int, decision: Decision | None, manual: bool, why: str) -> None:
-        now = time.monotonic()
-        if self._folded is None:
-            self._folded = FoldedReload(started_ns, decision, manual, last_change=now, why=why)
-        else:
-            self._folded.add(started_ns, decision, manual, now)
-            self._folded.why = self._folded.why or why
-        self._folded.burst = self._folded.burst or self._starting()
-        if self._folder is None or self._folder.done():
-            self._folder = asyncio.create_task(self._apply_folded(), name="apply_folded_reload")
-
-    async def _apply_folded(self) -> None:
-        """Apply the folded reload once the runtime is free and the changes have gone quiet."""
-        while not self._stopping and self._folded is not None:
-            self._wake.clear()  # before looking: a report from now on wakes the wait below
-            quiet = (
-                self._folded.last_change + FOLD_QUIET_S - time.monotonic()
-                if self._folded.burst
-                else 0.0
-            )
-            if quiet <= 0 and not self._blocked():
-                break
-            # Woken when a generation reports or exits; the timeout re-checks quiet/stuck.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), min(quiet, 0.5) if quiet > 0 else 0.5)
-        folded, self._folded = self._folded, None
-        if folded is None or self._stopping:
-            return
-        decision = folded.decision
-        if folded.count > 1 and decision is not None:
-            decision = dataclasses.replace(
-                decision,
-                reason=f"{decision.reason} ({folded.count} changes folded into one reload)",
-            )
-        if (
-            decision is not None
-            and decision.action == "templates"
-            and not folded.manual
-            and self._reset_templates(decision)
-        ):
-            return
-        await self._replace_now(folded.started_ns, decision, manual=folded.manual, why=folded.why)
-
     def _reap_later(self, child: ChildProcess) -> None:
         """SIGKILL a stopped generation that has not exited after its graceful timeout."""
         task = asyncio.create_task(
@@ -308,19 +222,24 @@ class ChildRuntime(Runtime):
             self._announce_generation()
             pipes = GenerationPipes.open(self.config, self.sock, self.generation)
             try:
-                process, stdout, stderr, how, reason = await self._launch(
-                    pipes.spec, decision, manual
-                )
+                launched = await self._launch(pipes.spec, decision, manual)
             except BaseException:
                 pipes.close_parent_ends()
                 raise
             finally:
                 pipes.close_child_ends()
             if started_ns:
-                path = "manual" if manual else how
-                reason = "; ".join(r for r in (why, reason) if r)
+                path: ReloadVia = "manual" if manual else launched.how
+                reason = "; ".join(r for r in (why, launched.reason) if r)
                 self.expect_generation(self.generation, path, started_ns, decision, reason)
-            await self._attach(process, stdout, stderr, how, pipes.event_r, pipes.control_w)
+            await self._attach(
+                launched.process,
+                launched.stdout,
+                launched.stderr,
+                launched.how,
+                pipes.event_r,
+                pipes.control_w,
+            )
         finally:
             self._launching = False
             self._wake.set()
@@ -351,7 +270,7 @@ class ChildRuntime(Runtime):
         process: ProcessLike,
         stdout: asyncio.StreamReader,
         stderr: asyncio.StreamReader,
-        how: str,
+        how: LaunchHow,
         event_r: int,
         control_w: int,
     ) -> None:
@@ -367,47 +286,23 @@ class ChildRuntime(Runtime):
             os.fdopen(event_r, "rb", buffering=0),
         )
         child.tasks = [
-            asyncio.create_task(self._pump_output(child, stdout, "stdout")),
-            asyncio.create_task(self._pump_output(child, stderr, "stderr")),
+            asyncio.create_task(pump_output(child, stdout, "stdout", self.emit)),
+            asyncio.create_task(pump_output(child, stderr, "stderr", self.emit)),
         ]
         child.tasks.append(asyncio.create_task(self._watch_exit(child)))
 
     def warm_files(self) -> frozenset[str]:
         return self.launcher.files() if self.launcher is not None else frozenset()
 
-    async def _launch(
-        self, spec: dict[str, object], decision: Decision | None, manual: bool
-    ) -> tuple[ProcessLike, asyncio.StreamReader, asyncio.StreamReader, str, str]:
-        """Start a server process for ``spec``: forked from the warm process when possible,
-        else a fresh interpreter. Returns it, its stdout/stderr, "fork"/"spawn" and why."""
+    async def _launch(self, spec: ServerSpec, decision: Decision | None, manual: bool) -> Launched:
+        """Start a server process for ``spec`` (see :func:`.starting.launch_process`)."""
         assert self.sock is not None
         if self.launcher is None and self.config.reload:
             self.launcher = ForkLauncher(self.config, self.sock, child_env(self.config))
         elif self.launcher is not None:
             # A warm process (re)built from now on gets the project's .env as it is now.
             self.launcher.env = child_env(self.config)
-        # The first generation is a plain child: the warm process is built once it serves, so
-        # the first start is not slowed down by it (see _from_child).
-        if self.launcher is not None and self.generation > 1:
-            # A manual restart also rebuilds: the user may have changed something we do not
-            # watch (an installed package, an environment variable).
-            rebuild = manual or (decision is not None and decision.action == "rebuild")
-            forked = await self.launcher.launch(spec, rebuild=rebuild)
-            if forked is not None:
-                if rebuild:
-                    why = decision.reason if decision is not None else "manual restart"
-                    return (*forked, "spawn", f"warm process rebuilt: {why}")
-                return (*forked, "fork", "")
-        reason = self.launcher.reason if self.launcher is not None else ""
-        process, stdout, stderr = await self._spawn_process(spec)
-        return process, stdout, stderr, "spawn", reason
-
-    async def _spawn_process(
-        self, spec: dict[str, object]
-    ) -> tuple[ProcessLike, asyncio.StreamReader, asyncio.StreamReader]:
-        process = DirectChild(spawn_child(self.config, spec))
-        stdout, stderr = await process.readers()
-        return process, stdout, stderr
+        return await launch_process(self.config, spec, self.launcher, decision, manual)
 
     def _from_child(self, child: ChildProcess, batch: list[Event]) -> None:
         for event in batch:
@@ -440,18 +335,6 @@ class ChildRuntime(Runtime):
             with contextlib.suppress(Exception):  # a failure means respawns; launch() says why
                 await self.launcher.ensure_warm()
 
-    async def _pump_output(
-        self, child: ChildProcess, stream: asyncio.StreamReader, name: str
-    ) -> None:
-        while True:
-            line = await stream.readline()
-            if not line:
-                return
-            text = line.decode("utf-8", errors="replace").rstrip("\n")
-            if name == "stderr":
-                child.stderr_tail.append(text)
-            self.emit(ConsoleOutput(stream=name, text=text))  # type: ignore[arg-type]
-
     async def _watch_exit(self, child: ChildProcess) -> None:
         code = await child.process.wait()
         child.exited = True
@@ -461,44 +344,22 @@ class ChildRuntime(Runtime):
         )
         if crashed:
             # Answer on the socket at once: connections would otherwise wait in the backlog.
-            self._crash_page = self._render_crash(child, code, None, crash_loop=False)
+            self._set_crash_page(child, code, None, crash_loop=False)
             await self._open_standin()
-        # All events the child wrote come before its ServerStopped (bounded: a process the
-        # server started may have inherited its pipes).
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(child.events_closed), 2.0)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.gather(*child.tasks[:2], return_exceptions=True), 2.0)
+        await child.outputs_done()
         os.close(child.control_fd)
         self.children.discard(child)
-        signame = None
-        if code < 0:
-            with contextlib.suppress(ValueError):
-                signame = signal.Signals(-code).name
-        reason = "requested" if child.stop_requested or self._stopping else "crashed"
-        if child.failed:
-            reason = "failed"
+        reason = child.stop_reason(self._stopping)
         restart_in: float | None = None
         crash_loop = False
         if reason == "crashed" and child is self.current and not self._stopping:
             ran = None if child.started_at is None else time.monotonic() - child.started_at
             restart_in = self.crashes.crashed(ran)
             crash_loop = restart_in is None
-            self._crash_page = self._render_crash(child, code, restart_in, crash_loop=crash_loop)
+            self._set_crash_page(child, code, restart_in, crash_loop=crash_loop)
         elif crashed:
             self._close_standin()  # it reported ServerFailed after all
-        self.emit(
-            ServerStopped(
-                pid=child.pid,
-                generation=child.generation,
-                exit_code=code if code >= 0 else None,
-                signal=signame,
-                reason=reason,  # type: ignore[arg-type]
-                restart_in_s=restart_in,
-                crash_loop=crash_loop,
-                stderr_tail=tuple(child.stderr_tail) if reason == "crashed" else (),
-            )
-        )
+        self.emit(child.stopped(code, reason, restart_in, crash_loop))
         if child is self.current and reason == "crashed":
             self.state = "crashed"
             if restart_in is not None and not self._stopping:
@@ -513,56 +374,25 @@ class ChildRuntime(Runtime):
 
     # -- the 503 stand-in while the server is down ----------------------------------------------
 
-    @staticmethod
-    def _render_crash(
-        child: ChildProcess, code: int, restart_in: float | None, *, crash_loop: bool
-    ) -> bytes:
-        if code < 0:
-            try:
-                how = f"killed by {signal.Signals(-code).name}"
-            except ValueError:
-                how = f"killed by signal {-code}"
-        else:
-            how = f"exit code {code}"
-        return render_crash_page(
-            generation=child.generation,
-            pid=child.pid,
-            how=how,
-            stderr_tail=tuple(child.stderr_tail),
-            restart_in_s=restart_in,
+    def _serving_generation(self) -> int:
+        return self.current.generation if self.current is not None else self.generation
+
+    def _set_crash_page(
+        self, child: ChildProcess, code: int, restart_in: float | None, *, crash_loop: bool
+    ) -> None:
+        self.standin.page = crash_page(
+            child.generation,
+            child.pid,
+            code,
+            tuple(child.stderr_tail),
+            restart_in,
             crash_loop=crash_loop,
-        ).encode()
+        )
 
     async def _open_standin(self) -> None:
         if self.sock is None or self._stopping:
             return
-        if self.standin is None:
-            self.standin = StandInServer(
-                self.sock, lambda: self._crash_page, self._standin_answered
-            )
-        with contextlib.suppress(OSError):
-            await self.standin.start()
+        await self.standin.open(self.sock)
 
     def _close_standin(self) -> None:
-        if self.standin is not None:
-            self.standin.close()
-
-    def _standin_answered(self, request: StandInRequest) -> None:
-        self._standin_ids += 1
-        generation = self.current.generation if self.current is not None else self.generation
-        self.emit(
-            RequestFinished(
-                ts=request.ts,
-                id=f"{generation}-down-{self._standin_ids}",
-                method=request.method,
-                path=request.path,
-                query=request.query,
-                status=request.status,
-                generation=generation,
-                client=request.client,
-                response_size=request.response_size,
-                total_ns=request.total_ns,
-                request_headers=request.headers,
-                response_headers=request.response_headers,
-            )
-        )
+        self.standin.close()

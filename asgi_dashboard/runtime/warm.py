@@ -40,9 +40,13 @@ import signal
 import socket
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .spec import ServerSpec, WarmSpec
 from .trace import trace
+
+if TYPE_CHECKING:
+    from .child import Prepared
 
 MAX_MESSAGE = 1 << 20
 
@@ -69,15 +73,15 @@ async def _noop_app(scope: Any, receive: Any, send: Any) -> None:
 
 
 class Warm:
-    def __init__(self, spec: dict[str, Any]) -> None:
+    def __init__(self, spec: WarmSpec) -> None:
         self.spec = spec
-        self.chan = socket.socket(fileno=int(spec["chan_fd"]))
+        self.chan = socket.socket(fileno=spec.chan_fd)
         self.chan.setblocking(True)
         self.children: dict[int, int] = {}  # pid -> pidfd
         self.retiring = False
         self.selector = selectors.DefaultSelector()
         #: Set by load(): what each fork reuses (child.Prepared).
-        self.prepared: Any = None
+        self.prepared: Prepared | None = None
 
     def send(self, message: dict[str, Any]) -> None:
         with contextlib.suppress(OSError):
@@ -89,13 +93,15 @@ class Warm:
 
         from . import child
         from .bootstrap import ProjectLoadError, load_application, wrap_static
+        from .server import make_server
+        from .serving import project_paths
 
         with contextlib.suppress(ImportError):
             import channels  # noqa: F401
 
         try:
             loaded = load_application(
-                self.spec["project_dir"], self.spec["settings_module"], self.spec.get("app")
+                self.spec.project_dir, self.spec.settings_module, self.spec.app
             )
         except ProjectLoadError as exc:
             self.send({"type": "failed", "message": exc.message})
@@ -104,15 +110,15 @@ class Warm:
 
         from ..instrument import install
 
-        install(self.spec["project_dir"])
+        install(self.spec.project_dir)
         # Template engines (and their tag libraries) and Uvicorn's protocol modules (h11 or
         # httptools, websockets) are otherwise created or imported by each fork: ~30 ms.
-        child.project_paths()
+        project_paths()
         # The application every fork serves, static-files wrapper included (its middleware
         # chain is built once here, not per fork).
         app, prefix = wrap_static(loaded, True)
         self.prepared = child.Prepared(loaded, (app, prefix) if prefix is not None else None)
-        child.make_server(_noop_app, graceful_timeout=1.0).config.load()
+        make_server(_noop_app, graceful_timeout=1.0).config.load()
         connections.close_all()
         self.preimport_urlconf_dependencies()
         self.preimport_request_modules()
@@ -121,7 +127,7 @@ class Warm:
         # from touching (and so copying) their pages in the children.
         gc.collect()
         gc.freeze()
-        self.send({"type": "ready", "files": project_files(self.spec["project_dir"])})
+        self.send({"type": "ready", "files": project_files(self.spec.project_dir)})
         return True
 
     def preimport_urlconf_dependencies(self, timeout: float = 30.0) -> None:
@@ -133,7 +139,7 @@ class Warm:
         registered) in every fork. Measured on the demo: the URLconf import in a fork drops from
         ~50 ms (admin, auth views, forms, httpx ...) to ~3 ms.
         """
-        project = os.path.realpath(self.spec["project_dir"])
+        project = os.path.realpath(self.spec.project_dir)
         tops = {name.removesuffix(".py") for name in os.listdir(project)}
         before = set(sys.modules)
         read_fd, write_fd = os.pipe()
@@ -144,7 +150,7 @@ class Warm:
                 os.close(read_fd)
                 from .child import preload_urlconf
 
-                preload_urlconf(self.spec["project_dir"])
+                preload_urlconf(self.spec.project_dir)
                 new = [
                     name
                     for name in list(sys.modules)
@@ -190,7 +196,7 @@ class Warm:
         from django.db import connections
         from django.utils.module_loading import import_string
 
-        project = os.path.realpath(self.spec["project_dir"]) + os.sep
+        project = os.path.realpath(self.spec.project_dir) + os.sep
 
         def outside_project(module_name: str) -> bool:
             found = importlib.util.find_spec(module_name)
@@ -237,7 +243,7 @@ class Warm:
             cmd = message.get("cmd")
             if cmd == "fork":
                 trace("warm-fork-request")
-                self._fork(message["spec"], fds)
+                self._fork(ServerSpec.from_dict(message["spec"]), fds)
                 fds = []
             elif cmd == "kill" and message.get("pid") in self.children:
                 with contextlib.suppress(ProcessLookupError):
@@ -248,7 +254,7 @@ class Warm:
             os.close(fd)
         return True
 
-    def _fork(self, spec: dict[str, Any], fds: list[int]) -> None:
+    def _fork(self, spec: ServerSpec, fds: list[int]) -> None:
         if len(fds) != 4 or self.retiring:
             for fd in fds:
                 os.close(fd)
@@ -282,7 +288,7 @@ class Warm:
         self.selector.register(pidfd, selectors.EVENT_READ, pid)
         self.send({"type": "forked", "pid": pid})
 
-    def _become_server(self, spec: dict[str, Any], fds: list[int]) -> None:
+    def _become_server(self, spec: ServerSpec, fds: list[int]) -> None:
         code = 1
         try:
             event_fd, control_fd, out_fd, err_fd = fds
@@ -297,7 +303,7 @@ class Warm:
             os.dup2(err_fd, 2)
             os.close(out_fd)
             os.close(err_fd)
-            spec = {**spec, "event_fd": event_fd, "control_fd": control_fd}
+            spec = spec.with_pipes(event_fd, control_fd)
             from .child import run
 
             code = run(spec, self.prepared)
@@ -324,10 +330,10 @@ class Warm:
 
 
 def main() -> None:
-    spec = json.loads(sys.argv[1])
-    from .child import _die_with_parent
+    spec = WarmSpec.from_json(sys.argv[1])
+    from .control import die_with_parent
 
-    _die_with_parent()
+    die_with_parent()
     # SIGINT belongs to the dashboard; SIGTERM (from the parent's death) ends us by default.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     warm = Warm(spec)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import socket
@@ -27,6 +28,7 @@ from typing import Any
 
 from ..config import DashboardConfig
 from .launch import fork_unavailable_reason
+from .spec import ServerSpec, WarmSpec
 
 READY_TIMEOUT_S = 120.0
 REPLY_TIMEOUT_S = 10.0
@@ -74,18 +76,18 @@ class WarmProcess:
         self, config: DashboardConfig, listen: socket.socket, env: dict[str, str]
     ) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        spec = {
-            "project_dir": str(config.project_dir),
-            "settings_module": config.settings_module,
-            "app": config.app,
-            "chan_fd": theirs.fileno(),
-        }
+        spec = WarmSpec(
+            project_dir=str(config.project_dir),
+            settings_module=config.settings_module,
+            app=config.app,
+            chan_fd=theirs.fileno(),
+        )
         try:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
                 "asgi_dashboard.runtime.warm",
-                json.dumps(spec),
+                spec.to_json(),
                 pass_fds=(listen.fileno(), theirs.fileno()),
                 stdin=asyncio.subprocess.DEVNULL,
                 # Import-time prints of the project go nowhere: the real server (the forked
@@ -165,11 +167,11 @@ class WarmProcess:
         self.children.clear()
         self._on_exit(self)
 
-    async def fork(self, spec: dict[str, Any], fds: list[int]) -> ForkedProcess | str:
+    async def fork(self, spec: ServerSpec, fds: list[int]) -> ForkedProcess | str:
         """Fork a server generation; returns it, or the reason it could not be forked."""
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._replies.append(future)
-        if not self.send({"cmd": "fork", "spec": spec}, fds):
+        if not self.send({"cmd": "fork", "spec": dataclasses.asdict(spec)}, fds):
             self._replies.remove(future)
             return "the warm process is gone"
         try:
@@ -263,7 +265,7 @@ class ForkLauncher:
         await warm.close(2.0)
 
     async def launch(
-        self, spec: dict[str, Any], *, rebuild: bool = False
+        self, spec: ServerSpec, *, rebuild: bool = False
     ) -> tuple[ForkedProcess, asyncio.StreamReader, asyncio.StreamReader] | None:
         """Fork a generation for ``spec`` (its event/control fds are passed along)."""
         if self.disabled:
@@ -274,7 +276,7 @@ class ForkLauncher:
             return None
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
-        fds = [int(spec["event_fd"]), int(spec["control_fd"]), out_w, err_w]
+        fds = [spec.event_fd, spec.control_fd, out_w, err_w]
         try:
             result = await warm.fork(spec, fds)
         finally:

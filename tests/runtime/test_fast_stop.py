@@ -118,7 +118,7 @@ async def test_spawned_generation_stopped_right_after_start_exits_fast(
     trace = tmp_path / "trace.log"
     config = config_for(site, trace)
     pipes = GenerationPipes.open(config, listener, generation=2)  # type: ignore[arg-type]
-    assert pipes.spec["checks_delay_s"] == 1.0  # a reload's delay: the case of the issue
+    assert pipes.spec.checks_delay_s == 1.0  # a reload's delay, where the checks stalled a stop
     process = spawn_child(config, pipes.spec)
     pipes.close_child_ends()
     events = EventPipe(pipes.event_r)
