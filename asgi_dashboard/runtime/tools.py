@@ -1,10 +1,13 @@
 """The project tools' parent half: run one tool command in a subprocess and read its JSON.
 
 The commands themselves (WebSocket routes, users, a logged-in session) run in
-:mod:`.tool_commands`, in a short-lived subprocess. Why a subprocess: the dashboard process never
-imports the project (its import errors and its ``django.setup()`` belong to a server process),
-and each call sees the code as it is on disk now. This module imports neither Django nor the
-server half, so the UI may import it.
+:mod:`.tool_commands`, in a short-lived subprocess. :func:`run_tool` returns the printed JSON
+as it is (the wire format); :func:`find_routes`, :func:`list_users` and :func:`log_in_as` read it
+into the typed results the UI uses (:class:`ToolFailed` when the tool failed).
+
+Why a subprocess: the dashboard process never imports the project (its import errors and its
+``django.setup()`` belong to a server process), and each call sees the code as it is on disk
+now. This module imports neither Django nor the server half, so the UI may import it.
 """
 
 from __future__ import annotations
@@ -14,10 +17,123 @@ import contextlib
 import json
 import os
 import sys
+from dataclasses import dataclass
 from typing import Any
 
 #: The module the subprocess runs (``python -m``); named, not imported.
 TOOL_MODULE = "asgi_dashboard.runtime.tool_commands"
+
+
+@dataclass(frozen=True, slots=True)
+class ToolFailed:
+    """A tool did not answer: what went wrong, said for the user, and in which step."""
+
+    error: str
+    phase: str
+
+
+@dataclass(frozen=True, slots=True)
+class RouteParam:
+    """A URL parameter of a route: its name and Django converter (``"regex"`` for a group)."""
+
+    name: str
+    converter: str
+
+
+@dataclass(frozen=True, slots=True)
+class WsRoute:
+    """One WebSocket route of the project (see :mod:`.ws_routes`)."""
+
+    #: A fill-in template: ``/ws/chat/{room}/``.
+    path: str
+    #: Dotted path of the consumer class (or ASGI function); None when it could not be read.
+    consumer: str | None = None
+    params: tuple[RouteParam, ...] = ()
+    name: str | None = None
+    #: The pattern as written in the routing, prefixes included.
+    pattern: str = ""
+    #: Middleware between the router and this route's consumer, outermost first.
+    middleware: tuple[str, ...] = ()
+    origin_check: bool = False
+    auth: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RoutesFound:
+    routes: tuple[WsRoute, ...]
+    #: Why there are no routes (no Channels router, no websocket entry, ...), when that is so.
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionCreated:
+    """A new logged-in session in the project's session store (``session USER``)."""
+
+    user: str
+    cookie_name: str
+    cookie_value: str
+    created_user: bool = False
+
+
+def _failed(data: dict[str, Any], command: str) -> ToolFailed | None:
+    if "error" in data:
+        return ToolFailed(str(data["error"]), str(data.get("phase") or command))
+    return None
+
+
+def routes_from(data: dict[str, Any]) -> RoutesFound | ToolFailed:
+    """The ``routes`` command's JSON as typed routes."""
+    if failed := _failed(data, "routes"):
+        return failed
+    try:
+        routes = tuple(
+            WsRoute(
+                path=str(r["path"]),
+                consumer=r.get("consumer"),
+                params=tuple(RouteParam(str(p["name"]), str(p["converter"])) for p in r["params"]),
+                name=r.get("name"),
+                pattern=str(r.get("pattern", "")),
+                middleware=tuple(r.get("middleware", ())),
+                origin_check=bool(r.get("origin_check")),
+                auth=bool(r.get("auth")),
+            )
+            for r in data["routes"]
+        )
+    except (KeyError, TypeError) as exc:
+        return ToolFailed(f"unexpected answer from 'routes': {exc!r}", "routes")
+    return RoutesFound(routes, data.get("note"))
+
+
+async def find_routes(**target: Any) -> RoutesFound | ToolFailed:
+    """The project's WebSocket routes (``target``: :func:`run_tool`'s keyword arguments)."""
+    return routes_from(await run_tool("routes", **target))
+
+
+async def list_users(**target: Any) -> tuple[str, ...] | ToolFailed:
+    """The project's usernames (at most ``tool_commands.MAX_USERS``)."""
+    data = await run_tool("users", **target)
+    if failed := _failed(data, "users"):
+        return failed
+    return tuple(str(u["username"]) for u in data.get("users", ()))
+
+
+async def log_in_as(
+    username: str, *, create: bool = False, **target: Any
+) -> SessionCreated | ToolFailed:
+    """A new session logged in as ``username`` (created first when ``create``)."""
+    args = (username, "--create") if create else (username,)
+    data = await run_tool("session", *args, **target)
+    if failed := _failed(data, "session"):
+        return failed
+    try:
+        return SessionCreated(
+            user=str(data["user"]),
+            cookie_name=str(data["cookie_name"]),
+            cookie_value=str(data["cookie_value"]),
+            created_user=bool(data.get("created_user")),
+        )
+    except KeyError as exc:
+        return ToolFailed(f"unexpected answer from 'session': missing {exc}", "session")
 
 
 async def run_tool(

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..runtime.tools import WsRoute
 
 _PARAM = re.compile(r"\{(\w+)\}")
 
@@ -37,7 +40,7 @@ def unfilled_params(url: str) -> list[str]:
     return ["{" + m + "}" for m in _PARAM.findall(url)]
 
 
-def route_label(route: dict[str, Any]) -> str:
+def route_label(route: WsRoute) -> str:
     """``/ws/chat/{room}/  ChatConsumer`` for the routes list."""
-    consumer = (route.get("consumer") or "?").rsplit(".", 1)[-1]
-    return f"{route['path']}  {consumer}"
+    consumer = (route.consumer or "?").rsplit(".", 1)[-1]
+    return f"{route.path}  {consumer}"

@@ -18,9 +18,9 @@ sessions to reconnect after a reload. The client sessions are plain asyncio
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -39,6 +39,9 @@ from .palette import Palette
 from .ws_forms import parse_headers, parse_subprotocols, unfilled_params, ws_base
 from .ws_panel_support import PanelSupport
 from .ws_views import FrameLog, ServerSideView
+
+if TYPE_CHECKING:
+    from ..runtime.tools import WsRoute
 
 #: The panel's styles live in a .tcss file; loading them as the widget's default CSS means the
 #: app needs no CSS_PATH entry for them and its own app.tcss still overrides any rule.
@@ -92,7 +95,7 @@ class WebSocketPanel(PanelSupport):
         self.active: str | None = None
         #: The model's server-side connection records (a panel of its own keeps its own).
         self.records = records if records is not None else ServerRecords()
-        self.routes: list[dict[str, Any]] = []
+        self.routes: Sequence[WsRoute] = ()
         self.cookies: dict[str, str] = {}
         #: Messages saved per route path template (or URL when no route is chosen).
         self.saved: dict[str, list[OutgoingMessage]] = {}

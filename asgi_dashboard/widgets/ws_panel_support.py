@@ -7,7 +7,8 @@ module to one job; it holds no layout of its own (the panel composes the widgets
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -21,6 +22,9 @@ from ..wsframes import SendMode
 from .palette import Palette
 from .ws_forms import route_label, ws_base
 
+if TYPE_CHECKING:
+    from ..runtime.tools import WsRoute
+
 
 class PanelSupport(Widget):
     """Helpers shared by the panel's actions (see the module docstring)."""
@@ -28,7 +32,7 @@ class PanelSupport(Widget):
     config: DashboardConfig | None
     server_url: str | None
     palette: Palette
-    routes: list[dict[str, Any]]
+    routes: Sequence[WsRoute]
     cookies: dict[str, str]
     saved: dict[str, list[OutgoingMessage]]
     history: list[tuple[str, SendMode]]
@@ -73,10 +77,10 @@ class PanelSupport(Widget):
         if not isinstance(event.value, str):
             return
         self.query_one("#ws-url", Input).value = ws_base(self.server_url or "") + event.value
-        route = next((r for r in self.routes if r["path"] == event.value), None)
-        params = route["params"] if route else []
+        route = next((r for r in self.routes if r.path == event.value), None)
+        params = route.params if route else ()
         if params:
-            names = ", ".join(f"{{{p['name']}}} ({p['converter']})" for p in params)
+            names = ", ".join(f"{{{p.name}}} ({p.converter})" for p in params)
             self._note(f"Fill in {names} in the URL.")
         self._refresh_saved()
 
@@ -90,42 +94,41 @@ class PanelSupport(Widget):
 
     @work(group="ws-tools", exit_on_error=False, name="discover_routes")
     async def discover_routes(self) -> None:
-        from ..runtime.tools import run_tool
+        from ..runtime.tools import ToolFailed, find_routes
 
-        result = await run_tool("routes", **self._tool_kwargs())
-        if "error" in result:
-            self._error(f"Route discovery: {result['error']}")
+        result = await find_routes(**self._tool_kwargs())
+        if isinstance(result, ToolFailed):
+            self._error(f"Route discovery: {result.error}")
             return
-        self.set_routes(result["routes"], result.get("note"))
+        self.set_routes(result.routes, result.note)
 
-    def set_routes(self, routes: list[dict[str, Any]], note: str | None = None) -> None:
+    def set_routes(self, routes: Sequence[WsRoute], note: str | None = None) -> None:
         self.routes = routes
-        self.query_one("#ws-route", Select).set_options(
-            [(route_label(r), r["path"]) for r in routes]
-        )
+        self.query_one("#ws-route", Select).set_options([(route_label(r), r.path) for r in routes])
         if note:
             self._note(note)
 
     @work(group="ws-tools", exit_on_error=False, name="list_users")
     async def list_users(self) -> None:
-        from ..runtime.tools import run_tool
+        from ..runtime.tools import ToolFailed, list_users
 
-        result = await run_tool("users", **self._tool_kwargs())
-        names = [u["username"] for u in result.get("users", [])]
+        result = await list_users(**self._tool_kwargs())
+        names = [] if isinstance(result, ToolFailed) else list(result)
         self.query_one("#ws-user", Input).suggester = SuggestFromList(names)
 
     @work(group="ws-tools", exit_on_error=False, name="log_in_as_user")
     async def log_in_as(self, username: str) -> None:
-        from ..runtime.tools import run_tool
+        from ..runtime.tools import ToolFailed
+        from ..runtime.tools import log_in_as as new_session
 
-        result = await run_tool("session", username, **self._tool_kwargs())
-        if "error" in result:
-            self._error(result["error"])
+        result = await new_session(username, **self._tool_kwargs())
+        if isinstance(result, ToolFailed):
+            self._error(result.error)
             return
-        self.cookies = {result["cookie_name"]: result["cookie_value"]}
+        self.cookies = {result.cookie_name: result.cookie_value}
         self._note(
-            f"Created a new Django session for '{result['user']}' in the project's session "
-            f"store; connections now send {result['cookie_name']}=… (reconnect to use it)."
+            f"Created a new Django session for '{result.user}' in the project's session "
+            f"store; connections now send {result.cookie_name}=… (reconnect to use it)."
         )
 
     def _tool_kwargs(self) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from textual.widgets import Input, Select, Static, TextArea
 from websockets.asyncio.server import ServerConnection, serve
 
 from asgi_dashboard.events import WsAccepted, WsClosed, WsFrame, WsOpened
+from asgi_dashboard.runtime.tools import RouteParam, WsRoute
 from asgi_dashboard.widgets.ws_panel import WebSocketPanel
 from asgi_dashboard.wsclient import MARKER_HEADER
 from tests.ui.ws_panel_app import PanelApp
@@ -111,12 +112,12 @@ async def test_route_choice_fills_the_url_and_params_must_be_filled() -> None:
         panel = app.query_one(WebSocketPanel)
         panel.set_routes(
             [
-                {"path": "/ws/echo/", "consumer": "demoapp.consumers.EchoConsumer", "params": []},
-                {
-                    "path": "/ws/chat/{room}/",
-                    "consumer": "demoapp.consumers.ChatConsumer",
-                    "params": [{"name": "room", "converter": "slug"}],
-                },
+                WsRoute("/ws/echo/", "demoapp.consumers.EchoConsumer"),
+                WsRoute(
+                    "/ws/chat/{room}/",
+                    "demoapp.consumers.ChatConsumer",
+                    params=(RouteParam("room", "slug"),),
+                ),
             ]
         )
         app.query_one("#ws-route", Select).value = "/ws/chat/{room}/"

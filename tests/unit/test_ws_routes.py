@@ -88,3 +88,27 @@ def test_wrapped_app_is_unwrapped() -> None:
 def test_single_consumer_without_router() -> None:
     found = discover_routes(ProtocolTypeRouter({"websocket": RoomConsumer.as_asgi()}))
     assert found["routes"][0]["consumer"] == f"{__name__}.RoomConsumer"
+
+
+def test_the_json_reads_into_typed_routes() -> None:
+    """What the dashboard gets back from the tool subprocess: JSON, read by tools.routes_from."""
+    import json
+
+    from asgi_dashboard.runtime.tools import RouteParam, RoutesFound, ToolFailed, routes_from
+
+    app = ProtocolTypeRouter(
+        {
+            "websocket": AuthMiddlewareStack(
+                URLRouter([path("rooms/<int:pk>/", RoomConsumer.as_asgi())])
+            )
+        }
+    )
+    found = routes_from(json.loads(json.dumps(discover_routes(app))))
+    assert isinstance(found, RoutesFound) and found.note is None
+    (room,) = found.routes
+    assert (room.path, room.consumer) == ("/rooms/{pk}/", f"{__name__}.RoomConsumer")
+    assert room.params == (RouteParam("pk", "int"),)
+    assert room.auth and not room.origin_check
+    failed = routes_from({"error": "No module named 'nope'", "phase": "import"})
+    assert failed == ToolFailed("No module named 'nope'", "import")
+    assert isinstance(routes_from({"routes": [{"consumer": "x"}]}), ToolFailed)

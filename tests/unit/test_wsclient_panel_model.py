@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from asgi_dashboard.events import ExceptionInfo, WsAccepted, WsClosed, WsFrame, WsOpened
+from asgi_dashboard.model import ServerRecords
+from asgi_dashboard.runtime.tools import WsRoute
 from asgi_dashboard.widgets.ws_forms import (
     parse_headers,
     parse_subprotocols,
@@ -10,7 +12,6 @@ from asgi_dashboard.widgets.ws_forms import (
     unfilled_params,
     ws_base,
 )
-from asgi_dashboard.model import ServerRecords
 from asgi_dashboard.wsclient import MARKER_HEADER
 
 
@@ -60,6 +61,6 @@ def test_form_parsing() -> None:
     ]
     assert parse_subprotocols("graphql-ws, json  v2") == ["graphql-ws", "json", "v2"]
     assert unfilled_params("ws://h/ws/chat/{room}/{pk}/") == ["{room}", "{pk}"]
-    assert route_label({"path": "/ws/echo/", "consumer": "demoapp.consumers.EchoConsumer"}) == (
+    assert route_label(WsRoute("/ws/echo/", "demoapp.consumers.EchoConsumer")) == (
         "/ws/echo/  EchoConsumer"
     )
