@@ -1,184 +1,81 @@
-"""The event pipe between a server process and the dashboard: marshal-ed batches, not JSON lines.
+"""The event pipe between a server process and the dashboard: msgpack frames of the events.
 
 The events are the typed dataclasses of :mod:`.events`; only their transport differs. JSON lines
-stay the format of ``--json`` and of exports (readable, versioned, tolerant of unknown fields).
-On this private pipe, between two processes of the same installation and the same Python,
-:mod:`marshal` of plain tuples is far cheaper on both ends, and the writing end runs inside the
-server process, whose CPU the user's requests share. Measured on a ``RequestFinished`` with one
-SQL statement (2.3 KB as JSON): JSON encode 16 us and decode 21 us; see ``bench/`` figure 2 for
-the pipeline as a whole.
+stay the format of ``--json`` and of exports; on this private pipe msgspec's msgpack is cheaper
+on both ends, and the writing end runs inside the server process, whose CPU the user's requests
+share. See bench/README.md ("msgspec") for the per-event costs against the marshal frames used
+before.
 
-A frame is a 4-byte little-endian length, then ``marshal.dumps`` of a tuple of events. An event
-is ``(wire name, value, value, ...)`` with its field values in dataclass order; a nested
-dataclass (``SqlQuery``, ``ExceptionInfo``, ``FrameInfo``, ``MiddlewareInfo``) travels as the tuple
-of its own field values.
+A frame is a 4-byte little-endian length, then a msgpack array of ``[wire name, event]`` pairs,
+the event a map of its fields (msgspec's form of a dataclass, nested ones included). The reader
+checks each event against its dataclass's annotations: a bad one is reported and skipped, the
+rest of the frame is kept.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import marshal
-import operator
 import struct
-from collections.abc import Callable, Sequence
-from typing import Any, get_args, get_origin, get_type_hints
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import msgspec
 
 from .events import BY_NAME, DecodeError, Event
-from .events.base import field_names as _fields
-from .events.codec import holds_dataclass as _holds_dataclass
 
 _LENGTH = struct.Struct("<I")
 #: Far above any real batch (at most 2,000 events of at most ~200 KB); a larger length means
 #: the stream is not ours, and the reader stops instead of buffering forever.
 MAX_FRAME = 256 * 1024 * 1024
 
-_Convert = Callable[[Any], Any]
+
+class _Msgpack:
+    """msgspec's encoder and decoders, built on first use: importing msgspec costs the server
+    process start-up time, the first frame is only written once it serves."""
+
+    def __init__(self) -> None:
+        import msgspec
+
+        self.errors = (msgspec.ValidationError, msgspec.DecodeError)
+        self.encoder = msgspec.msgpack.Encoder()
+        #: A frame's body: pairs whose second half is decoded by the event type's own decoder.
+        self.batch = msgspec.msgpack.Decoder(list[tuple[str, msgspec.Raw]])
+        self.decoders: dict[str, msgspec.msgpack.Decoder[Any]] = {
+            name: msgspec.msgpack.Decoder(cls) for name, cls in BY_NAME.items()
+        }
 
 
-# -- writing ---------------------------------------------------------------------------------------
+_MSGPACK: _Msgpack | None = None
 
 
-#: Values that travel as they are: checked first, most nested values are one of these (a
-#: statement's SQL, its parameters, a frame's file and line), and ``is_dataclass`` costs more.
-_SCALARS = frozenset({str, int, float, bool, bytes, type(None)})
+def _msgpack() -> _Msgpack:
+    global _MSGPACK
+    if _MSGPACK is None:
+        _MSGPACK = _Msgpack()
+    return _MSGPACK
 
 
-def _pack_nested(value: Any) -> Any:
-    if type(value) in _SCALARS:
-        return value
-    packer = _NESTED_PACKERS.get(type(value))
-    if packer is not None:
-        return packer(value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _nested_packer(type(value))(value)
-    if isinstance(value, tuple | list):
-        return tuple(_pack_nested(v) for v in value)
-    return value
-
-
-_NESTED_PACKERS: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
-
-
-def _nested_packer(cls: type) -> Callable[[Any], tuple[Any, ...]]:
-    """For one nested dataclass (``SqlQuery``, ``FrameInfo`` ...): value -> tuple of its field
-    values, all read with one ``attrgetter`` call; only fields whose type holds a dataclass are
-    packed further (a request's statements are packed once each: this runs per statement)."""
-    names = _fields(cls)
-    hints = get_type_hints(cls)
-    nested = [i for i, name in enumerate(names) if _holds_dataclass(hints[name])]
-    get_all = operator.attrgetter(*names) if len(names) > 1 else None
-
-    def pack_value(value: Any) -> tuple[Any, ...]:
-        values = get_all(value) if get_all else (getattr(value, names[0]),)
-        if not nested:
-            return values
-        out = list(values)
-        for i in nested:
-            if out[i] is not None:
-                out[i] = _pack_nested(out[i])
-        return tuple(out)
-
-    _NESTED_PACKERS[cls] = pack_value
-    return pack_value
-
-
-_PACKERS: dict[type, Callable[[Event], tuple[Any, ...]]] = {}
-
-
-def _packer(cls: type) -> Callable[[Event], tuple[Any, ...]]:
-    """For one class: event -> wire tuple, reading all fields with one ``attrgetter`` call."""
-    names = _fields(cls)
-    hints = get_type_hints(cls)
-    nested = [i for i, name in enumerate(names, start=1) if _holds_dataclass(hints[name])]
-    get_all = operator.attrgetter(*names) if len(names) > 1 else None
-    wire_name: str = cls.name  # type: ignore[attr-defined]
-
-    def pack_event(event: Event) -> tuple[Any, ...]:
-        values = (wire_name, *get_all(event)) if get_all else (wire_name, getattr(event, names[0]))
-        if not nested:
-            return values
-        out = list(values)
-        for i in nested:
-            if out[i] is not None:
-                out[i] = _pack_nested(out[i])
-        return tuple(out)
-
-    _PACKERS[cls] = pack_event
-    return pack_event
-
-
-def pack(event: Event) -> tuple[Any, ...]:
-    return (_PACKERS.get(type(event)) or _packer(type(event)))(event)
+def pack(event: Event) -> tuple[str, Event]:
+    """An event's place in a frame: ``(wire name, event)``."""
+    return (event.name, event)
 
 
 def frame(events: Sequence[Event]) -> bytes:
     """One frame holding ``events``, ready for a single ``os.write``."""
-    body = marshal.dumps(tuple(pack(e) for e in events))
+    body = (_MSGPACK or _msgpack()).encoder.encode([(e.name, e) for e in events])
     return _LENGTH.pack(len(body)) + body
 
 
-# -- reading ---------------------------------------------------------------------------------------
-
-
-def _converter(tp: Any) -> _Convert | None:
-    """How to rebuild a value of type ``tp`` from its wire form; None: it is already right.
-
-    Tuples stay tuples through marshal, so only values that hold dataclasses need work.
-    """
-    if not _holds_dataclass(tp):
-        return None
-    if dataclasses.is_dataclass(tp):
-        build = _builder(tp)  # type: ignore[arg-type]
-        return lambda v: None if v is None else build(v)
-    args = [a for a in get_args(tp) if a is not Ellipsis]
-    if get_origin(tp) is tuple and len(args) == 1:  # tuple[X, ...]
-        item = _converter(args[0])
-        assert item is not None
-        each: _Convert = item
-        return lambda v: tuple(map(each, v))
-    real = [a for a in args if a is not type(None)]
-    if len(real) == 1:  # X | None
-        value = _converter(real[0])
-        assert value is not None
-        present: _Convert = value
-        return lambda v: None if v is None else present(v)
-    raise TypeError(f"no wire form for {tp!r}")
-
-
-_BUILDERS: dict[type, Callable[[Sequence[Any]], Any]] = {}
-
-
-def _builder(cls: type) -> Callable[[Sequence[Any]], Any]:
-    """For one class: field values in dataclass order -> instance."""
-    built = _BUILDERS.get(cls)
-    if built is not None:
-        return built
-    names = _fields(cls)
-    hints = get_type_hints(cls)
-    converters = [(i, c) for i, n in enumerate(names) if (c := _converter(hints[n])) is not None]
-
-    def build(values: Sequence[Any]) -> Any:
-        if len(values) != len(names):
-            raise DecodeError(f"{cls.__name__}: {len(values)} values for {len(names)} fields")
-        if converters:
-            values = list(values)
-            for i, convert in converters:
-                values[i] = convert(values[i])
-        return cls(**dict(zip(names, values, strict=True)))
-
-    _BUILDERS[cls] = build
-    return build
-
-
-def unpack(wire: Sequence[Any]) -> Event:
+def unpack(name: str, raw: bytes | msgspec.Raw) -> Event:
+    """The event of a ``(wire name, encoded event)`` pair."""
+    codec = _MSGPACK or _msgpack()
+    decoder = codec.decoders.get(name)
+    if decoder is None:
+        raise DecodeError(f"not an asgi-dash event: {name!r:.80}")
     try:
-        cls = BY_NAME[wire[0]]
-    except (KeyError, IndexError, TypeError) as exc:
-        raise DecodeError(f"not an asgi-dash event: {wire!r:.80}") from exc
-    try:
-        event: Event = _builder(cls)(wire[1:])
-    except (TypeError, ValueError) as exc:
-        raise DecodeError(f"malformed {cls.name} event: {exc}") from exc
+        event: Event = decoder.decode(raw)
+    except codec.errors as exc:
+        raise DecodeError(f"malformed {name} event: {exc}") from exc
     return event
 
 
@@ -209,15 +106,16 @@ class FrameReader:
             end = offset + _LENGTH.size + size
             if len(buffer) < end:
                 break
+            codec = _MSGPACK or _msgpack()
             try:
-                batch = marshal.loads(bytes(buffer[offset + _LENGTH.size : end]))
-            except (EOFError, ValueError, TypeError) as exc:
+                batch = codec.batch.decode(bytes(buffer[offset + _LENGTH.size : end]))
+            except codec.errors as exc:
                 problems.append(f"unreadable frame: {exc}")
-                batch = ()
+                batch = []
             offset = end
-            for wire in batch:
+            for name, raw in batch:
                 try:
-                    events.append(unpack(wire))
+                    events.append(unpack(name, raw))
                 except DecodeError as exc:
                     problems.append(str(exc))
         del buffer[:offset]

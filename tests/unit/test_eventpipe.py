@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import marshal
 import os
 import struct
 
+import msgspec
 import pytest
 
 from asgi_dashboard import eventpipe
@@ -38,7 +38,7 @@ def test_frames_split_at_every_byte_reassemble_in_order() -> None:
 
 def test_a_bad_event_is_reported_and_the_rest_of_the_frame_kept() -> None:
     good = ev.LogRecord(logger="a", level="INFO", message="m")
-    body = marshal.dumps((("no-such-event", 1), eventpipe.pack(good), ("log", "too few")))
+    body = msgspec.msgpack.encode([("no-such-event", 1), eventpipe.pack(good), ("log", "too few")])
     events, problems = eventpipe.FrameReader().feed(struct.pack("<I", len(body)) + body)
     assert events == [good]
     assert len(problems) == 2 and "no-such-event" in problems[0] and "log" in problems[1]

@@ -134,6 +134,27 @@ def test_bad_lines_raise_decode_error(line: bytes) -> None:
         ev.decode(line)
 
 
+@pytest.mark.parametrize("cls", ev.EVENT_TYPES, ids=lambda c: c.name)
+def test_lines_are_the_standard_json_of_to_dict(cls: type[ev.Event]) -> None:
+    # The public form, byte for byte: what json.dumps writes for the event's dict.
+    event = _sample(cls)
+    expected = json.dumps(ev.to_dict(event), separators=(",", ":"), ensure_ascii=False)
+    assert ev.encode(event) == (expected + "\n").encode()
+    assert list(ev.to_dict(event))[:3] == ["event", "v", "ts"]
+
+
+def test_a_value_of_the_wrong_type_is_a_decode_error() -> None:
+    line = {"event": "request", "id": "1", "method": "GET", "path": "/", "status": "200"}
+    with pytest.raises(ev.DecodeError, match="malformed request"):
+        ev.decode(json.dumps(line))
+    with pytest.raises(ev.DecodeError, match="malformed request"):
+        ev.from_dict(line)
+    wrong_kind = {**line, "status": 200, "kind": "threaded"}  # a Literal's closed set
+    with pytest.raises(ev.DecodeError):
+        ev.decode(json.dumps(wrong_kind))
+    assert ev.decode(json.dumps({**line, "status": 200})).status == 200
+
+
 def test_events_are_frozen() -> None:
     event = _sample(ev.ConsoleOutput)
     with pytest.raises(dataclasses.FrozenInstanceError):
