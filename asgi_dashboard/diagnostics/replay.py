@@ -34,6 +34,7 @@ from urllib.parse import urljoin
 import httpx
 
 from ..events import Header, RequestFinished
+from ..formatting import ms
 from ..redact import REDACTED, is_sensitive, redacted_headers
 
 REPLAY_HEADER = "x-asgi-dash-replay"
@@ -285,10 +286,6 @@ async def replay(
     return diff_response(original, response)
 
 
-def _ms(ns: int | None) -> str:
-    return "-" if ns is None else f"{ns / 1e6:.1f} ms"
-
-
 def format_diff(diff: ReplayDiff) -> str:
     """Plain text: status, headers, timing, then the body diff."""
     status = (
@@ -298,10 +295,10 @@ def format_diff(diff: ReplayDiff) -> str:
     )
     verdict = "same response" if diff.same else "response changed"
     lines = [f"replay of {diff.request_line} [{diff.original_id}]: {verdict}", f"  {status}"]
-    timing = f"  time: original {_ms(diff.total_ns_before)} (server), "
-    timing += f"replay {_ms(diff.elapsed_ns_after)} (client)"
+    timing = f"  time: original {ms(diff.total_ns_before, unit=True)} (server), "
+    timing += f"replay {ms(diff.elapsed_ns_after, unit=True)} (client)"
     if diff.total_ns_after is not None:
-        timing += f", {_ms(diff.total_ns_after)} (server)"
+        timing += f", {ms(diff.total_ns_after, unit=True)} (server)"
     lines.append(timing)
     for change in diff.header_changes:
         if change.before is None:
