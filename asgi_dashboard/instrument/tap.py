@@ -64,6 +64,97 @@ def cut_by_shutdown(exc: BaseException) -> bool:
     return False
 
 
+def _reload_cut_response() -> tuple[Message, Message]:
+    """The 503 a request cut by a reload gets (it may be retried), instead of Uvicorn's 500."""
+    return (
+        {
+            "type": "http.response.start",
+            "status": 503,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(RELOAD_CUT_BODY)).encode()),
+                (b"retry-after", b"1"),
+                (b"connection", b"close"),
+            ],
+        },
+        {"type": "http.response.body", "body": RELOAD_CUT_BODY},
+    )
+
+
+class HttpExchange:
+    """What the tap sees of one HTTP request's messages: bounded body previews, the status,
+    the response's size and headers, and whether the client left."""
+
+    __slots__ = (
+        "cancelled",
+        "disconnected",
+        "req_body",
+        "req_truncated",
+        "resp_body",
+        "resp_headers",
+        "resp_headers_dropped",
+        "resp_truncated",
+        "size",
+        "status",
+    )
+
+    def __init__(self) -> None:
+        self.req_body = bytearray()
+        self.req_truncated = False
+        self.resp_body = bytearray()
+        self.resp_truncated = False
+        self.status = 0
+        self.size = 0
+        self.resp_headers: Headers = ()
+        self.resp_headers_dropped = 0
+        self.disconnected = False
+        self.cancelled: CancelReason | None = None
+
+    def received(self, message: Message) -> None:
+        mtype = message["type"]
+        if mtype == "http.disconnect":
+            self.disconnected = True
+        elif mtype == "http.request":
+            chunk = message.get("body", b"")
+            room = BODY_PREVIEW - len(self.req_body)
+            if chunk and room > 0:
+                self.req_body.extend(chunk[:room])
+            if len(chunk) > room:
+                self.req_truncated = True
+
+    def sent(self, message: Message) -> None:
+        mtype = message["type"]
+        if mtype == "http.response.start":
+            self.status = message["status"]
+            self.resp_headers, self.resp_headers_dropped = kept_headers(message.get("headers", ()))
+        elif mtype == "http.response.body":
+            chunk = message.get("body", b"")
+            self.size += len(chunk)
+            room = BODY_PREVIEW - len(self.resp_body)
+            if chunk and room > 0:
+                self.resp_body.extend(chunk[:room])
+            if len(chunk) > room:
+                self.resp_truncated = True
+
+    def settle(self, scope: Scope, rec: RequestRecord) -> None:
+        """Once the app has returned: the status and ``cancelled`` the log shows."""
+        if not self.status and self.cancelled is None and rec.error is None:
+            # The app returned without a response. The figure logged is what the client got.
+            if scope.get(SERVER_ANSWERED):
+                self.status, self.cancelled = scope[SERVER_ANSWERED], CUT_INVALID_HTTP
+            elif self.disconnected:
+                self.cancelled = CUT_CLIENT_GONE
+            else:
+                # uvicorn/protocols/http/*_impl.py run_asgi: "ASGI callable returned without
+                # starting response" -> 500, unless the client is gone by then.
+                self.status, self.cancelled = 500, CUT_NO_RESPONSE
+        # Django's handler saw it and answered, but no view ran: a middleware answered (or a
+        # 404). Not for a request cut short (cancelled by a reload, or the app raised).
+        answered = self.status and self.cancelled is None and rec.error is None
+        if rec.kind is None and rec.request is not None and answered:
+            settle_refused(rec)
+
+
 class InstrumentedApp:
     """ASGI middleware that records every HTTP request and WebSocket connection."""
 
@@ -105,140 +196,96 @@ class InstrumentedApp:
         method = scope.get("method", "GET")
         rec = RequestRecord(start_ns=start, method=method)
         request_id = self._new_id()
-        path = scope.get("path", "")
-        self.in_flight[request_id] = f"{method} {path}"
-        req_body = bytearray()
-        req_truncated = False
-        resp_body = bytearray()
-        resp_truncated = False
-        status = 0
-        size = 0
-        resp_headers: Headers = ()
-        resp_headers_dropped = 0
-
-        disconnected = False
+        self.in_flight[request_id] = f"{method} {scope.get('path', '')}"
+        ex = HttpExchange()
 
         async def tapped_receive() -> Message:
-            nonlocal req_truncated, disconnected
             message = await receive()
-            if message["type"] == "http.disconnect":
-                disconnected = True
-            elif message["type"] == "http.request":
-                chunk = message.get("body", b"")
-                room = BODY_PREVIEW - len(req_body)
-                if chunk and room > 0:
-                    req_body.extend(chunk[:room])
-                if len(chunk) > room:
-                    req_truncated = True
+            ex.received(message)
             return message
 
         async def tapped_send(message: Message) -> None:
-            nonlocal status, size, resp_headers, resp_headers_dropped, resp_truncated
-            mtype = message["type"]
-            if mtype == "http.response.start":
-                status = message["status"]
-                resp_headers, resp_headers_dropped = kept_headers(message.get("headers", ()))
-            elif mtype == "http.response.body":
-                chunk = message.get("body", b"")
-                size += len(chunk)
-                room = BODY_PREVIEW - len(resp_body)
-                if chunk and room > 0:
-                    resp_body.extend(chunk[:room])
-                if len(chunk) > room:
-                    resp_truncated = True
+            ex.sent(message)
             await send(message)
 
         token = current.set(rec)
-        cancelled: CancelReason | None = None
         try:
             await self.app(scope, tapped_receive, tapped_send)
         except BaseException as exc:
             if not cut_by_shutdown(exc):
                 if rec.error is None:
                     rec.error = exception_info(exc, self.project_dir)
-                if not status:
-                    status = 500  # the server answers 500 for an app that raised before responding
+                if not ex.status:
+                    ex.status = (
+                        500  # the server answers 500 for an app that raised before responding
+                    )
                 raise
             # A reload's graceful timeout ran out: not the view's error. The client gets a 503
             # it may retry instead of Uvicorn's 500, and the log says what happened.
-            cancelled, rec.error = "reload", None
-            if status:
+            ex.cancelled, rec.error = "reload", None
+            if ex.status:
                 raise  # the response had started: nothing else can be sent on it
-            await tapped_send(
-                {
-                    "type": "http.response.start",
-                    "status": 503,
-                    "headers": [
-                        (b"content-type", b"text/plain; charset=utf-8"),
-                        (b"content-length", str(len(RELOAD_CUT_BODY)).encode()),
-                        (b"retry-after", b"1"),
-                        (b"connection", b"close"),
-                    ],
-                }
-            )
-            await tapped_send({"type": "http.response.body", "body": RELOAD_CUT_BODY})
+            for message in _reload_cut_response():
+                await tapped_send(message)
         finally:
             current.reset(token)
             total = time.perf_counter_ns() - start
-            if not status and cancelled is None and rec.error is None:
-                # The app returned without a response. The figure logged is what the client got.
-                if scope.get(SERVER_ANSWERED):
-                    status, cancelled = scope[SERVER_ANSWERED], CUT_INVALID_HTTP
-                elif disconnected:
-                    cancelled = CUT_CLIENT_GONE
-                else:
-                    # uvicorn/protocols/http/*_impl.py run_asgi: "ASGI callable returned without
-                    # starting response" -> 500, unless the client is gone by then.
-                    status, cancelled = 500, CUT_NO_RESPONSE
-            # Django's handler saw it and answered, but no view ran: a middleware answered (or a
-            # 404). Not for a request cut short (cancelled by a reload, or the app raised).
-            answered = status and cancelled is None and rec.error is None
-            if rec.kind is None and rec.request is not None and answered:
-                settle_refused(rec)
+            ex.settle(scope, rec)
             del self.in_flight[request_id]
-            req_headers, req_headers_dropped = kept_headers(scope.get("headers", ()))
-            req_text, req_b64 = preview(bytes(req_body), content_type(req_headers))
-            resp_text, resp_b64 = preview(bytes(resp_body), content_type(resp_headers))
-            self.sink.emit(
-                RequestFinished(
-                    ts=ts,
-                    id=request_id,
-                    generation=self.generation,
-                    method=method,
-                    path=path,
-                    query=scope.get("query_string", b"").decode("latin-1"),
-                    status=status,
-                    client=client_address(scope),
-                    static=bool(self.static_prefix and path.startswith(self.static_prefix)),
-                    route=rec.route,
-                    url_name=rec.url_name,
-                    view=rec.view,
-                    kind=rec.kind,
-                    answered_by=rec.answered_by,
-                    response_size=size,
-                    total_ns=total,
-                    view_ns=rec.view_ns,
-                    thread_wait_ns=rec.thread_wait_ns,
-                    template_ns=rec.template_ns or None,
-                    template_in_view_ns=rec.template_in_view_ns,
-                    sql_count=rec.sql_count,
-                    sql_ns=rec.sql_ns,
-                    sql=tuple(rec.sql),
-                    sync_hops=rec.sync_hops,
-                    error=rec.error,
-                    request_headers=req_headers,
-                    request_headers_dropped=req_headers_dropped,
-                    response_headers=resp_headers,
-                    response_headers_dropped=resp_headers_dropped,
-                    request_body=req_text,
-                    request_body_truncated=req_truncated,
-                    request_body_b64=req_b64,
-                    response_body=resp_text,
-                    response_body_truncated=resp_truncated,
-                    response_body_b64=resp_b64,
-                    cancelled=cancelled,
-                )
-            )
+            self.sink.emit(self._finished(scope, rec, ex, ts, request_id, total))
+
+    def _finished(
+        self,
+        scope: Scope,
+        rec: RequestRecord,
+        ex: HttpExchange,
+        ts: float,
+        request_id: str,
+        total_ns: int,
+    ) -> RequestFinished:
+        """The event of a request that ended (answered, or cut short: see ``cancelled``)."""
+        path = scope.get("path", "")
+        req_headers, req_headers_dropped = kept_headers(scope.get("headers", ()))
+        req_text, req_b64 = preview(bytes(ex.req_body), content_type(req_headers))
+        resp_text, resp_b64 = preview(bytes(ex.resp_body), content_type(ex.resp_headers))
+        return RequestFinished(
+            ts=ts,
+            id=request_id,
+            generation=self.generation,
+            method=rec.method,
+            path=path,
+            query=scope.get("query_string", b"").decode("latin-1"),
+            status=ex.status,
+            client=client_address(scope),
+            static=bool(self.static_prefix and path.startswith(self.static_prefix)),
+            route=rec.route,
+            url_name=rec.url_name,
+            view=rec.view,
+            kind=rec.kind,
+            answered_by=rec.answered_by,
+            response_size=ex.size,
+            total_ns=total_ns,
+            view_ns=rec.view_ns,
+            thread_wait_ns=rec.thread_wait_ns,
+            template_ns=rec.template_ns or None,
+            template_in_view_ns=rec.template_in_view_ns,
+            sql_count=rec.sql_count,
+            sql_ns=rec.sql_ns,
+            sql=tuple(rec.sql),
+            sync_hops=rec.sync_hops,
+            error=rec.error,
+            request_headers=req_headers,
+            request_headers_dropped=req_headers_dropped,
+            response_headers=ex.resp_headers,
+            response_headers_dropped=ex.resp_headers_dropped,
+            request_body=req_text,
+            request_body_truncated=ex.req_truncated,
+            request_body_b64=req_b64,
+            response_body=resp_text,
+            response_body_truncated=ex.resp_truncated,
+            response_body_b64=resp_b64,
+            cancelled=ex.cancelled,
+        )
 
     # -- WebSocket ----------------------------------------------------------------------------
 

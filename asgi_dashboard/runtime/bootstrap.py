@@ -195,7 +195,6 @@ def startup_checks() -> list[Event]:
     """Django's system checks and unapplied migrations, as runserver reports them, then the
     middleware audit (:mod:`asgi_dashboard.diagnostics.audit_server`)."""
     from django.core import checks
-    from django.db import DEFAULT_DB_ALIAS, connections
 
     events: list[Event] = []
     try:
@@ -223,33 +222,9 @@ def startup_checks() -> list[Event]:
                 obj=str(msg.obj) if msg.obj is not None else None,
             )
         )
-    try:
-        from django.db.migrations.executor import MigrationExecutor
-
-        connection = connections[DEFAULT_DB_ALIAS]
-        executor = MigrationExecutor(connection)
-        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
-        if plan:
-            apps = sorted({migration.app_label for migration, _ in plan})
-            events.append(
-                CheckMessage(
-                    level="warning",
-                    check_id="migrations",
-                    message=f"You have {len(plan)} unapplied migration(s) for app(s): "
-                    f"{', '.join(apps)}.",
-                    hint="Run 'python manage.py migrate' to apply them.",
-                )
-            )
-    except Exception as exc:
-        events.append(
-            CheckMessage(
-                level="warning",
-                check_id="migrations",
-                message=f"Could not check migrations: {type(exc).__name__}: {exc}",
-            )
-        )
-    finally:
-        connections.close_all()
+    migrations = _migrations_check()
+    if migrations is not None:
+        events.append(migrations)
     events.append(_middleware_audit())
     return events
 
@@ -266,3 +241,33 @@ def _middleware_audit() -> Event:
             check_id="asgi-dash.audit",
             message=f"Middleware audit failed: {type(exc).__name__}: {exc}",
         )
+
+
+def _migrations_check() -> CheckMessage | None:
+    """A warning if migrations are unapplied (as runserver's), or if they cannot be read."""
+    from django.db import DEFAULT_DB_ALIAS, connections
+
+    try:
+        from django.db.migrations.executor import MigrationExecutor
+
+        connection = connections[DEFAULT_DB_ALIAS]
+        executor = MigrationExecutor(connection)
+        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        if plan:
+            apps = sorted({migration.app_label for migration, _ in plan})
+            return CheckMessage(
+                level="warning",
+                check_id="migrations",
+                message=f"You have {len(plan)} unapplied migration(s) for app(s): "
+                f"{', '.join(apps)}.",
+                hint="Run 'python manage.py migrate' to apply them.",
+            )
+    except Exception as exc:
+        return CheckMessage(
+            level="warning",
+            check_id="migrations",
+            message=f"Could not check migrations: {type(exc).__name__}: {exc}",
+        )
+    finally:
+        connections.close_all()
+    return None

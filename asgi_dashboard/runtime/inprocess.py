@@ -97,37 +97,11 @@ class InProcessRuntime(Runtime):
                 settings_source=c.settings_source,
             )
         )
+        first = self.loaded is None
         if self.loaded is None:
-            install_log_bridge(self.sink)
-            # The project's .env, as manage.py loads it (variables already set win): envfile.py.
-            self.env_file = describe(apply_env_files(c.env_files))
-            try:
-                # Imports and django.setup() off the loop, so the UI keeps drawing meanwhile.
-                self.loaded = await asyncio.to_thread(
-                    load_application, str(c.project_dir), c.settings_module, c.app
-                )
-            except ProjectLoadError as exc:
-                self.state = "failed"
-                self.emit(
-                    ServerFailed(
-                        message=exc.message,
-                        phase=exc.phase,
-                        generation=self.generation,
-                        error=exc.error,
-                    )
-                )
-                if c.reload:
-                    # A readable 500 page instead of a refused connection.
-                    app = make_error_app(exc.message, exc.error, show_traceback=True)
-                    # Requests it answers are logged like any other (RequestFinished).
-                    app = InstrumentedApp(app, self.sink, generation=self.generation)
-                    self.server = make_server(app, graceful_timeout=c.graceful_timeout)
-                    self.task = asyncio.create_task(serve(self.server, self.sock))
+            self.loaded = await self._load_project()
+            if self.loaded is None:
                 return
-            instrument_process(self.sink, str(c.project_dir))
-            first = True
-        else:
-            first = False
         sock = self.sock
         gen = assemble(
             self.loaded,
@@ -157,6 +131,40 @@ class InProcessRuntime(Runtime):
 
         self.server = make_server(gen.app, graceful_timeout=c.graceful_timeout, on_started=announce)
         self.task = asyncio.create_task(self._serve(self.server, sock, self.generation))
+
+    async def _load_project(self) -> LoadedProject | None:
+        """Load the project into this process, once; None if it failed (then reported, and
+        with reloading on, answered with the error page)."""
+        assert self.sock is not None
+        c = self.config
+        install_log_bridge(self.sink)
+        # The project's .env, as manage.py loads it (variables already set win): envfile/.
+        self.env_file = describe(apply_env_files(c.env_files))
+        try:
+            # Imports and django.setup() off the loop, so the UI keeps drawing meanwhile.
+            loaded = await asyncio.to_thread(
+                load_application, str(c.project_dir), c.settings_module, c.app
+            )
+        except ProjectLoadError as exc:
+            self.state = "failed"
+            self.emit(
+                ServerFailed(
+                    message=exc.message,
+                    phase=exc.phase,
+                    generation=self.generation,
+                    error=exc.error,
+                )
+            )
+            if c.reload:
+                # A readable 500 page instead of a refused connection.
+                app = make_error_app(exc.message, exc.error, show_traceback=True)
+                # Requests it answers are logged like any other (RequestFinished).
+                app = InstrumentedApp(app, self.sink, generation=self.generation)
+                self.server = make_server(app, graceful_timeout=c.graceful_timeout)
+                self.task = asyncio.create_task(serve(self.server, self.sock))
+            return None
+        instrument_process(self.sink, str(c.project_dir))
+        return loaded
 
     async def _serve(self, server: DashServer, sock: socket.socket, generation: int) -> None:
         try:

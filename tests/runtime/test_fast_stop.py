@@ -1,4 +1,4 @@
-"""A server generation told to stop right after it started exits at once (issue 12, item 2).
+"""A server generation told to stop right after it started exits at once.
 
 It used to wait out its start-up-check delay (1 s after a reload) and run Django's system checks
 before exiting, so a burst of saves left a pile of generations alive. Real processes here: a
@@ -30,7 +30,7 @@ from asgi_dashboard.runtime.launch import GenerationPipes, child_env, spawn_chil
 from asgi_dashboard.runtime.sockets import bind_socket, url_for
 from tests.runtime.test_bad_input import project
 
-#: The issue's bound for the generation's own exit path.
+#: The bound for the generation's own exit path (a stop must not wait for the checks).
 EXIT_PATH_S = 0.3
 #: Wall clock, stop written -> exit seen by the parent, on a loaded 2-core CI runner.
 WALL_S = EXIT_PATH_S + 0.7

@@ -1,4 +1,4 @@
-"""Reloads under pressure (issue 12, items 2-4), end to end on a real ``asgi-dash --headless``.
+"""Reloads under pressure (bursts of saves, stops, crashes), end to end on ``asgi-dash --headless``.
 
 * A burst of 100 saves within a second makes at most two restarts, never more than one
   generation draining beside the serving one and the warm process, and no request from a
