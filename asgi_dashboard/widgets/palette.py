@@ -63,15 +63,6 @@ class Palette:
             "by mw": self.primary,
         }.get(badge, self.muted)
 
-    def level(self, level: str) -> str:
-        return {
-            "debug": self.muted,
-            "info": "",
-            "warning": self.warning,
-            "error": self.error,
-            "critical": f"bold {self.error}",
-        }.get(level.lower(), "")
-
 
 #: textual-dark's colours: the fallback for any variable a theme does not define.
 _DEFAULT = Palette()
