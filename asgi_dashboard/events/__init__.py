@@ -2,7 +2,7 @@
 
 Every fact the server side reports (the server started, a request finished, a WebSocket frame
 went by, a file change triggered a reload ...) is one of the frozen dataclasses of this package.
-The child process sends them to the parent over a dedicated pipe (packed with :mod:`marshal`, see
+The child process sends them to the parent over a dedicated pipe (msgpack frames, see
 :mod:`asgi_dashboard.eventpipe`); the in-process server hands the same objects to the parent
 directly. The JSON-lines codec (:mod:`.codec`) is the public form: headless ``--json`` output
 prints exactly these lines, so the names are a public interface: every line has ``"event"`` (the
