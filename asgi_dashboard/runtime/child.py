@@ -32,7 +32,7 @@ from .control import Control, die_with_parent
 from .errorpage import make_error_app
 from .server import make_server, serve
 from .serving import Generation, assemble, instrument_process
-from .spec import ServerSpec
+from .spec import ServerSpec, TemplatesCommand
 from .trace import enabled as trace_enabled
 from .trace import trace
 
@@ -62,7 +62,7 @@ def preload_urlconf(project_dir: str) -> None:
         ) from None
 
 
-def reset_templates(sink: PipeSink, generation: int, payload: dict[str, Any]) -> None:
+def reset_templates(sink: PipeSink, generation: int, payload: TemplatesCommand) -> None:
     """Reset the template loaders' caches (what runserver's autoreloader does on a change)."""
     from django.template.autoreload import reset_loaders
 

@@ -16,10 +16,10 @@ import os
 import signal
 import threading
 from collections.abc import Callable
-from typing import Any
 
 from .errorpage import shut_down_connections
 from .server import DashServer
+from .spec import TemplatesCommand
 from .trace import trace
 
 #: Seconds in-flight requests get to finish once the parent is gone, before the process exits.
@@ -51,7 +51,7 @@ class Control:
         self.parent = os.getppid()
         self._exit_timer: threading.Timer | None = None
         #: Called on the loop with the JSON payload of a ``templates`` command.
-        self.on_templates: Callable[[dict[str, Any]], None] | None = None
+        self.on_templates: Callable[[TemplatesCommand], None] | None = None
         threading.Thread(target=self._run, name="asgi-dash-control", daemon=True).start()
 
     def _stop(self, *, parent_gone: bool) -> None:

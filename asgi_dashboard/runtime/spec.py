@@ -1,4 +1,5 @@
-"""What the dashboard hands each server process: :class:`ServerSpec` and :class:`WarmSpec`.
+"""What the dashboard hands each server process: :class:`ServerSpec`, :class:`WarmSpec`, and
+the one structured command of the control pipe, :class:`TemplatesCommand`.
 
 A spec crosses a process boundary as JSON (a spawned child's argument, a fork request to the
 warm process), so both are frozen dataclasses of plain values with their defaults stated once,
@@ -10,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,4 +81,14 @@ class WarmSpec:
         return cls(**json.loads(text))
 
 
-__all__ = ["ServerSpec", "WarmSpec"]
+class TemplatesCommand(TypedDict, total=False):
+    """The JSON of a ``templates`` line on the control pipe: reset the template loaders."""
+
+    #: The parent's ``perf_counter_ns()`` when it saw the change (CLOCK_MONOTONIC on Linux:
+    #: comparable across processes), so ReloadFinished measures from the save.
+    t0_ns: int
+    #: The changed template files.
+    paths: list[str]
+
+
+__all__ = ["ServerSpec", "TemplatesCommand", "WarmSpec"]

@@ -41,7 +41,7 @@ from .generation import ChildProcess, DirectChild, EventPipeReader, ProcessLike,
 from .launch import GenerationPipes, LaunchHow, Prespawned, child_env, claim_prespawned
 from .reloader import Decision
 from .sockets import BindError, bind_socket, url_for
-from .spec import ServerSpec
+from .spec import ServerSpec, TemplatesCommand
 from .starting import Launched, launch_process
 from .warmclient import ForkLauncher
 
@@ -123,7 +123,7 @@ class ChildRuntime(ReloadFolding, Runtime):
         child = self.current
         if child is None or not child.started or child.failed or child.exited:
             return False
-        payload = {"t0_ns": decision.detected_ns, "paths": list(decision.paths)}
+        payload: TemplatesCommand = {"t0_ns": decision.detected_ns, "paths": list(decision.paths)}
         return child.send(b"templates " + json.dumps(payload).encode())
 
     async def _replace(
