@@ -3,6 +3,23 @@
 Nothing is imported eagerly: the server process (``python -m asgi_dashboard.runtime.child``) and
 the CLI's early spawn (:mod:`.launch`) import this package too, and must not pay for the parent's
 modules.
+
+The modules, by the process they run in:
+
+* **The dashboard (parent).** :mod:`.base` (the ``Runtime`` interface, reload bookkeeping),
+  :mod:`.supervisor` (``ChildRuntime``: one server process per generation) with :mod:`.folding`
+  (bursts of saves), :mod:`.starting` (fork or spawn one, a typed ``Launched``),
+  :mod:`.generation` (a running generation: its process and pipes), :mod:`.crash` (the 503
+  stand-in and restart policy), :mod:`.warmclient` (the warm process, from the parent's side),
+  :mod:`.reloader` (what a file change means), :mod:`.tools` (project tools in a subprocess).
+* **The boundary.** :mod:`.spec` (``ServerSpec``/``WarmSpec``: what crosses to a server process,
+  frozen and JSON), :mod:`.launch` (spawning and forking server processes, the CLI's early first
+  generation), :mod:`.sockets` (the listening socket, bound once).
+* **A server process.** :mod:`.child` (its entry point), :mod:`.control` (the control pipe and
+  stopping), :mod:`.warm` (the warm process that forks generations), :mod:`.tool_commands`.
+* **Both a server process and ``--in-process``** (:mod:`.inprocess`): :mod:`.bootstrap` (load
+  the project), :mod:`.serving` (assemble a generation: the tapped application, its
+  ServerStarted), :mod:`.server` (Uvicorn on our socket), :mod:`.errorpage`.
 """
 
 from __future__ import annotations
