@@ -104,3 +104,41 @@ class ServerStatus:
             case _:
                 return False
         return True
+
+
+#: Status-bar fields from least to most useful: when the bar is narrower than its text, fields
+#: are dropped in this order until it fits one line. Versions and pid are in the console and
+#: the startup lines; restarts and uptime matter after a crash (then the state says it); the
+#: request and error counts are what a glance is for; state, notices and PAUSED are never dropped.
+STATUS_DROP_ORDER = (
+    "versions",
+    "pid",
+    "mode",
+    "uptime",
+    "restarts",
+    "loop_lag",
+    "requests",
+    "url",
+    "errors",
+)
+
+
+def fit_status(fields: list[tuple[str, int]], width: int, separator: int) -> list[str]:
+    """The keys of ``fields`` (key, cell width) to show so they fit ``width`` on one line.
+
+    Fields are joined by a ``separator`` cells wide; the first field (the state) carries no
+    separator. Fields not in :data:`STATUS_DROP_ORDER` are always kept (the text is then cut
+    with an ellipsis by the widget if they alone do not fit).
+    """
+    kept = [key for key, _ in fields]
+    cells = dict(fields)
+
+    def total() -> int:
+        return sum(cells[k] for k in kept) + separator * max(0, len(kept) - 1)
+
+    for key in STATUS_DROP_ORDER:
+        if total() <= width:
+            break
+        if key in kept:
+            kept.remove(key)
+    return kept

@@ -18,6 +18,7 @@ from textual.widgets import Static
 
 from ..formatting import crash_next_step, uptime
 from ..model import ServerStatus
+from ..model.status import fit_status
 from .palette import Palette
 
 STATE_LABELS = {
@@ -31,8 +32,11 @@ STATE_LABELS = {
 }
 
 
+SEPARATOR = " │ "
+
+
 class StatusBar(Static):
-    """One (or two, when narrow) lines of server facts."""
+    """One line of server facts; the least useful are dropped when narrow (STATUS_DROP_ORDER)."""
 
     def __init__(
         self,
@@ -45,11 +49,14 @@ class StatusBar(Static):
         self.status = ServerStatus()
         self.palette = Palette()
         self.paused = False
-        self._lines = 0
 
     def on_mount(self) -> None:
         # Uptime ticks; everything else changes only when an event arrives.
         self.set_interval(1.0, self.refresh_status, name="tick_uptime")
+
+    def on_resize(self) -> None:
+        # Which fields fit depends on the width.
+        self.refresh_status()
 
     def show(self, status: ServerStatus, palette: Palette, *, paused: bool = False) -> None:
         self.status, self.palette, self.paused = status, palette, paused
@@ -59,14 +66,27 @@ class StatusBar(Static):
         self.refresh_status()
 
     def refresh_status(self) -> None:
-        text = self.render_status()
-        # The bar is one line, or two when the text does not fit: lay the screen out again
-        # only when that changes (a layout pass per update cost ~45 ms under load, bench fig. 3).
-        lines = 1 if text.cell_len <= max(1, self.content_size.width) else 2
-        self.update(text, layout=lines != self._lines)
-        self._lines = lines
+        # Always one line (app.tcss height 1): fields are dropped to fit, never wrapped, so no
+        # layout pass is needed for a new text (a layout pass cost ~45 ms under load, fig. 3).
+        self.update(self.render_status(max(1, self.content_size.width)), layout=False)
 
-    def render_status(self) -> Text:
+    def render_status(self, width: int | None = None) -> Text:
+        """The bar's text; with ``width``, least useful fields dropped to fit (model.status)."""
+        fields = self.status_fields()
+        keys = [key for key, _ in fields]
+        if width is not None:
+            keys = fit_status([(k, t.cell_len) for k, t in fields], width, len(SEPARATOR))
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        for key, part in fields:
+            if key not in keys:
+                continue
+            if len(text):
+                text.append(SEPARATOR, style=self.palette.muted)
+            text.append_text(part)
+        return text
+
+    def status_fields(self) -> list[tuple[str, Text]]:
+        """Every field the status has, keyed by the names in STATUS_DROP_ORDER."""
         s, p = self.status, self.palette
         state_style = {
             "running": f"bold {p.success}",
@@ -75,43 +95,36 @@ class StatusBar(Static):
             "crashed": f"bold {p.error}",
             "failed": f"bold {p.error}",
         }.get(s.state, "bold")
-        text = Text(no_wrap=False, overflow="ellipsis")
-        text.append(f" ● {STATE_LABELS.get(s.state, s.state)} ", style=state_style)
+        state = Text(f"● {STATE_LABELS.get(s.state, s.state)}", style=state_style)
         if s.crash is not None and s.state == "crashed":
             # What happens next: a restart on its own, or nothing until a save or `r`.
-            text.append(f"({crash_next_step(s.crash)}) ", style=state_style)
-        sep = ("  │ ", p.muted)
+            state.append(f" ({crash_next_step(s.crash)})")
+        fields: list[tuple[str, Text]] = [("state", state)]
+        if self.paused:
+            fields.append(("paused", Text("PAUSED", style=f"bold reverse {p.warning}")))
         if s.url:
-            text.append("  ")
-            text.append(s.url, style=f"underline {p.primary} link {s.url}")
-        for notice in s.notices:
-            text.append(*sep)
-            text.append(f"⚠ {notice}", style=f"bold {p.warning}")
+            fields.append(("url", Text(s.url, style=f"underline {p.primary} link {s.url}")))
+        fields += [
+            (f"notice{i}", Text(f"⚠ {n}", style=f"bold {p.warning}"))
+            for i, n in enumerate(s.notices)
+        ]
         if s.mode:
-            text.append(*sep)
-            text.append(s.mode)
+            fields.append(("mode", Text(s.mode)))
         if s.pid:
-            text.append(*sep)
-            text.append(f"pid {s.pid}")
+            fields.append(("pid", Text(f"pid {s.pid}")))
         if s.started_ts is not None:
-            text.append(*sep)
-            text.append(f"up {uptime(self.clock() - s.started_ts)}")
-        text.append(*sep)
-        text.append(f"restarts {s.restarts}")
-        text.append(*sep)
-        text.append(f"requests {s.requests}")
-        text.append(*sep)
-        text.append(f"errors {s.errors}", style=f"bold {p.error}" if s.errors else "")
+            fields.append(("uptime", Text(f"up {uptime(self.clock() - s.started_ts)}")))
+        fields.append(("restarts", Text(f"restarts {s.restarts}")))
+        fields.append(("requests", Text(f"requests {s.requests}")))
+        errors_style = f"bold {p.error}" if s.errors else ""
+        fields.append(("errors", Text(f"errors {s.errors}", style=errors_style)))
         if s.loop_lag_ns is not None and s.loop_lag_max_ns is not None:
             # The blocked-loop figure: a max near the report threshold means something blocks.
-            text.append(*sep)
             worst = s.loop_lag_max_ns
             style = p.error if worst >= 100_000_000 else p.warning if worst >= 20_000_000 else ""
-            text.append(f"loop lag {s.loop_lag_ns / 1e6:.0f}/{worst / 1e6:.0f}ms", style=style)
-        if self.paused:
-            text.append(*sep)
-            text.append("PAUSED", style=f"bold reverse {p.warning}")
+            lag = f"loop lag {s.loop_lag_ns / 1e6:.0f}/{worst / 1e6:.0f}ms"
+            fields.append(("loop_lag", Text(lag, style=style)))
         if s.django or s.uvicorn:
-            text.append(*sep)
-            text.append(f"Django {s.django} · Uvicorn {s.uvicorn}", style=p.muted)
-        return text
+            versions = f"Django {s.django} · Uvicorn {s.uvicorn}"
+            fields.append(("versions", Text(versions, style=p.muted)))
+        return fields

@@ -1,0 +1,47 @@
+"""The status bar's field dropping (model.status.fit_status): pure, no Textual."""
+
+from __future__ import annotations
+
+from asgi_dashboard.model.status import STATUS_DROP_ORDER, fit_status
+
+FIELDS = [
+    ("state", 9),
+    ("url", 22),
+    ("mode", 12),
+    ("pid", 9),
+    ("uptime", 7),
+    ("restarts", 10),
+    ("requests", 12),
+    ("errors", 8),
+    ("loop_lag", 14),
+    ("versions", 30),
+]
+SEP = 3
+
+
+def width_of(keys: list[str]) -> int:
+    cells = dict(FIELDS)
+    return sum(cells[k] for k in keys) + SEP * (len(keys) - 1)
+
+
+def test_everything_fits_when_wide() -> None:
+    assert fit_status(FIELDS, 200, SEP) == [k for k, _ in FIELDS]
+
+
+def test_fields_drop_in_order_until_it_fits() -> None:
+    full = width_of([k for k, _ in FIELDS])
+    assert fit_status(FIELDS, full - 1, SEP) == [k for k, _ in FIELDS if k != "versions"]
+    kept = fit_status(FIELDS, 78, SEP)
+    assert width_of(kept) <= 78
+    assert kept == ["state", "url", "requests", "errors", "loop_lag"]
+
+
+def test_order_of_fields_is_kept_and_state_never_dropped() -> None:
+    kept = fit_status(FIELDS, 5, SEP)
+    assert kept == ["state"]
+    assert "state" not in STATUS_DROP_ORDER
+
+
+def test_unknown_fields_such_as_notices_are_kept() -> None:
+    fields = [("state", 9), ("notice0", 40), ("versions", 30)]
+    assert fit_status(fields, 50, SEP) == ["state", "notice0"]
