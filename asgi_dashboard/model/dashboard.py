@@ -95,6 +95,8 @@ class Dashboard:
         self.watching: ReloadWatching | None = None
         #: The newest middleware audit the server reported (one per server start).
         self.audit: MiddlewareAudit | None = None
+        #: The newest blocked-loop report (the editor key opens its frame from the console).
+        self.blocked: LoopBlocked | None = None
         #: Open or recent WebSocket rows by connection id, to complete them as events arrive.
         self.ws_rows: dict[str, LogItem] = {}
         self._seq = 0
@@ -136,6 +138,8 @@ class Dashboard:
                 self.audit = audit = event
             elif isinstance(event, ReloadWatching):
                 self.watching = watching = event
+            elif isinstance(event, LoopBlocked):
+                self.blocked = event
             if isinstance(event, CONSOLE_TYPES):
                 out.console.append(event)
         return ChangeSet(
