@@ -7,8 +7,11 @@ and the parsed ``cookies`` arrays), because a HAR file gets attached to bug repo
 What HAR cannot say is kept in underscore-prefixed custom fields (allowed by the spec): the view,
 its kind, the SQL statements (count, each one's time, parameters and issuing project line:
 parameters are redacted like cookies by default) and the server-side timings. WebSocket
-connections are not exported (the log keeps no frames for them; HAR's WebSocket support is a
-Chrome extension anyway). No Textual here.
+connections are exported as Chrome DevTools writes them: a ``GET`` entry answered 101 with
+``_resourceType: "websocket"`` and the frames in ``_webSocketMessages`` (``type`` send/receive
+from the client's side, ``time`` in epoch seconds, ``opcode`` 1 text / 2 binary, ``data``); the
+frames are the server's bounded previews (binary frames as hex), which the entry's ``comment``
+says. No Textual here.
 """
 
 from __future__ import annotations
@@ -16,15 +19,18 @@ from __future__ import annotations
 import datetime
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 from . import __version__
-from .events import Header, RequestFinished, SqlQuery
+from .events import Header, RequestFinished, SqlQuery, WsFrame
 from .formatting import request_url
+from .model.rows import WsConnection
 from .redact import REDACTED, SENSITIVE_HEADERS, redact_sql_params  # the one rule (redact.py)
 
 HAR_VERSION = "1.2"
@@ -77,14 +83,27 @@ def _response_cookies(headers: Iterable[Header], redact: bool) -> list[dict[str,
         for attr in attrs:
             a_name, _, a_value = attr.strip().partition("=")
             lowered = a_name.lower()
-            if lowered in ("path", "domain", "expires"):
+            if lowered in ("path", "domain"):
                 cookie[lowered] = a_value
+            elif lowered == "expires" and (expires := _iso_expires(a_value)) is not None:
+                cookie["expires"] = expires
             elif lowered == "httponly":
                 cookie["httpOnly"] = True
             elif lowered == "secure":
                 cookie["secure"] = True
         cookies.append(cookie)
     return cookies
+
+
+def _iso_expires(value: str) -> str | None:
+    """A cookie's ``Expires`` (an HTTP date) in ISO 8601, as HAR 1.2 asks; None if unreadable."""
+    try:
+        when = parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # "-0000" parses naive: HTTP dates are GMT
+        when = when.replace(tzinfo=datetime.UTC)
+    return when.isoformat()
 
 
 def _sql(queries: Iterable[SqlQuery], redact: bool) -> list[dict[str, Any]]:
@@ -189,15 +208,113 @@ def entry(request: RequestFinished, base_url: str, *, redact: bool = True) -> di
     }
 
 
-def build_har(
-    requests: Iterable[RequestFinished], base_url: str, *, redact: bool = True
-) -> dict[str, Any]:
-    """The whole HAR document (``{"log": ...}``) for the given requests, in order."""
+@dataclass(frozen=True, slots=True)
+class WsExport:
+    """A WebSocket connection to export: its log row and the server-side frames kept for it."""
+
+    connection: WsConnection
+    frames: Sequence[WsFrame] = ()
+
+
+Exportable = RequestFinished | WsExport
+
+
+def _ws_url(conn: WsConnection, base_url: str) -> str:
+    base = base_url.rstrip("/")
+    if base.startswith("https://"):
+        base = "wss://" + base.removeprefix("https://")
+    elif base.startswith("http://"):
+        base = "ws://" + base.removeprefix("http://")
+    return base + conn.path + (f"?{conn.query}" if conn.query else "")
+
+
+def _ws_message(frame: WsFrame) -> dict[str, Any]:
+    # Chrome's form: "send" is what the page (the client) sent, "receive" what it got.
+    return {
+        "type": "send" if frame.direction == "in" else "receive",
+        "time": frame.ts,
+        "opcode": 2 if frame.binary else 1,
+        "data": frame.preview,
+    }
+
+
+def ws_entry(export: WsExport, base_url: str, *, redact: bool = True) -> dict[str, Any]:
+    """One HAR entry for a WebSocket connection, with ``_webSocketMessages`` as Chrome writes it."""
+    conn = export.connection
+    # 101 once accepted, the HTTP status of a rejection, 0 while the handshake is pending.
+    status = 0 if conn.accepted is None else 101 if conn.accepted else (conn.status or 403)
+    total = _ms(conn.duration_ns)
+    kept = len(export.frames)
+    sent = conn.frames_in + conn.frames_out
+    note = "frames are the server's previews (binary as hex, long text truncated)"
+    if kept < sent:
+        note += f"; {kept} of {sent} frames kept"
+    return {
+        "startedDateTime": _started(conn.ts),
+        "time": total,
+        "_resourceType": "websocket",
+        "request": {
+            "method": "GET",
+            "url": _ws_url(conn, base_url),
+            "httpVersion": "HTTP/1.1",
+            "cookies": _request_cookies(conn.request_headers, redact),
+            "headers": _headers(conn.request_headers, redact),
+            "queryString": [
+                {"name": k, "value": v} for k, v in parse_qsl(conn.query, keep_blank_values=True)
+            ],
+            "headersSize": -1,
+            "bodySize": 0,
+        },
+        "response": {
+            "status": status,
+            "statusText": _status_text(status),
+            "httpVersion": "HTTP/1.1",
+            "cookies": [],
+            "headers": [],
+            "content": {"size": 0, "mimeType": ""},
+            "redirectURL": "",
+            "headersSize": -1,
+            "bodySize": 0,
+        },
+        "cache": {},
+        "timings": {
+            "blocked": -1,
+            "dns": -1,
+            "connect": -1,
+            "ssl": -1,
+            "send": 0,
+            "wait": total,
+            "receive": 0,
+        },
+        "comment": note,
+        "_webSocketMessages": [_ws_message(f) for f in export.frames],
+        "_asgiDash": {
+            "id": conn.id,
+            "consumer": conn.consumer,
+            "kind": "ws",
+            "closeCode": conn.code,
+            "closeReason": conn.reason,
+            "closedBy": conn.by or None,
+            "framesIn": conn.frames_in,
+            "framesOut": conn.frames_out,
+            "error": f"{conn.error.type}: {conn.error.message}" if conn.error else None,
+        },
+    }
+
+
+def build_har(items: Iterable[Exportable], base_url: str, *, redact: bool = True) -> dict[str, Any]:
+    """The whole HAR document (``{"log": ...}``) for these requests and connections, in order."""
+    entries = [
+        ws_entry(i, base_url, redact=redact)
+        if isinstance(i, WsExport)
+        else entry(i, base_url, redact=redact)
+        for i in items
+    ]
     return {
         "log": {
             "version": HAR_VERSION,
             "creator": {"name": "asgi-dash", "version": __version__},
-            "entries": [entry(r, base_url, redact=redact) for r in requests],
+            "entries": entries,
             "comment": (
                 "Exported by asgi-dash; sensitive headers and SQL parameters redacted"
                 if redact
@@ -209,7 +326,7 @@ def build_har(
 
 def write_har(
     path: str | os.PathLike[str],
-    requests: Iterable[RequestFinished],
+    items: Iterable[Exportable],
     base_url: str,
     *,
     redact: bool = True,
@@ -219,7 +336,7 @@ def write_har(
     Returns the resolved path and the number of entries written.
     """
     target = Path(path).expanduser()
-    document = build_har(requests, base_url, redact=redact)
+    document = build_har(items, base_url, redact=redact)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".tmp")
     tmp.write_text(json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -27,24 +27,34 @@ class ExportDialog(ModalScreen[ExportChoice | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, count: int, filtered: bool, default_path: str | None = None) -> None:
+    def __init__(
+        self,
+        count: int,
+        filtered: bool,
+        default_path: str | None = None,
+        *,
+        connections: int = 0,
+    ) -> None:
         super().__init__(id="export-dialog")
         self.count = count
+        self.connections = connections
         self.filtered = filtered
         self.default_path = default_path or default_filename()
 
     def compose(self) -> ComposeResult:
         with Vertical(id="export-box"):
             what = "matching the filter" if self.filtered else "in the log"
-            yield Static(f"Export {self.count} requests {what} as HAR 1.2", id="export-title")
-            yield Label(
-                "File (Authorization, Cookie and Set-Cookie values are redacted unless kept)"
-            )
+            counted = _plural(self.count, "request")
+            if self.connections:
+                counted += f" and {_plural(self.connections, 'WebSocket connection')}"
+            yield Static(f"Export {counted} {what} as HAR 1.2", id="export-title")
+            yield Label("File")
             yield Input(self.default_path, id="export-path")
-            yield Checkbox(
-                "Keep Authorization, Cookie, Set-Cookie values",
-                False,
-                id="export-keep-secrets",
+            yield Checkbox("Keep secrets", False, id="export-keep-secrets")
+            yield Static(
+                "Unless kept, Authorization, Cookie and Set-Cookie values and SQL parameters "
+                "are redacted.",
+                id="export-note",
             )
             with Horizontal(id="export-buttons"):
                 yield Button("Export", variant="primary", id="export-ok")
@@ -71,3 +81,7 @@ class ExportDialog(ModalScreen[ExportChoice | None]):
     @on(Button.Pressed, "#export-cancel")
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

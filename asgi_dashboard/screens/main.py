@@ -23,7 +23,7 @@ from textual.widgets import Input, Static, TabbedContent, TabPane
 from ..config import DashboardConfig
 from ..events import RequestFinished
 from ..filters import EMPTY, Filter
-from ..har import write_har
+from ..har import Exportable, WsExport, write_har
 from ..model import ChangeSet, Dashboard, LogItem, WsConnection
 from ..widgets.console import ConsoleLog
 from ..widgets.error_panel import StartupErrorPanel
@@ -303,31 +303,35 @@ class MainScreen(Screen[None]):
         return f"http://{self.config.host}:{self.config.port}"
 
     def action_export_har(self) -> None:
-        # Snapshot the filtered requests now: what the user sees is what gets exported.
-        requests = [
-            item.entry
-            for item in self.model.history
-            if isinstance(item.entry, RequestFinished) and self.shows(item)
-        ]
-        if not requests:
+        # Snapshot the filtered rows (and frames) now: what the user sees is what gets exported.
+        items: list[Exportable] = []
+        for item in self.model.history:
+            if not self.shows(item):
+                continue
+            if isinstance(item.entry, RequestFinished):
+                items.append(item.entry)
+            else:
+                record = self.model.ws.connections.get(item.entry.id)
+                items.append(WsExport(item.entry, tuple(record.frames) if record else ()))
+        if not items:
             self.notify("Nothing to export: no requests match the filter", severity="warning")
             return
 
         def chosen(choice: ExportChoice | None) -> None:
             if choice is not None:
-                self.export_har_file(choice, requests, self.base_url())
+                self.export_har_file(choice, items, self.base_url())
 
-        self.app.push_screen(ExportDialog(len(requests), not self.filter.is_empty), chosen)
+        sockets = sum(isinstance(i, WsExport) for i in items)
+        dialog = ExportDialog(len(items) - sockets, not self.filter.is_empty, connections=sockets)
+        self.app.push_screen(dialog, chosen)
 
     @work(thread=True, exclusive=True, name="export_har", group="export", exit_on_error=False)
-    def export_har_file(
-        self, choice: ExportChoice, requests: list[RequestFinished], base_url: str
-    ) -> None:
+    def export_har_file(self, choice: ExportChoice, items: list[Exportable], base_url: str) -> None:
         # File I/O off the event loop; failures surface through the app's worker handler.
-        path, count = write_har(choice.path, requests, base_url, redact=choice.redact)
+        path, count = write_har(choice.path, items, base_url, redact=choice.redact)
         note = "sensitive headers redacted" if choice.redact else "sensitive headers KEPT"
         self.app.call_from_thread(
-            self.notify, f"Exported {count} requests to {path} ({note})", title="HAR export"
+            self.notify, f"Exported {count} entries to {path} ({note})", title="HAR export"
         )
 
     def action_copy_url(self) -> None:

@@ -114,8 +114,11 @@ async def test_export_har_redacts_by_default_and_respects_filter(tmp_path: Path)
         await settle(pilot)
         doc = await export(pilot, app, tmp_path / "all.har", keep_secrets=False)
         assert_valid_har(doc)
-        # Static files are hidden, WebSockets are not HTTP entries: 6 requests.
-        assert len(doc["log"]["entries"]) == 6
+        # Static files are hidden: 6 requests and the chat WebSocket (Chrome's form).
+        assert len(doc["log"]["entries"]) == 7
+        ws = [e for e in doc["log"]["entries"] if e.get("_resourceType") == "websocket"]
+        assert [e["request"]["url"] for e in ws] == ["ws://127.0.0.1:8000/ws/chat/lobby/"]
+        assert ws[0]["response"]["status"] == 101 and "_webSocketMessages" in ws[0]
         text = json.dumps(doc)
         assert "s3cret" not in text and "abc123" not in text and REDACTED in text
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 from pathlib import Path
 from typing import Any
 
-from asgi_dashboard.events import RequestFinished
-from asgi_dashboard.har import build_har, default_filename, write_har
+from asgi_dashboard.events import RequestFinished, WsFrame
+from asgi_dashboard.har import WsExport, build_har, default_filename, write_har
+from asgi_dashboard.model.rows import WsConnection
 from asgi_dashboard.redact import REDACTED
 from tests.ui.scripted import sample_requests
 
@@ -41,7 +43,7 @@ def assert_valid_har(doc: dict[str, Any]) -> None:
             "bodySize",
         ):
             assert key in req, key
-        assert req["url"].startswith("http://")
+        assert req["url"].startswith(("http://", "ws://", "wss://"))
         for key in (
             "status",
             "statusText",
@@ -120,3 +122,71 @@ def test_write_har_roundtrip(tmp_path: Path) -> None:
 def test_default_filename() -> None:
     name = default_filename(datetime.datetime(2025, 1, 2, 3, 4, 5))
     assert name == "./asgi-dash-20250102-030405.har"
+
+
+def test_cookie_expires_is_iso_8601() -> None:
+    base = requests()[5]
+    cookies = (
+        ("set-cookie", "a=1; expires=Wed, 21 Oct 2015 07:28:00 GMT; Path=/"),
+        ("set-cookie", "b=2; expires=not a date"),
+    )
+    request = dataclasses.replace(base, response_headers=cookies)
+    doc = build_har([request], BASE, redact=False)
+    a, b = doc["log"]["entries"][0]["response"]["cookies"]
+    assert a == {"name": "a", "value": "1", "expires": "2015-10-21T07:28:00+00:00", "path": "/"}
+    assert datetime.datetime.fromisoformat(a["expires"]).tzinfo is not None
+    assert b == {"name": "b", "value": "2"}  # an unreadable date is left out, not passed on
+
+
+def ws_export() -> WsExport:
+    conn = WsConnection(
+        id="w1",
+        ts=1_700_000_000.0,
+        path="/ws/chat/lobby/",
+        query="v=1",
+        request_headers=(("cookie", "sessionid=abc123"), ("origin", "http://127.0.0.1:8000")),
+        accepted=True,
+        consumer="chat.consumers.ChatConsumer",
+        closed=True,
+        code=1000,
+        by="client",
+        duration_ns=2_500_000_000,
+        frames_in=2,
+        frames_out=1,
+    )
+    frames = (
+        WsFrame(ts=1_700_000_000.5, id="w1", direction="in", size=17, preview='{"message":"hi"}'),
+        WsFrame(ts=1_700_000_000.6, id="w1", direction="out", size=3, preview="hi!"),
+        WsFrame(ts=1_700_000_001.0, id="w1", direction="in", size=2, binary=True, preview="0102"),
+    )
+    return WsExport(conn, frames)
+
+
+def test_websocket_connection_exported_as_chrome_does() -> None:
+    doc = build_har([*requests()[:2], ws_export()], BASE)
+    assert_valid_har(doc)
+    entry = doc["log"]["entries"][2]
+    assert entry["_resourceType"] == "websocket"
+    assert entry["request"]["url"] == "ws://127.0.0.1:8000/ws/chat/lobby/?v=1"
+    assert entry["request"]["method"] == "GET"
+    assert entry["response"]["status"] == 101
+    assert entry["response"]["statusText"] == "Switching Protocols"
+    assert entry["time"] == 2500.0
+    assert entry["_webSocketMessages"] == [
+        {"type": "send", "time": 1_700_000_000.5, "opcode": 1, "data": '{"message":"hi"}'},
+        {"type": "receive", "time": 1_700_000_000.6, "opcode": 1, "data": "hi!"},
+        {"type": "send", "time": 1_700_000_001.0, "opcode": 2, "data": "0102"},
+    ]
+    assert entry["request"]["cookies"] == [{"name": "sessionid", "value": REDACTED}]
+    assert "abc123" not in json.dumps(doc)
+    assert entry["_asgiDash"]["consumer"] == "chat.consumers.ChatConsumer"
+    assert entry["_asgiDash"]["closeCode"] == 1000
+
+
+def test_websocket_rejected_and_frames_dropped() -> None:
+    export = ws_export()
+    conn = dataclasses.replace(export.connection, accepted=False, status=403, frames_in=600)
+    entry = build_har([WsExport(conn, export.frames)], "https://example.test/")["log"]["entries"][0]
+    assert entry["request"]["url"].startswith("wss://example.test/ws/")
+    assert entry["response"]["status"] == 403
+    assert "3 of 601 frames kept" in entry["comment"]
