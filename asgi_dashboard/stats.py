@@ -144,6 +144,7 @@ class ViewAggregate:
 
 #: Sort keys for :meth:`ViewStats.rows`: column name -> value to sort on.
 SORT_KEYS: dict[str, Callable[[ViewAggregate], float | str]] = {
+    "route": lambda a: a.route.lower(),
     "view": lambda a: a.view.lower(),
     "kind": lambda a: a.kind,
     "count": lambda a: a.count,
@@ -154,6 +155,8 @@ SORT_KEYS: dict[str, Callable[[ViewAggregate], float | str]] = {
     "max": lambda a: a.max_ns,
     "view_mean": lambda a: a.mean_view_ns or 0.0,
     "sql_mean": lambda a: a.mean_sql,
+    #: The sparkline column sorts by the newest latency it shows.
+    "spark": lambda a: a.recent[-1] if a.recent else 0,
 }
 
 

@@ -44,7 +44,12 @@ NARROW_WIDTHS = {
     "sql_mean": 5,
     "spark": 8,
 }
-SORTABLE = tuple(key for key, _, _ in COLUMNS if key not in ("route", "spark"))
+SORTABLE = tuple(key for key, _, _ in COLUMNS)
+#: Sorted A-Z first; every other column largest first.
+NAME_COLUMNS = frozenset({"route", "view", "kind"})
+WIDE_WIDTHS = {"route": 22, "view": 30, "spark": 12}
+#: The view column never gets narrower than this; it takes the width nothing else uses.
+MIN_VIEW_WIDTH = 22
 REFRESH_INTERVAL = 0.5
 
 
@@ -63,13 +68,18 @@ class ViewStatsTable(DataTable[Text | str]):
         self.sort_key = "p95"
         self.sort_reverse = True
         self.narrow = False
+        #: Width of the view column: the free width of the table, at least MIN_VIEW_WIDTH.
+        self.view_width = WIDE_WIDTHS["view"]
+        self._width: int | None = None
         self._shown_version = -1
 
     def on_mount(self) -> None:
         self._add_columns()
         self.set_interval(REFRESH_INTERVAL, self.refresh_if_changed, name="refresh_view_stats")
 
-    def _add_columns(self) -> None:
+    def _columns(self) -> list[tuple[str, str, bool, int]]:
+        """(key, label, right-aligned, width) of the shown columns, the view at its minimum."""
+        shown = []
         for key, label, right in COLUMNS:
             if self.narrow and key in NARROW_HIDDEN:
                 continue
@@ -80,9 +90,21 @@ class ViewStatsTable(DataTable[Text | str]):
             if self.narrow:
                 width = NARROW_WIDTHS[key]
             else:
-                width = {"route": 22, "view": 30, "spark": 12}.get(key) or max(len(label) + 2, 6)
+                width = WIDE_WIDTHS.get(key) or max(len(label) + 2, 6)
+            shown.append((key, label, right, width))
+        return shown
+
+    def _add_columns(self) -> None:
+        for key, label, right, width in self._columns():
             header = Text(label, justify="right" if right else "left")
-            self.add_column(header, key=key, width=width)
+            self.add_column(header, key=key, width=self.view_width if key == "view" else width)
+
+    def free_view_width(self, width: int) -> int:
+        """The view column's width in a table ``width`` cells wide (cell padding, scrollbar)."""
+        columns = self._columns()
+        others = sum(w for key, _, _, w in columns if key != "view")
+        padding = 2 * self.cell_padding * len(columns)
+        return max(MIN_VIEW_WIDTH, width - others - padding - 2)
 
     def on_show(self) -> None:
         self.refresh_stats()
@@ -115,11 +137,11 @@ class ViewStatsTable(DataTable[Text | str]):
         elif agg.p(95) >= 200_000_000:
             p95_style = p.warning
         view_style = p.muted if agg.view.startswith("(") else ""
-        view = short_view(agg.view, 22) if self.narrow else agg.view
+        view = short_view(agg.view, self.view_width)
         if agg.answered_by:  # a row of requests a middleware answered before the view ran
             view += " ← " + agg.answered_by.rsplit(".", 1)[-1]
         cells: dict[str, Text] = {
-            "route": Text(agg.route or "-", style=p.muted, overflow="ellipsis", no_wrap=True),
+            "route": Text(route_text(agg), style=p.muted, overflow="ellipsis", no_wrap=True),
             "view": Text(view, style=view_style, overflow="ellipsis", no_wrap=True),
             "kind": Text(agg.kind, style=p.kind(agg.kind)),
             "count": Text(str(agg.count), justify="right"),
@@ -141,30 +163,55 @@ class ViewStatsTable(DataTable[Text | str]):
 
     def relayout(self, width: int) -> None:
         narrow = width < 130
-        if narrow != self.narrow:
-            self.narrow = narrow
+        self._width = width
+        old = (self.narrow, self.view_width)
+        self.narrow = narrow
+        self.view_width = self.free_view_width(width)
+        if (self.narrow, self.view_width) != old:
             self.refresh_stats(force_columns=True)
 
+    def _resort(self) -> None:
+        if self._width is not None:  # the sort mark changes a header's width
+            self.view_width = self.free_view_width(self._width)
+        self.refresh_stats(force_columns=True)
+
     def sort_by(self, key: str) -> None:
+        """Sort by column ``key``; the current sort column again reverses the order."""
         if key not in SORTABLE:
             return
         if key == self.sort_key:
             self.sort_reverse = not self.sort_reverse
         else:
             # Names read best A-Z; numbers are interesting largest first.
-            self.sort_key, self.sort_reverse = key, key not in ("view", "kind")
-        self.refresh_stats(force_columns=True)
+            self.sort_key, self.sort_reverse = key, key not in NAME_COLUMNS
+        self._resort()
+
+    def view_at_cursor(self) -> str | None:
+        """The dotted path of the view on the selected row (None for "(no view)" rows)."""
+        if not self.row_count or self.cursor_row >= self.row_count:
+            return None
+        key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value or ""
+        view = key.split("\x00")[1] if key.count("\x00") == 2 else ""
+        return view if view and not view.startswith("(") else None
 
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
         event.stop()
         self.sort_by(str(event.column_key.value))
 
     def action_next_sort(self) -> None:
-        keys = list(SORTABLE)
-        nxt = keys[(keys.index(self.sort_key) + 1) % len(keys)]
-        self.sort_key, self.sort_reverse = nxt, nxt not in ("view", "kind")
-        self.refresh_stats(force_columns=True)
+        keys = [k for k in SORTABLE if not (self.narrow and k in NARROW_HIDDEN)]
+        index = keys.index(self.sort_key) if self.sort_key in keys else -1
+        nxt = keys[(index + 1) % len(keys)]
+        self.sort_key, self.sort_reverse = nxt, nxt not in NAME_COLUMNS
+        self._resort()
 
     def action_reverse_sort(self) -> None:
         self.sort_reverse = not self.sort_reverse
-        self.refresh_stats(force_columns=True)
+        self._resort()
+
+
+def route_text(agg: ViewAggregate) -> str:
+    """The route as written in the URLconf; the home route ('') reads "/", no route "-"."""
+    if agg.route:
+        return agg.route
+    return "-" if agg.view.startswith("(") else "/"
