@@ -137,6 +137,56 @@ def parse(text: str) -> Filter:
     return Filter(text, tuple(predicates), wants_static, tuple(terms))
 
 
+@dataclass(slots=True)
+class FilterEdit:
+    """The filter being typed: which filter applies, and what is wrong with the text.
+
+    Valid text applies at once (live filtering). Invalid text keeps the last valid filter, except
+    a half-typed term: while typing ``status:abc`` the prefix ``status`` parses (a text search)
+    and would leave "0 shown" under a confusing "filter: status". When the invalid text extends
+    the applied text in the middle of a term, the last *committed* filter applies instead. A
+    valid filter is committed on Enter, when the input loses focus, or when its text ends with
+    a space (the term is finished).
+    """
+
+    applied: Filter = EMPTY
+    committed: Filter = EMPTY
+    error: str | None = None
+
+    def edit(self, text: str) -> bool:
+        """Take new text; True when the applied filter changed."""
+        before = self.applied
+        try:
+            new = parse(text)
+        except FilterError as exc:
+            self.error = str(exc)
+            last = self.applied.text
+            if last and not last[-1].isspace() and text.startswith(last):
+                self.applied = self.committed
+        else:
+            self.error = None
+            self.applied = new
+            if not text or text[-1].isspace():
+                self.committed = new
+        return self.applied.text.strip() != before.text.strip()
+
+    def commit(self) -> None:
+        """Enter or leaving the input: the applied filter becomes the fallback."""
+        self.committed = self.applied
+
+    @property
+    def feedback(self) -> str:
+        """The error line: what is wrong, and what is shown meanwhile."""
+        if self.error is None:
+            return ""
+        showing = (
+            f"still filtering by {self.applied.text.strip()}"
+            if not self.applied.is_empty
+            else "showing all requests"
+        )
+        return f"⚠ {self.error} ({showing})"
+
+
 def _negate(p: Predicate) -> Predicate:
     return lambda item: not p(item)
 

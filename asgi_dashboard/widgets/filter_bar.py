@@ -1,6 +1,7 @@
 """The filter bar: an input for the filter language and a line that says what it matched or
 what is wrong with it. Parsing lives in :mod:`asgi_dashboard.filters`; this widget only reports
-a valid :class:`~asgi_dashboard.filters.Filter` upward (invalid text keeps the previous filter).
+a valid :class:`~asgi_dashboard.filters.Filter` upward (invalid text keeps the last committed
+valid filter, :class:`~asgi_dashboard.filters.FilterEdit`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Input, Static
 
-from ..filters import EMPTY, Filter, FilterError, parse
+from ..filters import Filter, FilterEdit
 
 PLACEHOLDER = (
     "filter: text  status:5xx  kind:async  view:polls  method:POST  slow:>200ms  sql:>10  ws  error"
@@ -30,8 +31,16 @@ class FilterBar(Horizontal):
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.filter = EMPTY
-        self.error: str | None = None
+        self.editing = FilterEdit()
+
+    @property
+    def filter(self) -> Filter:
+        """The filter applied to the log (the last valid one while the text is invalid)."""
+        return self.editing.applied
+
+    @property
+    def error(self) -> str | None:
+        return self.editing.error
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder=PLACEHOLDER, id="filter-input", compact=True)
@@ -50,22 +59,19 @@ class FilterBar(Horizontal):
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.apply_text(event.value)
+        self.editing.commit()
+
+    @on(Input.Blurred, "#filter-input")
+    def _blurred(self, event: Input.Blurred) -> None:
+        event.stop()
+        self.editing.commit()
 
     def apply_text(self, text: str) -> None:
-        feedback = self.query_one("#filter-feedback", Static)
-        try:
-            new = parse(text)
-        except FilterError as exc:
-            self.error = str(exc)
-            feedback.update(f"⚠ {exc}")
-            self.add_class("-invalid")
-            return
-        self.error = None
-        self.remove_class("-invalid")
-        feedback.update("")
-        if new.text != self.filter.text:
-            self.filter = new
-            self.post_message(self.Changed(new))
+        changed = self.editing.edit(text)
+        self.set_class(self.editing.error is not None, "-invalid")
+        self.query_one("#filter-feedback", Static).update(self.editing.feedback)
+        if changed:
+            self.post_message(self.Changed(self.editing.applied))
 
     def show_summary(self, summary: str) -> None:
         """What the filter matched (shown when the text is valid)."""

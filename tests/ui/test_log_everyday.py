@@ -4,6 +4,8 @@ log hint, the row cap, start-time order, console keys. Scripted runtime, driven 
 from __future__ import annotations
 
 from asgi_dashboard.app import DashboardApp, make_app
+from asgi_dashboard.widgets.filter_bar import FilterBar
+from asgi_dashboard.widgets.request_log import RequestLog
 from asgi_dashboard.widgets.status_bar import StatusBar
 from tests.ui.conftest import settle
 from tests.ui.scripted import T0, main_script, make_config, scripted_factory
@@ -41,3 +43,24 @@ async def test_status_bar_is_one_line_and_drops_least_useful_fields() -> None:
         assert "Uvicorn" not in narrow and "pid" not in narrow
         for kept in ("running", "http://127.0.0.1:8000", "errors 1"):
             assert kept in narrow
+
+
+async def test_invalid_filter_typed_keeps_last_valid_filter_and_says_why() -> None:
+    app = build()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        log = app.main_screen.query_one(RequestLog)
+        everything = log.row_count
+        await pilot.press("slash", *"status:abc")
+        bar = app.main_screen.query_one(FilterBar)
+        assert bar.has_class("-invalid")
+        feedback = str(bar.query_one("#filter-feedback").render())
+        assert "status:abc is not a status" in feedback and "showing all requests" in feedback
+        # Not "0 shown" under a stale text search for "status".
+        assert log.row_count == everything
+        await pilot.press(*["backspace"] * 3, *"5xx", "enter")
+        assert not bar.has_class("-invalid")
+        assert [i.entry.path for i in log.shown.values()] == ["/async/broken/"]
+        await pilot.press(*" kind:bogus")
+        assert "kind:bogus is not a kind" in str(bar.query_one("#filter-feedback").render())
+        assert [i.entry.path for i in log.shown.values()] == ["/async/broken/"]
