@@ -86,6 +86,8 @@ class HttpExchange:
     the response's size and headers, and whether the client left."""
 
     __slots__ = (
+        "_receive",
+        "_send",
         "cancelled",
         "disconnected",
         "req_body",
@@ -98,7 +100,9 @@ class HttpExchange:
         "status",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, receive: Receive, send: Send) -> None:
+        self._receive = receive
+        self._send = send
         self.req_body = bytearray()
         self.req_truncated = False
         self.resp_body = bytearray()
@@ -110,7 +114,9 @@ class HttpExchange:
         self.disconnected = False
         self.cancelled: CancelReason | None = None
 
-    def received(self, message: Message) -> None:
+    async def receive(self) -> Message:
+        """The server's ``receive``, seen by the tap: request body preview, disconnects."""
+        message = await self._receive()
         mtype = message["type"]
         if mtype == "http.disconnect":
             self.disconnected = True
@@ -121,8 +127,10 @@ class HttpExchange:
                 self.req_body.extend(chunk[:room])
             if len(chunk) > room:
                 self.req_truncated = True
+        return message
 
-    def sent(self, message: Message) -> None:
+    async def send(self, message: Message) -> None:
+        """The server's ``send``, seen by the tap: status, headers, size, body preview."""
         mtype = message["type"]
         if mtype == "http.response.start":
             self.status = message["status"]
@@ -135,6 +143,7 @@ class HttpExchange:
                 self.resp_body.extend(chunk[:room])
             if len(chunk) > room:
                 self.resp_truncated = True
+        await self._send(message)
 
     def settle(self, scope: Scope, rec: RequestRecord) -> None:
         """Once the app has returned: the status and ``cancelled`` the log shows."""
@@ -197,20 +206,10 @@ class InstrumentedApp:
         rec = RequestRecord(start_ns=start, method=method)
         request_id = self._new_id()
         self.in_flight[request_id] = f"{method} {scope.get('path', '')}"
-        ex = HttpExchange()
-
-        async def tapped_receive() -> Message:
-            message = await receive()
-            ex.received(message)
-            return message
-
-        async def tapped_send(message: Message) -> None:
-            ex.sent(message)
-            await send(message)
-
+        ex = HttpExchange(receive, send)
         token = current.set(rec)
         try:
-            await self.app(scope, tapped_receive, tapped_send)
+            await self.app(scope, ex.receive, ex.send)
         except BaseException as exc:
             if not cut_by_shutdown(exc):
                 if rec.error is None:
@@ -226,7 +225,7 @@ class InstrumentedApp:
             if ex.status:
                 raise  # the response had started: nothing else can be sent on it
             for message in _reload_cut_response():
-                await tapped_send(message)
+                await ex.send(message)
         finally:
             current.reset(token)
             total = time.perf_counter_ns() - start
