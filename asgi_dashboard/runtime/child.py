@@ -1,11 +1,11 @@
 """Entry point of the supervised server process: ``python -m asgi_dashboard.runtime.child SPEC``.
 
-``SPEC`` is a JSON object written by :mod:`.supervisor`. The process inherits three file
-descriptors: the listening socket (bound once by the parent, so the port survives restarts), the
-write end of the event pipe (frames of events, see :mod:`asgi_dashboard.eventpipe`), and the read
-end of a control pipe. ``stop`` on the control pipe means "stop accepting, drain, exit";
-end-of-file means the parent died, and the child exits rather than live on as an orphan. stdout
-and stderr are plain pipes to the parent, which shows them in the console.
+``SPEC`` is a :class:`.spec.ServerSpec` as JSON (built by :mod:`.launch`). The process inherits
+three file descriptors: the listening socket (bound once by the parent, so the port survives
+restarts), the write end of the event pipe (frames of events, see :mod:`asgi_dashboard.eventpipe`),
+and the read end of a control pipe (:mod:`.control`). stdout and stderr are plain pipes to the
+parent, which shows them in the console. The generation itself is assembled by :mod:`.serving`,
+as ``--in-process`` assembles its own.
 
 This module never imports Textual: restarts stay fast and the server cannot depend on the UI.
 """
