@@ -316,7 +316,9 @@ def _path(value: str, pos: int) -> tuple[Predicate, bool]:
     return (lambda item: needle in item.entry.path.lower()), False
 
 
-def _compare(name: str, value: str, pos: int, *, units: bool) -> tuple[Callable, float]:
+def _compare(
+    name: str, value: str, pos: int, *, units: bool
+) -> tuple[Callable[[float, float], bool], float]:
     m = _COMPARE_RE.match(value.strip().lower())
     if m is None or (m.group(3) and not units):
         raise FilterError(

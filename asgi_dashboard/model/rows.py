@@ -105,3 +105,30 @@ class LogItem:
         if isinstance(e, WsConnection):
             return e.error is not None or e.by == "error"
         return e.error is not None or (e.status >= 500 and e.cancelled is None)
+
+
+#: The demo's views worth a first look, with what each shows (the demo's urls.py).
+DEMO_TOUR = (
+    ("orm/n-plus-one/", "an N+1 query pattern (sql column)"),
+    ("orm/unsafe/", "the SynchronousOnlyOperation hint"),
+    ("fanout/", "an async view calling two others"),
+    ("blocking/", "a view that blocks the event loop"),
+    ("error/", "a traceback (Enter opens it)"),
+    ("chat/lobby/", "a WebSocket chat (tab 4)"),
+)
+
+
+def empty_log_hint(url: str | None, *, is_demo: bool) -> list[str]:
+    """Lines to show while the log has never had a request: where to send one."""
+    if not url:
+        return ["No requests yet: waiting for the server to start."]
+    base = url.rstrip("/") + "/"
+    lines = [
+        f"No requests yet. Open {base} in a browser, or try:",
+        f"  curl -i {base}",
+    ]
+    if is_demo:
+        lines.append("The demo's interesting views:")
+        width = max(len(base + path) for path, _ in DEMO_TOUR)
+        lines += [f"  {(base + path).ljust(width)}  {what}" for path, what in DEMO_TOUR]
+    return lines

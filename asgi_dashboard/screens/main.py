@@ -25,6 +25,7 @@ from ..events import RequestFinished
 from ..filters import EMPTY, Filter
 from ..har import Exportable, WsExport, write_har
 from ..model import ChangeSet, Dashboard, LogItem, WsConnection
+from ..model.rows import empty_log_hint
 from ..widgets.console import ConsoleLog
 from ..widgets.error_panel import StartupErrorPanel
 from ..widgets.filter_bar import FilterBar
@@ -101,6 +102,7 @@ class MainScreen(Screen[None]):
             with TabPane("Requests", id="requests"):
                 yield FilterBar(id="filter-bar")
                 yield Static(id="log-info")
+                yield Static(id="log-empty")
                 yield RequestLog(max_rows=self.max_rows, id="request-log")
             with TabPane("Views", id="views"):
                 yield ViewStatsTable(self.model.views, id="view-stats")
@@ -167,6 +169,8 @@ class MainScreen(Screen[None]):
             self.error_panel.show_failure(changes.failure)
         elif changes.started:
             self.error_panel.hide()
+        if changes.started:
+            self._update_empty_hint()
         if changes.console:
             self.console.add_events(changes.console)
         if changes.reloads_changed or changes.watching_changed:
@@ -207,6 +211,17 @@ class MainScreen(Screen[None]):
             parts.append(f"filter: {self.filter.text}")
         # One line of fixed size (app.tcss): no layout pass for a new text (~45 ms under load).
         self.query_one("#log-info", Static).update("  │  ".join(parts), layout=False)
+        self._update_empty_hint()
+
+    def _update_empty_hint(self) -> None:
+        """Where to send a first request, while the history is empty (hidden after that)."""
+        hint = self.query_one("#log-empty", Static)
+        empty = len(self.model.history) == 0
+        if empty:
+            url = self.model.status.url or self.runtime_url()
+            hint.update("\n".join(empty_log_hint(url, is_demo=self.config.is_demo)))
+        if hint.display != empty:
+            hint.display = empty
 
     # -- palette and layout ---------------------------------------------------------------------
 

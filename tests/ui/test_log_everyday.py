@@ -3,12 +3,22 @@ log hint, the row cap, start-time order, console keys. Scripted runtime, driven 
 
 from __future__ import annotations
 
+from textual.widgets import Static
+
 from asgi_dashboard.app import DashboardApp, make_app
 from asgi_dashboard.widgets.filter_bar import FilterBar
 from asgi_dashboard.widgets.request_log import RequestLog
 from asgi_dashboard.widgets.status_bar import StatusBar
-from tests.ui.conftest import settle
-from tests.ui.scripted import T0, main_script, make_config, scripted_factory
+from tests.ui.conftest import settle, wait_for
+from tests.ui.scripted import (
+    T0,
+    ScriptedRuntime,
+    main_script,
+    make_config,
+    request,
+    scripted_factory,
+    started,
+)
 
 
 def build(script=None) -> DashboardApp:  # type: ignore[no-untyped-def]
@@ -64,3 +74,17 @@ async def test_invalid_filter_typed_keeps_last_valid_filter_and_says_why() -> No
         await pilot.press(*" kind:bogus")
         assert "kind:bogus is not a kind" in str(bar.query_one("#filter-feedback").render())
         assert [i.entry.path for i in log.shown.values()] == ["/async/broken/"]
+
+
+async def test_empty_log_shows_url_curl_and_demo_views_until_a_request() -> None:
+    runtimes: list[ScriptedRuntime] = []
+    app = make_app(make_config(is_demo=True), scripted_factory([started()], runtimes))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        hint = app.main_screen.query_one("#log-empty", Static)
+        assert hint.display
+        text = str(hint.render())
+        assert "curl -i http://127.0.0.1:8000/" in text
+        assert "http://127.0.0.1:8000/orm/n-plus-one/" in text
+        runtimes[0].emit(request(1))
+        await wait_for(pilot, lambda: not hint.display)

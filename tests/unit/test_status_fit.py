@@ -45,3 +45,16 @@ def test_order_of_fields_is_kept_and_state_never_dropped() -> None:
 def test_unknown_fields_such_as_notices_are_kept() -> None:
     fields = [("state", 9), ("notice0", 40), ("versions", 30)]
     assert fit_status(fields, 50, SEP) == ["state", "notice0"]
+
+
+def test_empty_log_hint_names_url_curl_and_demo_views() -> None:
+    from asgi_dashboard.model.rows import empty_log_hint
+
+    plain = empty_log_hint("http://127.0.0.1:8000", is_demo=False)
+    assert plain[1].strip() == "curl -i http://127.0.0.1:8000/"
+    assert not any("orm/" in line for line in plain)
+    demo = empty_log_hint("http://127.0.0.1:8000/", is_demo=True)
+    assert any("http://127.0.0.1:8000/orm/n-plus-one/" in line for line in demo)
+    assert empty_log_hint(None, is_demo=True) == [
+        "No requests yet: waiting for the server to start."
+    ]
