@@ -4,6 +4,9 @@ Called from ``demosite/asgi.py`` after ``django.setup()``. Two servers may start
 dashboard's reloader, two terminals), so the check-then-migrate runs under an exclusive
 ``fcntl.flock`` on a lock file next to the database: the second process waits, then finds nothing
 to apply.
+
+The migration that creates the demo user (``demo`` / ``demo``) runs once per database, so the
+line announcing it is printed once: by the process that applied it, at the first start.
 """
 
 from __future__ import annotations
@@ -37,6 +40,14 @@ def _exclusive_lock(lock_path: Path) -> Iterator[None]:
                 fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)
 
 
+#: The data migration that creates the demo user, and what to say when it ran.
+USER_MIGRATION = ("demoapp", "0003_demo_user")
+USER_CREATED = (
+    "Demo user created: log in as demo / demo (at /admin/, or with the WebSocket panel's "
+    "'Log in as user'). It is a local demo account: keep the server on a loopback address."
+)
+
+
 def _migrate_if_needed(using: str) -> bool:
     database_path = Path(settings.DATABASES[using]["NAME"])
     database_path.parent.mkdir(parents=True, exist_ok=True)
@@ -48,6 +59,8 @@ def _migrate_if_needed(using: str) -> bool:
             # (content types, permissions), which would slow every (re)start for nothing.
             if plan:
                 call_command("migrate", database=using, interactive=False, verbosity=0)
+            if any((m.app_label, m.name) == USER_MIGRATION for m, _backwards in plan):
+                print(USER_CREATED, flush=True)
             return bool(plan)
     finally:
         # The dashboard may fork a server child from this process; a child must never share an
