@@ -107,6 +107,8 @@ class ClientSession:
         self._reader: asyncio.Task[None] | None = None
         self._reconnect: asyncio.Task[None] | None = None
         self._user_closed = False
+        #: Connections opened so far (the log numbers them).
+        self._opened = 0
 
     # -- reporting ----------------------------------------------------------------------------
 
@@ -143,9 +145,13 @@ class ClientSession:
         result = await self._open()
         self._notify(result)
         if result.ok:
+            self._opened += 1
+            # Each connection starts a segment of the log: a reconnect is a new connection.
+            self._frame("info", "note", f"connection {self._opened} open: {result.message}")
             self._set_state("open", result.message)
             await self._send_on_connect()
         else:
+            self._frame("info", "error", result.message)
             self._set_state("failed", result.message)
         return result
 
@@ -260,6 +266,7 @@ class ClientSession:
         detail = f"closed by {by}: {code}" + (f" {reason}" if reason else "")
         if code == 1009:
             detail += f" (a message over max_size {self.options.max_size} bytes)"
+        self._frame("info", "note", f"connection {self._opened} {detail}")
         self._set_state("closed", detail)
         if self.options.auto_reconnect and not self._user_closed and code in RECONNECT_CODES:
             self.schedule_reconnect(f"server closed with {code}")
@@ -282,6 +289,7 @@ class ClientSession:
             self.schedule_reconnect("server restarted")
 
     async def _reconnect_loop(self, reason: str) -> None:
+        self._frame("info", "note", f"reconnecting: {reason}")
         for attempt, delay in enumerate(RECONNECT_DELAYS, 1):
             if self._user_closed:
                 return

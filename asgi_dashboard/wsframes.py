@@ -21,7 +21,8 @@ from typing import Any, Literal
 
 #: "out" client -> server, "in" server -> client, "info" a note from the client itself.
 Direction = Literal["in", "out", "info"]
-FrameKind = Literal["text", "binary", "ping", "pong", "close", "error"]
+#: "note" is the client's own line in the log (connection opened, who closed, reconnecting).
+FrameKind = Literal["text", "binary", "ping", "pong", "close", "error", "note"]
 SendMode = Literal["text", "json", "hex", "base64"]
 SEND_MODES: tuple[SendMode, ...] = ("text", "json", "hex", "base64")
 

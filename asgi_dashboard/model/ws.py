@@ -56,6 +56,8 @@ class ServerRecords:
         self.max_connections = max_connections
         self.connections: OrderedDict[str, ServerConnection] = OrderedDict()
         self._by_client: dict[str, str] = {}
+        #: Every connection a client session opened, oldest first (a reconnect is a new one).
+        self._history: dict[str, list[str]] = {}
 
     def ingest(self, events: Iterable[Event]) -> set[str]:
         """Apply events; the ids of the connections that changed."""
@@ -74,10 +76,10 @@ class ServerRecords:
             self.connections[event.id] = ServerConnection(event, client_id=client_id)
             if client_id:
                 self._by_client[client_id] = event.id
+                self._history.setdefault(client_id, []).append(event.id)
             while len(self.connections) > self.max_connections:
                 _, old = self.connections.popitem(last=False)
-                if old.client_id and self._by_client.get(old.client_id) == old.id:
-                    del self._by_client[old.client_id]
+                self._forget(old)
             return True
         conn = self.connections.get(event.id)
         if conn is None:
@@ -89,6 +91,26 @@ class ServerRecords:
         else:
             conn.closed = event
         return True
+
+    def _forget(self, old: ServerConnection) -> None:
+        if not old.client_id:
+            return
+        if self._by_client.get(old.client_id) == old.id:
+            del self._by_client[old.client_id]
+        ids = self._history.get(old.client_id)
+        if ids is not None and old.id in ids:
+            ids.remove(old.id)
+            if not ids:
+                del self._history[old.client_id]
+
+    def history_for_client(self, client_id: str) -> list[ServerConnection]:
+        """Every remembered connection the session ``client_id`` opened, oldest first.
+
+        A consumer crash followed by an automatic reconnect leaves two entries: the crashed
+        one (close code, side, traceback) stays visible beside the new one.
+        """
+        ids = self._history.get(client_id, [])
+        return [self.connections[i] for i in ids if i in self.connections]
 
     def for_client(self, client_id: str) -> ServerConnection | None:
         """The newest server-side connection opened by the panel session ``client_id``."""

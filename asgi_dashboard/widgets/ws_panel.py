@@ -58,6 +58,9 @@ class WebSocketPanel(PanelSupport):
         Binding("ctrl+o", "toggle_connection", "Connect"),
         Binding("ctrl+n", "new_session", "New WS"),
         Binding("ctrl+g", "ping", "Ping"),
+        Binding("ctrl+t", "toggle_options", "Options", show=False),
+        # Leave the message box or a field so the app's keys (1-5, q, ?) work again.
+        Binding("escape", "release_focus", "Leave field", show=False),
         Binding("ctrl+up", "history(-1)", "Previous message", show=False),
         Binding("ctrl+down", "history(1)", "Next message", show=False),
     ]
@@ -108,30 +111,39 @@ class WebSocketPanel(PanelSupport):
     # -- layout -------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        # Every form row is one line (compact widgets, no tall borders) so that at 80x24 the
+        # frames get the space; the options row folds away with ctrl+t (the "Options" button).
         with Horizontal(id="ws-target"):
-            yield Select[str]([], prompt="Routes", id="ws-route")
-            yield Input(self._default_url(), placeholder="ws://host:port/path", id="ws-url")
+            yield Select[str]([], prompt="Routes", id="ws-route", compact=True)
+            yield Input(
+                self._default_url(), placeholder="ws://host:port/path", id="ws-url", compact=True
+            )
             yield Button("Connect", id="ws-connect", variant="primary", compact=True)
             yield Button("New", id="ws-new", compact=True)
+            yield Button("Options", id="ws-options-toggle", compact=True)
         with Horizontal(id="ws-options"):
-            yield Input(placeholder="Headers  Name: value; Name: value", id="ws-headers")
-            yield Input(placeholder="Subprotocols  a, b", id="ws-subprotocols")
-            yield Input(placeholder="Log in as user (creates a session)", id="ws-user")
-            yield Checkbox("Origin", True, id="ws-origin")
-            yield Checkbox("Reconnect", True, id="ws-reconnect")
+            yield Input(placeholder="Headers  Name: v; …", id="ws-headers", compact=True)
+            yield Input(placeholder="Subprotocols  a, b", id="ws-subprotocols", compact=True)
+            yield Input(placeholder="Log in as user", id="ws-user", compact=True)
+            yield Checkbox("Origin", True, id="ws-origin", compact=True)
+            yield Checkbox("Reconnect", True, id="ws-reconnect", compact=True)
         yield Tabs(id="ws-sessions")
         yield Static("No connection yet: pick a route or type a URL, then Connect.", id="ws-state")
         with Horizontal(id="ws-body"):
             yield FrameLog(id="ws-client-frames", wrap=True, markup=False)
             yield ServerSideView(id="ws-server")
         with Horizontal(id="ws-composer"):
-            yield TextArea(id="ws-message", soft_wrap=True, show_line_numbers=False)
+            yield TextArea(id="ws-message", soft_wrap=True, show_line_numbers=False, compact=True)
             with Vertical(id="ws-send-controls"):
                 yield Select[str](
-                    [(m, m) for m in SEND_MODES], value="text", allow_blank=False, id="ws-mode"
+                    [(m, m) for m in SEND_MODES],
+                    value="text",
+                    allow_blank=False,
+                    id="ws-mode",
+                    compact=True,
                 )
-                yield Checkbox("On connect", False, id="ws-on-connect")
-                yield Button("Send", id="ws-send", variant="success", compact=True)
+                yield Checkbox("On connect", False, id="ws-on-connect", compact=True)
+                yield Button("Send ^j", id="ws-send", variant="success", compact=True)
         with Horizontal(id="ws-actions"):
             yield Button("Ping", id="ws-ping", compact=True)
             yield Input("1000", placeholder="code", id="ws-close-code", compact=True)
@@ -178,9 +190,9 @@ class WebSocketPanel(PanelSupport):
             self._server_started(event)
         session = self.current
         if changes.ws_changed and session is not None:
-            conn = self.records.for_client(session.id)
-            if conn is not None and conn.id in changes.ws_changed:
-                self.query_one(ServerSideView).show(conn, self.palette)
+            history = self.records.history_for_client(session.id)
+            if any(conn.id in changes.ws_changed for conn in history):
+                self.query_one(ServerSideView).show(history, self.palette)
 
     def _server_started(self, event: ServerStarted) -> None:
         self._set_server_url(event.url)
@@ -238,7 +250,8 @@ class WebSocketPanel(PanelSupport):
             tabs.active = tab_id
         session = self.sessions[tab_id]
         self.query_one(FrameLog).show(session.frames, self.palette)
-        self.query_one(ServerSideView).show(self.records.for_client(session.id), self.palette)
+        history = self.records.history_for_client(session.id)
+        self.query_one(ServerSideView).show(history, self.palette)
         self._show_state(session)
 
     def _show_state(self, session: ClientSession) -> None:
@@ -272,6 +285,14 @@ class WebSocketPanel(PanelSupport):
             self._show_state(session)
 
     # -- actions ------------------------------------------------------------------------------
+
+    def action_toggle_options(self) -> None:
+        """Fold or unfold the options row (headers, subprotocols, user, Origin, Reconnect)."""
+        options = self.query_one("#ws-options")
+        options.display = not options.display
+
+    def action_release_focus(self) -> None:
+        self.screen.set_focus(None)
 
     def action_new_session(self) -> None:
         self.new_session()
@@ -350,25 +371,12 @@ class WebSocketPanel(PanelSupport):
             return
         self._note(f"pong in {rtt * 1000:.2f} ms")
 
-    def _close_from_form(self) -> None:
-        session = self.current
-        if session is None:
-            return
-        raw = self.query_one("#ws-close-code", Input).value.strip() or "1000"
-        if not raw.isdigit() or not (int(raw) == 1000 or 3000 <= int(raw) <= 4999):
-            self._error(f"Close code {raw!r}: use 1000 or an application code 3000-4999.")
-            return
-        reason = self.query_one("#ws-close-reason", Input).value
-        if len(reason.encode()) > 123:
-            self._error("Close reason is limited to 123 bytes by the protocol.")
-            return
-        self.close_session(session, int(raw), reason)
-
     @on(Button.Pressed)
     def _button(self, event: Button.Pressed) -> None:
         actions = {
             "ws-connect": self.action_toggle_connection,
             "ws-new": self.action_new_session,
+            "ws-options-toggle": self.action_toggle_options,
             "ws-send": self.action_send,
             "ws-ping": self.action_ping,
             "ws-close": self._close_from_form,
@@ -378,19 +386,6 @@ class WebSocketPanel(PanelSupport):
         if action is not None:
             event.stop()
             action()
-
-    # -- routes and users -----------------------------------------------------------------------
-
-    @on(Input.Submitted, "#ws-user")
-    def _user_submitted(self, event: Input.Submitted) -> None:
-        username = event.value.strip()
-        if not username:
-            self.cookies.clear()
-            self._note("Logged out: new connections send no session cookie.")
-        elif self.config is None:
-            self._error("No project to log in to.")
-        else:
-            self.log_in_as(username)
 
     async def on_unmount(self) -> None:
         for session in self.sessions.values():

@@ -39,10 +39,30 @@ class PanelSupport(Widget):
     _history_pos: int
 
     def _error(self, text: str) -> None:
-        self.query_one("#ws-error", Static).update(Text(text, style=self.palette.error))
+        self._message(Text(text, style=self.palette.error))
 
     def _note(self, text: str) -> None:
-        self.query_one("#ws-error", Static).update(Text(text, style=self.palette.muted))
+        self._message(Text(text, style=self.palette.muted))
+
+    def _message(self, text: Text) -> None:
+        # The line takes a row only while it has something to say (rows are scarce at 80x24).
+        line = self.query_one("#ws-error", Static)
+        line.update(text)
+        line.display = bool(text.plain)
+
+    def _close_from_form(self) -> None:
+        session = self.current  # type: ignore[attr-defined]
+        if session is None:
+            return
+        raw = self.query_one("#ws-close-code", Input).value.strip() or "1000"
+        if not raw.isdigit() or not (int(raw) == 1000 or 3000 <= int(raw) <= 4999):
+            self._error(f"Close code {raw!r}: use 1000 or an application code 3000-4999.")
+            return
+        reason = self.query_one("#ws-close-reason", Input).value
+        if len(reason.encode()) > 123:
+            self._error("Close reason is limited to 123 bytes by the protocol.")
+            return
+        self.close_session(session, int(raw), reason)  # type: ignore[attr-defined]
 
     def action_history(self, step: int) -> None:
         if not self.history:
@@ -115,6 +135,17 @@ class PanelSupport(Widget):
         result = await list_users(**self._tool_kwargs())
         names = [] if isinstance(result, ToolFailed) else list(result)
         self.query_one("#ws-user", Input).suggester = SuggestFromList(names)
+
+    @on(Input.Submitted, "#ws-user")
+    def _user_submitted(self, event: Input.Submitted) -> None:
+        username = event.value.strip()
+        if not username:
+            self.cookies.clear()
+            self._note("Logged out: new connections send no session cookie.")
+        elif self.config is None:
+            self._error("No project to log in to.")
+        else:
+            self.log_in_as(username)
 
     @work(group="ws-tools", exit_on_error=False, name="log_in_as_user")
     async def log_in_as(self, username: str) -> None:

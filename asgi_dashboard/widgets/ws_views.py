@@ -7,7 +7,7 @@ redrawn when the view switches session, and JSON is pretty-printed only for smal
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from rich.console import Group, RenderableType
 from rich.json import JSON
@@ -18,21 +18,27 @@ from textual.widgets import RichLog, Static
 
 from ..events import WsFrame
 from ..formatting import clock, duration, size
+from ..model import ServerConnection
 from ..wsframes import FrameRecord, pretty_json
 from .palette import Palette
-from ..model import ServerConnection
 
 #: Frames redrawn when a view is rebuilt (a session switch); the session keeps more.
 SHOWN_FRAMES = 300
+#: Connections of one session drawn in the server pane (the newest ones).
+SHOWN_SEGMENTS = 5
 #: JSON documents up to this many characters are pretty-printed and highlighted.
 PRETTY_LIMIT = 8 * 1024
+#: JSON documents up to this many characters stay on one (highlighted) line.
+INLINE_JSON = 72
 
 ARROWS = {"out": "→", "in": "←", "info": "•"}
 
 
 def _detail(record: FrameRecord) -> str:
     if record.kind == "close":
-        return f"code {record.code}" + (f" {record.preview!r}" if record.preview else "")
+        side = "from server" if record.direction == "in" else "from client"
+        reason = f" {record.preview!r}" if record.preview else ""
+        return f"code {record.code}{reason} {side}"
     if record.kind == "pong":
         return f"rtt {duration(record.rtt_ns)}"
     if record.kind == "ping":
@@ -56,8 +62,14 @@ def render_frame(record: FrameRecord, palette: Palette) -> RenderableType:
         " ",
         (_detail(record), palette.muted),
     )
+    if record.kind == "note":
+        return Text.assemble(
+            (clock(record.ts), palette.muted), " ", (f"── {record.preview} ──", f"bold {colour}")
+        )
     if record.kind in ("ping", "pong", "close"):
         return head
+    if record.is_json and len(record.preview) <= INLINE_JSON:
+        return Group(head, JSON(record.preview, indent=None))  # one line: rows are scarce
     if record.is_json and len(record.preview) <= PRETTY_LIMIT:
         return Group(head, JSON(pretty_json(record.json)))
     body = record.preview
@@ -83,8 +95,23 @@ def render_server_frame(frame: WsFrame, palette: Palette) -> RenderableType:
     return Group(head, Text(body))
 
 
-def describe_server(conn: ServerConnection | None, palette: Palette) -> Text:
-    """Header of the server pane: consumer, URL kwargs, outcome, close, duration."""
+def close_summary(conn: ServerConnection) -> str:
+    """How the connection ended, as on the wire: HTTP status for a rejected handshake, the
+    close code and the side that sent it otherwise ("consumer raised" for a crash)."""
+    acc = conn.accepted
+    if acc is not None and not acc.accepted:
+        return f"handshake rejected: HTTP {acc.status or 403}"
+    c = conn.closed
+    if c is None:
+        return "open" if acc is not None else "handshake"
+    side = {"client": "client", "server": "server", "error": "server (consumer raised)"}[c.by]
+    code = f"{c.code}" if c.code is not None else "no code"
+    text = f"close {code} by {side}" + (f" {c.reason!r}" if c.reason else "")
+    return text + f"  {duration(c.duration_ns)}  in {c.frames_in} / out {c.frames_out}"
+
+
+def describe_server(conn: ServerConnection | None, palette: Palette, segments: int = 1) -> Text:
+    """Header of the server pane (two lines): path, consumer, kwargs; state and how it ended."""
     if conn is None:
         return Text(
             "No server-side record yet: it appears when this connection reaches the "
@@ -93,27 +120,50 @@ def describe_server(conn: ServerConnection | None, palette: Palette) -> Text:
         )
     out = Text()
     out.append(f"{conn.opened.path}", style="bold")
-    out.append(f"  id {conn.id}  gen {conn.opened.generation}\n", style=palette.muted)
     acc = conn.accepted
     consumer = (acc.consumer if acc else None) or (conn.closed.consumer if conn.closed else None)
-    out.append("consumer ", style=palette.muted)
-    out.append(consumer or "(not reached)")
+    out.append(f"  {(consumer or '(consumer not reached)').rsplit('.', 1)[-1]}")
     if acc and acc.url_kwargs:
         kwargs = ", ".join(f"{k}={v}" for k, v in acc.url_kwargs)
-        out.append(f"  kwargs {kwargs}", style=palette.muted)
+        out.append(f"  {kwargs}", style=palette.muted)
+    out.append(f"  id {conn.id} gen {conn.opened.generation}", style=palette.muted)
     state = conn.state
     colour = {"open": palette.success, "handshake": palette.muted, "closed": palette.muted}.get(
         state, palette.error
     )
-    out.append("\nstate ", style=palette.muted)
+    out.append("\n")
     out.append(state, style=f"bold {colour}")
-    if conn.closed is not None:
-        c = conn.closed
-        out.append(
-            f"  code {c.code} by {c.by}" + (f" {c.reason!r}" if c.reason else ""),
-            style=palette.muted,
-        )
-        out.append(f"  {duration(c.duration_ns)}  in {c.frames_in} / out {c.frames_out}")
+    if conn.closed is not None or state.startswith("rejected"):
+        out.append(f"  {close_summary(conn)}", style=palette.muted)
+    if segments > 1:
+        out.append(f"  connection {segments} of {segments}", style=palette.muted)
+    return out
+
+
+def render_segment_head(conn: ServerConnection, index: int, total: int, palette: Palette) -> Text:
+    """The separator that starts one connection of a session's history (a reconnect is new)."""
+    label = "connection" if index == 1 else "reconnected: connection"
+    return Text(
+        f"── {clock(conn.opened.ts)} {label} {index} of {total} · {conn.id} ──",
+        style=f"bold {palette.muted}",
+    )
+
+
+def render_segment_end(conn: ServerConnection, palette: Palette) -> list[RenderableType]:
+    """How one connection ended, and the consumer's traceback when it raised."""
+    out: list[RenderableType] = []
+    if conn.closed is None and conn.state == "open":
+        return out
+    colour = palette.error if conn.state != "closed" else palette.warning
+    when = clock(conn.closed.ts) if conn.closed is not None else clock(conn.opened.ts)
+    out.append(Text.assemble((when, palette.muted), " ", (close_summary(conn), colour)))
+    error = conn.closed.error if conn.closed else None
+    if error is not None:
+        # Channels closes with 1011 and logs nothing useful (channels#1383): show it here.
+        out.append(Text(f"{error.type}: {error.message}", style=f"bold {palette.error}"))
+        if error.hint:
+            out.append(Text(f"hint: {error.hint}", style=palette.warning))
+        out.append(Text(error.traceback, style=palette.muted))
     return out
 
 
@@ -136,18 +186,19 @@ class ServerSideView(Vertical):
         yield Static(id="ws-server-summary")
         yield RichLog(id="ws-server-frames", wrap=True, markup=False)
 
-    def show(self, conn: ServerConnection | None, palette: Palette) -> None:
-        self.query_one("#ws-server-summary", Static).update(describe_server(conn, palette))
+    def show(self, history: Sequence[ServerConnection], palette: Palette) -> None:
+        """A session's connections, oldest first; each one's frames, close and traceback."""
+        latest = history[-1] if history else None
+        summary = describe_server(latest, palette, len(history))
+        self.query_one("#ws-server-summary", Static).update(summary)
         log = self.query_one("#ws-server-frames", RichLog)
         log.clear()
-        if conn is None:
-            return
-        for frame in list(conn.frames)[-SHOWN_FRAMES:]:
-            log.write(render_server_frame(frame, palette))
-        error = conn.closed.error if conn.closed else None
-        if error is not None:
-            # Channels closes with 1011 and logs nothing useful (channels#1383): show it here.
-            log.write(Text(f"{error.type}: {error.message}", style=f"bold {palette.error}"))
-            if error.hint:
-                log.write(Text(f"hint: {error.hint}", style=palette.warning))
-            log.write(Text(error.traceback, style=palette.muted))
+        shown = list(history)[-SHOWN_SEGMENTS:]
+        first = len(history) - len(shown) + 1
+        for index, conn in enumerate(shown, first):
+            if len(history) > 1:
+                log.write(render_segment_head(conn, index, len(history), palette))
+            for frame in list(conn.frames)[-SHOWN_FRAMES:]:
+                log.write(render_server_frame(frame, palette))
+            for line in render_segment_end(conn, palette):
+                log.write(line)

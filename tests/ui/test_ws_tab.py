@@ -1,0 +1,140 @@
+"""The WebSocket tab inside the real app (make_app + a scripted runtime): a consumer crash
+beside its client, the reconnect as a new segment, keys through Pilot, and snapshots at
+160x48 and 80x24."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.widgets import Input, RichLog, TabbedContent, TextArea
+
+from asgi_dashboard.app import DashboardApp, make_app
+from asgi_dashboard.events import (
+    Event,
+    ExceptionInfo,
+    WsAccepted,
+    WsClosed,
+    WsFrame,
+    WsOpened,
+)
+from asgi_dashboard.widgets.ws_panel import WebSocketPanel
+from asgi_dashboard.wsclient import MARKER_HEADER, HandshakeResult
+from asgi_dashboard.wsframes import frame_record
+from tests.ui.conftest import settle
+from tests.ui.scripted import MS, T0, main_script, make_config, scripted_factory
+
+URL = "ws://127.0.0.1:8000/ws/chat/lobby/"
+CLIENT = "c1-fixed"
+TRACEBACK = (
+    "Traceback (most recent call last):\n"
+    '  File "chat/consumers.py", line 31, in receive_json\n'
+    '    raise ValueError("boom")\n'
+    "ValueError: boom"
+)
+
+
+def crash_events() -> list[Event]:
+    """The server's side: a consumer that raised on a frame, then the client's reconnect."""
+    opened = {"path": "/ws/chat/lobby/", "request_headers": ((MARKER_HEADER, CLIENT),)}
+    consumer = "chat.consumers.ChatConsumer"
+    return [
+        WsOpened(ts=T0 + 10, id="1-20", **opened),  # type: ignore[arg-type]
+        WsAccepted(ts=T0 + 10, id="1-20", consumer=consumer, url_kwargs=(("room", "lobby"),)),
+        WsFrame(ts=T0 + 11, id="1-20", direction="in", size=19, preview='{"message": "boom"}'),
+        WsClosed(
+            ts=T0 + 11.001,
+            id="1-20",
+            code=1011,
+            by="error",
+            duration_ns=1_001 * MS,
+            frames_in=1,
+            consumer=consumer,
+            error=ExceptionInfo(type="ValueError", message="boom", traceback=TRACEBACK),
+        ),
+        WsOpened(ts=T0 + 12, id="1-21", **opened),  # type: ignore[arg-type]
+        WsAccepted(ts=T0 + 12, id="1-21", consumer=consumer, url_kwargs=(("room", "lobby"),)),
+    ]
+
+
+def build() -> tuple[DashboardApp, list[Any]]:
+    runtimes: list[Any] = []
+    app = make_app(make_config(), scripted_factory(main_script(), runtimes))
+    app.clock = lambda: T0 + 125
+    return app, runtimes
+
+
+async def crashed_session(pilot: Pilot[Any], runtimes: list[Any]) -> WebSocketPanel:
+    """Open the WebSocket tab (key 4) with one scripted session whose consumer crashed."""
+    await settle(pilot)
+    await pilot.press("4")
+    await pilot.pause()
+    panel = pilot.app.query_one(WebSocketPanel)
+    panel.query_one("#ws-url", Input).value = URL
+    session = panel.new_session()
+    session.id = CLIENT
+    session.options.url = URL
+    # Scripted, not connected: the session reports what the real connection reported.
+    session._notify(HandshakeResult("accepted", "Accepted.", URL, status=101, ts=T0 + 10))
+    session._set_state("open", "Accepted.")
+    session._notify(frame_record(1, "out", "text", '{"message": "boom"}', ts=T0 + 11))
+    session._notify(frame_record(2, "in", "close", "", code=1011, ts=T0 + 11.002))
+    session._set_state("closed", "closed by server: 1011")
+    session._notify(frame_record(3, "info", "note", "reconnecting: server closed with 1011"))
+    session._set_state("open", "Accepted.")
+    runtimes[0].emit(*crash_events())
+    await settle(pilot)
+    panel.query_one("#ws-message", TextArea).text = '{"message": "boom"}'
+    await pilot.pause()
+    return panel
+
+
+def server_text(panel: WebSocketPanel) -> str:
+    log = panel.query_one("#ws-server-frames", RichLog)
+    return "\n".join(strip.text for strip in log.lines)
+
+
+async def test_crash_stays_visible_after_reconnect() -> None:
+    app, runtimes = build()
+    async with app.run_test(size=(160, 48)) as pilot:
+        panel = await crashed_session(pilot, runtimes)
+        text = server_text(panel)
+        assert "close 1011 by server (consumer raised)" in text
+        assert "ValueError: boom" in text
+        assert 'chat/consumers.py", line 31' in text
+        assert "reconnected: connection 2 of 2" in text
+        assert text.index("ValueError: boom") < text.index("reconnected: connection 2")
+
+
+async def test_escape_releases_the_message_box_so_tab_keys_work() -> None:
+    app, runtimes = build()
+    async with app.run_test(size=(80, 24)) as pilot:
+        panel = await crashed_session(pilot, runtimes)
+        area = panel.query_one("#ws-message", TextArea)
+        area.focus()
+        await pilot.pause()
+        await pilot.press("x", "escape")
+        await pilot.pause()
+        assert app.focused is not area
+        await pilot.press("1")
+        await pilot.pause()
+        assert app.main_screen.query_one(TabbedContent).active == "requests"
+        assert area.text == 'x{"message": "boom"}'  # "1" went to the app, not the message
+
+
+def test_ws_tab_crash_wide(snap_compare: Any) -> None:
+    app, runtimes = build()
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await crashed_session(pilot, runtimes)
+
+    assert snap_compare(app, terminal_size=(160, 48), run_before=run_before)
+
+
+def test_ws_tab_crash_80x24(snap_compare: Any) -> None:
+    app, runtimes = build()
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await crashed_session(pilot, runtimes)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
