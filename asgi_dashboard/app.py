@@ -63,6 +63,7 @@ class DashboardApp(AppActions):
         Binding("m", "middleware_audit", "Middleware", show=False),
         Binding("b", "compare_views", "Compare", show=False),
         Binding("R", "replay_request", "Replay", show=False),
+        Binding("E", "open_in_editor", "Editor", show=False),
     ]
 
     def __init__(

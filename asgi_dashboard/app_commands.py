@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.app import App, SystemCommand
 from textual.screen import Screen
+from textual.widgets import TabbedContent
 
 from .events import MiddlewareAudit, RequestFinished
 from .screens.detail import RequestDetailScreen
@@ -20,6 +21,8 @@ from .screens.help import HelpScreen
 
 if TYPE_CHECKING:
     from .app import DashboardApp
+    from .config import DashboardConfig
+    from .editor import Location
     from .model import Dashboard
     from .screens.main import MainScreen
 
@@ -28,6 +31,7 @@ class AppActions(App[int]):
     """The app's actions that open screens (the base class of DashboardApp)."""
 
     model: Dashboard
+    config: DashboardConfig
     _main: MainScreen
 
     @property
@@ -52,6 +56,9 @@ class AppActions(App[int]):
 
     def action_replay_request(self) -> None:
         open_replay(self)
+
+    def action_open_in_editor(self) -> None:
+        open_in_editor(self)
 
 
 def system_commands(app: DashboardApp, screen: Screen[Any]) -> Iterable[SystemCommand]:
@@ -106,6 +113,12 @@ def diagnostics_commands(app: AppActions, screen: Screen[Any]) -> Iterable[Syste
     )
     if screen is app.main_screen or isinstance(screen, RequestDetailScreen):
         yield SystemCommand(
+            "Open in editor",
+            "The selected request's error or view, the startup error or the newest blocked-loop"
+            " report, at its line in $VISUAL/$EDITOR (E)",
+            app.action_open_in_editor,
+        )
+        yield SystemCommand(
             "Replay request",
             "Re-send the selected request and diff the answer (R)",
             app.action_replay_request,
@@ -149,3 +162,63 @@ def open_replay(app: AppActions) -> None:
         app.notify("Select an HTTP request to replay.", severity="warning", timeout=3)
         return
     app.push_screen(ReplayScreen(entry, app.main_screen.base_url()))
+
+
+def editor_target(app: AppActions) -> tuple[Location | None, str]:
+    """Where the editor key opens on the current screen, or None and why not."""
+    from .editor import event_location, frame_location, view_location
+
+    roots = [app.config.project_dir]
+    screen = app.screen
+    if isinstance(screen, RequestDetailScreen):
+        return event_location(screen.entry, roots), "this request has no error frame or view"
+    if screen is not app.main_screen:
+        return None, "open a request first"
+    main = app.main_screen
+    failure = app.model.status.failure
+    if main.error_panel.display and failure is not None and failure.error is not None:
+        return frame_location(failure.error.frame), "the error has no frame in the project"
+    tab = main.query_one(TabbedContent).active
+    if tab == "views":
+        view = main.view_stats.view_at_cursor()
+        found = view_location(view, roots) if view else None
+        return found, f"{view or 'this row'} is not in the project's files"
+    if tab == "console":
+        return event_location(app.model.blocked), "no blocked-loop report with a frame yet"
+    item = main.request_log.item_at_cursor()
+    return (
+        event_location(item.entry if item else None, roots),
+        "select a request with an error or a view in the project",
+    )
+
+
+def open_in_editor(app: AppActions) -> None:
+    """Open the code behind what is selected in $VISUAL/$EDITOR, the terminal handed over."""
+    import subprocess
+
+    from textual.app import SuspendNotSupported
+
+    from .editor import NoEditor, editor_command
+
+    location, why_not = editor_target(app)
+    if location is None:
+        app.notify(f"Nothing to open: {why_not}.", severity="warning", timeout=4)
+        return
+    try:
+        command = editor_command(location)
+    except NoEditor as exc:
+        app.notify(str(exc), severity="error", timeout=8)
+        return
+    try:
+        try:
+            with app.suspend():
+                code = subprocess.run(command.argv, check=False).returncode
+        except SuspendNotSupported:  # no terminal to hand over (headless, web): run it as is
+            code = subprocess.run(command.argv, check=False, stdin=subprocess.DEVNULL).returncode
+    except OSError as exc:
+        app.notify(f"Could not run ${command.source} ({command.argv[0]}): {exc}", severity="error")
+        return
+    if code:
+        app.notify(f"{command.argv[0]} exited with status {code}", severity="warning", timeout=4)
+    else:
+        app.notify(f"Opened {location} ({command.source})", timeout=2)

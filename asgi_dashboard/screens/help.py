@@ -40,6 +40,11 @@ KEYMAP: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("u", "copy the server URL"),
             ("m / b / R", "middleware audit / compare views under load / replay the request"),
             ("o / O", "Views tab: sort by the next column / reverse (or click a header)"),
+            (
+                "E",
+                "open the code in $VISUAL/$EDITOR: the request's error or view, the view's"
+                " row, the startup error, the console's newest blocked-loop report",
+            ),
         ),
     ),
     (
@@ -47,6 +52,7 @@ KEYMAP: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         (
             ("1-5", "switch tab"),
             ("c", "copy as curl"),
+            ("E", "open the error's line or the view in $VISUAL/$EDITOR"),
             ("escape", "back to the log"),
         ),
     ),
