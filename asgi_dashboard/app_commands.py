@@ -94,10 +94,40 @@ def system_commands(app: DashboardApp, screen: Screen[Any]) -> Iterable[SystemCo
     if screen is main:
         for title, help_text, callback in commands:
             yield SystemCommand(title, help_text, callback)
+        yield from ws_commands(main)
     if isinstance(screen, RequestDetailScreen):
         yield SystemCommand(
             "Copy as curl", "Copy this request as a curl command (c)", screen.action_copy_curl
         )
+
+
+def ws_commands(main: Any) -> Iterable[SystemCommand]:
+    """The WebSocket panel's actions; each opens the WebSocket tab first."""
+    from .widgets.ws_panel import WebSocketPanel
+
+    def run(action: str) -> Callable[[], None]:
+        def callback() -> None:
+            main.action_show_tab("websocket")
+            getattr(main.query_one(WebSocketPanel), f"action_{action}")()
+
+        return callback
+
+    for title, help_text, action in (
+        (
+            "WebSocket: connect / close",
+            "Connect or close the current session (ctrl+o)",
+            "toggle_connection",
+        ),
+        ("WebSocket: new session", "A new client session in its own tab (ctrl+n)", "new_session"),
+        ("WebSocket: send message", "Send the message box's text (ctrl+j)", "send"),
+        ("WebSocket: ping", "Ping the server and show the round trip (ctrl+g)", "ping"),
+        (
+            "WebSocket: options row",
+            "Fold or unfold headers, subprotocols, user (ctrl+t)",
+            "toggle_options",
+        ),
+    ):
+        yield SystemCommand(title, help_text, run(action))
 
 
 def diagnostics_commands(app: AppActions, screen: Screen[Any]) -> Iterable[SystemCommand]:

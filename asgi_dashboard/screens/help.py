@@ -48,6 +48,18 @@ KEYMAP: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ),
     ),
     (
+        "WebSocket tab (4)",
+        (
+            ("ctrl+o", "connect / close the current session"),
+            ("ctrl+n", "new session (a tab of its own)"),
+            ("ctrl+j", "send the message (mode: text, json, hex, base64)"),
+            ("ctrl+g", "ping (the pong's round trip is shown)"),
+            ("ctrl+↑ ctrl+↓", "previous / next sent message"),
+            ("ctrl+t", "fold / unfold the options row (headers, subprotocols, user)"),
+            ("escape", "leave the message box or a field: 1-5, q and ? work again"),
+        ),
+    ),
+    (
         "Request detail",
         (
             ("1-5", "switch tab"),

@@ -52,6 +52,9 @@ class WebSocketPanel(PanelSupport):
     """WebSocket client sessions and the server's view of each connection."""
 
     DEFAULT_CSS = _TCSS.read_text(encoding="utf-8")
+    #: Focusable itself: Escape moves focus from a field to the panel, so the footer keeps
+    #: showing the panel's keys while 1-5, q and ? reach the screen and the app again.
+    can_focus = True
 
     BINDINGS = [
         Binding("ctrl+j", "send", "Send"),
@@ -164,6 +167,8 @@ class WebSocketPanel(PanelSupport):
 
     def on_show(self) -> None:
         self._poll_server_url()
+        if self.screen.focused is None or not self.screen.focused.is_attached:
+            self.focus()  # the footer shows the panel's keys as soon as the tab is open
 
     def _poll_server_url(self) -> None:
         # Without the event feed the runtime still knows its URL (Runtime.url, set once bound).
@@ -292,7 +297,7 @@ class WebSocketPanel(PanelSupport):
         options.display = not options.display
 
     def action_release_focus(self) -> None:
-        self.screen.set_focus(None)
+        self.focus()
 
     def action_new_session(self) -> None:
         self.new_session()

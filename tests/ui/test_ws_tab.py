@@ -18,6 +18,7 @@ from asgi_dashboard.events import (
     WsFrame,
     WsOpened,
 )
+from asgi_dashboard.screens.help import KEYMAP, HelpScreen
 from asgi_dashboard.widgets.ws_panel import WebSocketPanel
 from asgi_dashboard.wsclient import MARKER_HEADER, HandshakeResult
 from asgi_dashboard.wsframes import frame_record
@@ -115,7 +116,8 @@ async def test_escape_releases_the_message_box_so_tab_keys_work() -> None:
         await pilot.pause()
         await pilot.press("x", "escape")
         await pilot.pause()
-        assert app.focused is not area
+        assert app.focused is panel  # the panel keeps its keys in the footer
+        assert {"ctrl+o", "ctrl+j", "ctrl+n", "ctrl+g"} <= set(app.active_bindings)
         await pilot.press("1")
         await pilot.pause()
         assert app.main_screen.query_one(TabbedContent).active == "requests"
@@ -138,3 +140,41 @@ def test_ws_tab_crash_80x24(snap_compare: Any) -> None:
         await crashed_session(pilot, runtimes)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_websocket_keys_are_in_help_and_palette() -> None:
+    app, runtimes = build()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        titles = {c.title for c in app.get_system_commands(app.main_screen)}
+        assert {"WebSocket: connect / close", "WebSocket: send message"} <= titles
+        assert {"WebSocket: new session", "WebSocket: ping"} <= titles
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        ws_keys = dict(dict(KEYMAP)["WebSocket tab (4)"])
+        assert {"ctrl+o", "ctrl+n", "ctrl+j", "ctrl+g", "escape"} <= set(ws_keys)
+
+
+async def test_ctrl_t_folds_the_options_row_and_palette_opens_the_tab() -> None:
+    app, runtimes = build()
+    async with app.run_test(size=(80, 24)) as pilot:
+        panel = await crashed_session(pilot, runtimes)
+        options = panel.query_one("#ws-options")
+        body = panel.query_one("#ws-body")
+        rows = body.size.height
+        assert options.display
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert not options.display and body.size.height == rows + 1
+        await pilot.press("1")
+        await pilot.pause()
+        new_session = next(
+            c
+            for c in app.get_system_commands(app.main_screen)
+            if c.title == "WebSocket: new session"
+        )
+        new_session.callback()
+        await pilot.pause()
+        assert app.main_screen.query_one(TabbedContent).active == "websocket"
+        assert len(panel.sessions) == 2
