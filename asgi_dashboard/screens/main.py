@@ -32,7 +32,7 @@ from ..widgets.filter_bar import FilterBar
 from ..widgets.footer import StableFooter
 from ..widgets.palette import Palette
 from ..widgets.reload_timeline import ReloadTimeline
-from ..widgets.request_log import MAX_ROWS, RequestLog
+from ..widgets.request_log import RequestLog
 from ..widgets.status_bar import StatusBar
 from ..widgets.view_stats import ViewStatsTable
 from ..widgets.ws_panel import WebSocketPanel
@@ -77,7 +77,7 @@ class MainScreen(Screen[None]):
         *,
         config: DashboardConfig,
         runtime_url: Callable[[], str | None] = lambda: None,
-        max_rows: int = MAX_ROWS,
+        max_rows: int | None = None,
         discover: bool = True,
     ) -> None:
         super().__init__(id="main")
@@ -88,7 +88,9 @@ class MainScreen(Screen[None]):
         self.runtime_url = runtime_url
         #: Let the WebSocket panel run its project tools (routes, users); off in scripted tests.
         self.discover = discover
-        self.max_rows = max_rows
+        #: The log shows the whole history by default: it renders only the rows on screen, so
+        #: 5000 rows cost a list of references, and a rebuild scans the ring buffer once.
+        self.max_rows = model.history.capacity if max_rows is None else max_rows
         self.filter: Filter = EMPTY
         self.show_static = False
         self.paused = False
@@ -204,9 +206,16 @@ class MainScreen(Screen[None]):
             parts.append(f"[{p.success}]● following newest[/]")
         else:
             parts.append(f"[{p.warning}]○ not following[/] (f or End follows)")
-        parts.append(f"{log.row_count} shown · {len(self.model.history)} in history")
-        if not self.show_static and not self.filter.wants_static:
-            parts.append("static hidden (s)")
+        history = self.model.history
+        parts.append(f"{log.row_count} shown · {len(history)} in history")
+        if history.evicted and len(history) >= history.capacity:
+            parts.append(f"{history.evicted} older dropped (--history {history.capacity})")
+        elif log.row_count >= self.max_rows and self.max_rows < len(history):
+            parts.append(f"newest {self.max_rows} rows only")
+        if self.filter.wants_static:
+            parts.append("static shown (kind:static)")
+        else:
+            parts.append("static shown (s)" if self.show_static else "static hidden (s)")
         if not self.filter.is_empty:
             parts.append(f"filter: {self.filter.text}")
         # One line of fixed size (app.tcss): no layout pass for a new text (~45 ms under load).

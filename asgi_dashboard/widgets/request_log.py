@@ -35,8 +35,8 @@ from ..model import LogItem
 from .log_cells import PAD, Layout, fit, log_cells
 from .palette import Palette
 
-#: Rows kept in the log by default (the history buffer is bigger).
-MAX_ROWS = 500
+#: Rows kept in the log when no limit is given (the main screen passes the history size).
+MAX_ROWS = 5000
 #: Rendered rows kept (about 3 screens of rows in their states); cleared when full, and when
 #: the width, theme or focus changes. Bounded small: rows that scrolled away are not drawn again.
 CACHE_LIMIT = 400

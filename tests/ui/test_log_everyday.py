@@ -88,3 +88,34 @@ async def test_empty_log_shows_url_curl_and_demo_views_until_a_request() -> None
         assert "http://127.0.0.1:8000/orm/n-plus-one/" in text
         runtimes[0].emit(request(1))
         await wait_for(pilot, lambda: not hint.display)
+
+
+def info_text(app: DashboardApp) -> str:
+    return str(app.main_screen.query_one("#log-info", Static).render())
+
+
+async def test_log_shows_the_whole_history_and_says_when_older_dropped() -> None:
+    runtimes: list[ScriptedRuntime] = []
+    app = make_app(make_config(history=1000), scripted_factory([started()], runtimes))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        runtimes[0].emit(*[request(i, ts=T0 + i / 1000) for i in range(1, 801)])
+        log = app.main_screen.query_one(RequestLog)
+        await wait_for(pilot, lambda: log.row_count == 800, what="800 rows")
+        assert "800 shown · 800 in history" in info_text(app)
+        await pilot.press("home")
+        assert log.item_at_cursor() is not None
+        runtimes[0].emit(*[request(i, ts=T0 + i / 1000) for i in range(801, 1201)])
+        await wait_for(pilot, lambda: log.row_count == 1000, what="1000 rows")
+        assert "200 older dropped (--history 1000)" in info_text(app)
+
+
+async def test_static_toggle_label_says_shown_or_hidden() -> None:
+    app = build()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        assert "static hidden (s)" in info_text(app)
+        await pilot.press("s")
+        assert "static shown (s)" in info_text(app)
+        await pilot.press("s")
+        assert "static hidden (s)" in info_text(app)
