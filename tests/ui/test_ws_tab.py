@@ -143,7 +143,7 @@ def test_ws_tab_crash_80x24(snap_compare: Any) -> None:
 
 
 async def test_websocket_keys_are_in_help_and_palette() -> None:
-    app, runtimes = build()
+    app, _runtimes = build()
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         titles = {c.title for c in app.get_system_commands(app.main_screen)}
