@@ -78,6 +78,11 @@ def system_commands(app: DashboardApp, screen: Screen[Any]) -> Iterable[SystemCo
         ("Follow newest request", "Jump to the newest row and follow (f)", main.action_follow),
         ("Toggle static files", "Show or hide static file requests (s)", main.action_toggle_static),
         (
+            "Order requests by start / finish time",
+            "Start order puts a view above its sub-requests; finish order appends (o)",
+            main.action_toggle_order,
+        ),
+        (
             "Pause / resume log",
             "Freeze the request log; events are still recorded (p)",
             main.action_toggle_pause,

@@ -8,6 +8,9 @@ from typing import Literal
 from ..events import ExceptionInfo, Header, RequestFinished
 
 Badge = Literal["sync", "async", "ws", "static", "-"]
+#: Log row order: as requests finish (arrival, the default: new rows only ever append), or by
+#: the time they started (a fan-out view above its own sub-requests).
+LogOrder = Literal["finish", "start"]
 
 
 @dataclass(slots=True)
@@ -105,6 +108,16 @@ class LogItem:
         if isinstance(e, WsConnection):
             return e.error is not None or e.by == "error"
         return e.error is not None or (e.status >= 500 and e.cancelled is None)
+
+
+def start_key(item: LogItem) -> tuple[float, int]:
+    """Sort key for start-time order (``ts`` is when a request started or a socket opened)."""
+    return (item.entry.ts, item.seq)
+
+
+def in_order(items: list[LogItem], order: LogOrder) -> list[LogItem]:
+    """``items`` (given in finish order) in the requested order."""
+    return sorted(items, key=start_key) if order == "start" else items
 
 
 #: The demo's views worth a first look, with what each shows (the demo's urls.py).

@@ -49,6 +49,7 @@ class MainScreen(Screen[None]):
         Binding("slash", "focus_filter", "Filter"),
         Binding("f", "follow", "Follow"),
         Binding("s", "toggle_static", "Static"),
+        Binding("o", "toggle_order", "Order", show=False),
         Binding("p", "toggle_pause", "Pause"),
         Binding("ctrl+l", "clear_log", "Clear"),
         Binding("e", "export_har", "Export HAR"),
@@ -212,6 +213,7 @@ class MainScreen(Screen[None]):
             parts.append(f"{history.evicted} older dropped (--history {history.capacity})")
         elif log.row_count >= self.max_rows and self.max_rows < len(history):
             parts.append(f"newest {self.max_rows} rows only")
+        parts.append("by start (o)" if log.order == "start" else "by finish (o)")
         if self.filter.wants_static:
             parts.append("static shown (kind:static)")
         else:
@@ -292,6 +294,13 @@ class MainScreen(Screen[None]):
         self.notify(
             "Static files shown" if self.show_static else "Static files hidden", timeout=1.5
         )
+        self.rebuild_log()
+
+    def action_toggle_order(self) -> None:
+        """Rows by finish time (default) or by start time (a fan-out above its sub-requests)."""
+        log = self.request_log
+        log.order = "start" if log.order == "finish" else "finish"
+        self.notify(f"Rows in {log.order}-time order", timeout=1.5)
         self.rebuild_log()
 
     def action_toggle_pause(self) -> None:

@@ -18,6 +18,7 @@ rows fall off the top.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Iterable
 
 from rich.segment import Segment
@@ -32,6 +33,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..model import LogItem
+from ..model.rows import LogOrder, in_order, start_key
 from .log_cells import PAD, Layout, fit, log_cells
 from .palette import Palette
 
@@ -87,6 +89,8 @@ class RequestLog(ScrollView, can_focus=True):
     def __init__(self, *, max_rows: int = MAX_ROWS, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.max_rows = max_rows
+        #: Finish order (rows append) or start order (late finishers insert above).
+        self.order: LogOrder = "finish"
         self.palette = Palette()
         self.following = True
         self.layout_spec = Layout.for_width(160)
@@ -202,7 +206,7 @@ class RequestLog(ScrollView, can_focus=True):
 
     def reset(self, items: Iterable[LogItem]) -> None:
         """Show exactly these items (the newest ``max_rows`` of them)."""
-        keep = list(items)[-self.max_rows :]
+        keep = in_order(list(items)[-self.max_rows :], self.order)
         cursor_key = self._cursor_key()
         self._items = keep
         self.shown = {item.key: item for item in keep}
@@ -217,9 +221,18 @@ class RequestLog(ScrollView, can_focus=True):
     def append(self, items: list[LogItem]) -> None:
         if not items:
             return
-        self._items.extend(items)
-        for item in items:
-            self.shown[item.key] = item
+        if self.order == "start":
+            cursor_key = self._cursor_key()
+            for item in items:
+                # Mostly near the end: requests finish soon after they start.
+                bisect.insort(self._items, item, key=start_key)
+            self.shown = {item.key: item for item in self._items}
+            if cursor_key is not None and not self.following:
+                self.cursor_row = list(self.shown).index(cursor_key)
+        else:
+            self._items.extend(items)
+            for item in items:
+                self.shown[item.key] = item
         extra = len(self._items) - self.max_rows
         if extra > 0:
             for item in self._items[:extra]:

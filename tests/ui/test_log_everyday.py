@@ -6,6 +6,7 @@ from __future__ import annotations
 from textual.widgets import Static
 
 from asgi_dashboard.app import DashboardApp, make_app
+from asgi_dashboard.events import RequestFinished
 from asgi_dashboard.widgets.filter_bar import FilterBar
 from asgi_dashboard.widgets.request_log import RequestLog
 from asgi_dashboard.widgets.status_bar import StatusBar
@@ -119,3 +120,35 @@ async def test_static_toggle_label_says_shown_or_hidden() -> None:
         assert "static shown (s)" in info_text(app)
         await pilot.press("s")
         assert "static hidden (s)" in info_text(app)
+
+
+def fanout() -> list[RequestFinished]:
+    """A fan-out view that finishes after the two sub-requests it started."""
+    return [
+        request(2, ts=T0 + 1.1, path="/api/data1/"),
+        request(3, ts=T0 + 1.2, path="/api/data2/"),
+        request(1, ts=T0 + 1.0, path="/fanout/"),
+    ]
+
+
+async def test_o_orders_rows_by_start_time_and_back() -> None:
+    runtimes: list[ScriptedRuntime] = []
+    app = make_app(make_config(), scripted_factory([started(), *fanout()], runtimes))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        log = app.main_screen.query_one(RequestLog)
+
+        def paths() -> list[str]:
+            return [item.entry.path for item in log.shown.values()]
+
+        assert paths() == ["/api/data1/", "/api/data2/", "/fanout/"]
+        assert "by finish (o)" in info_text(app)
+        await pilot.press("o")
+        assert paths() == ["/fanout/", "/api/data1/", "/api/data2/"]
+        assert "by start (o)" in info_text(app)
+        # A late finisher that started first goes above, not at the bottom.
+        runtimes[0].emit(request(9, ts=T0 + 1.05, path="/late/"))
+        await wait_for(pilot, lambda: len(paths()) == 4)
+        assert paths() == ["/fanout/", "/late/", "/api/data1/", "/api/data2/"]
+        await pilot.press("o")
+        assert paths() == ["/api/data1/", "/api/data2/", "/fanout/", "/late/"]

@@ -1,4 +1,4 @@
-"""The status bar's field dropping (model.status.fit_status): pure, no Textual."""
+"""Derived log and status state (model.status.fit_status, model.rows): pure, no Textual."""
 
 from __future__ import annotations
 
@@ -58,3 +58,16 @@ def test_empty_log_hint_names_url_curl_and_demo_views() -> None:
     assert empty_log_hint(None, is_demo=True) == [
         "No requests yet: waiting for the server to start."
     ]
+
+
+def test_in_order_sorts_by_start_time_then_sequence() -> None:
+    from asgi_dashboard.model.rows import LogItem, in_order
+    from tests.ui.scripted import T0, request
+
+    items = [
+        LogItem(1, request(1, ts=T0 + 2)),
+        LogItem(2, request(2, ts=T0 + 1)),
+        LogItem(3, request(3, ts=T0 + 1)),
+    ]
+    assert [i.seq for i in in_order(items, "start")] == [2, 3, 1]
+    assert in_order(items, "finish") == items
