@@ -181,6 +181,7 @@ def open_compare(app: AppActions) -> None:
             lambda: [
                 item.entry for item in history.last(5000) if isinstance(item.entry, RequestFinished)
             ],
+            demo=app.config.is_demo,
         )
     )
 

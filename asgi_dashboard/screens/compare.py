@@ -23,7 +23,6 @@ from textual.widgets import Button, DataTable, Footer, Input, Static
 
 from ..diagnostics.probe import (
     DEFAULT_CONCURRENCY,
-    DEFAULT_REQUESTS,
     ProbeConfig,
     ProbeRefused,
     ProbeResult,
@@ -36,12 +35,37 @@ from ..events import Event, RequestFinished
 
 #: Seconds to wait after the run for its server-side events to reach the dashboard.
 EVENTS_WAIT = 3.0
+#: The screen's N: with the demo's sleep views at ?ms=50, a sync view (one worker thread, so
+#: one request at a time) takes 50 x 50 ms = 2.5 s, an async one 50 / C x 50 ms = 0.25 s.
+COMPARE_REQUESTS = 50
+#: The demo's views that sleep ``?ms=`` milliseconds (1000 by default: too long for a probe).
+SLEEP_ROUTES = ("sync/", "async/", "cbv/sync/", "cbv/async/")
+SLEEP_QUERY = "?ms=50"
+TITLE = "Compare views under load"
+EXPLAIN = "N requests at concurrency C per URL, one URL after the other (ctrl+r runs)."
 
 
 def route_urls(base_url: str, routes: Iterable[str]) -> list[str]:
-    """Full URLs for routes without converters (``polls/<int:pk>/`` needs a value)."""
+    """Full URLs for routes without converters (``polls/<int:pk>/`` needs a value).
+
+    The demo's sleep views come with ``?ms=50`` so a run finishes in seconds.
+    """
     base = base_url.rstrip("/")
-    return [f"{base}/{r.lstrip('/')}" for r in routes if "<" not in r]
+    urls = []
+    for route in routes:
+        if "<" in route:
+            continue
+        route = route.lstrip("/")
+        urls.append(f"{base}/{route}{SLEEP_QUERY if route in SLEEP_ROUTES else ''}")
+    return urls
+
+
+def default_urls(base_url: str, routes: Sequence[str], demo: bool = False) -> list[str]:
+    """The two URLs the form starts with: the sync and async sleep views when the project
+    has them (the demo, even before any traffic), else the two most requested routes."""
+    if demo or {"sync/", "async/"} <= set(routes):
+        return route_urls(base_url, ["sync/", "async/"])
+    return route_urls(base_url, routes)[:2]
 
 
 class CompareScreen(Screen[None]):
@@ -67,13 +91,14 @@ class CompareScreen(Screen[None]):
         events: Callable[[], Iterable[Event]] = tuple,
         *,
         urls: Sequence[str] = (),
+        demo: bool = False,
         transport: httpx.AsyncBaseTransport | None = None,
         events_wait: float = EVENTS_WAIT,
     ) -> None:
         super().__init__(id="compare")
         self.base_url = base_url
-        self.suggestions = route_urls(base_url, routes)
-        self.initial = list(urls) or self.suggestions[:2]
+        self.suggestions = route_urls(base_url, [*routes, *(SLEEP_ROUTES if demo else ())])
+        self.initial = list(urls) or default_urls(base_url, routes, demo)
         self.events = events
         self.transport = transport
         self.events_wait = events_wait
@@ -83,17 +108,19 @@ class CompareScreen(Screen[None]):
         suggester = SuggestFromList(self.suggestions, case_sensitive=False)
         first = self.initial[0] if self.initial else self.base_url.rstrip("/") + "/"
         second = self.initial[1] if len(self.initial) > 1 else ""
+        yield Static(f"[b]{TITLE}[/]", id="compare-title")
         with Horizontal(id="compare-form"):
-            yield Input(first, placeholder="URL", id="url-a", suggester=suggester)
-            yield Input(
-                second, placeholder="second URL (optional)", id="url-b", suggester=suggester
+            fields = (
+                Input(first, placeholder="URL", id="url-a", suggester=suggester),
+                Input(second, placeholder="(optional)", id="url-b", suggester=suggester),
+                Input(str(COMPARE_REQUESTS), type="integer", id="requests"),
+                Input(str(DEFAULT_CONCURRENCY), type="integer", id="concurrency"),
             )
-            yield Input(str(DEFAULT_REQUESTS), type="integer", id="requests", tooltip="N")
-            yield Input(str(DEFAULT_CONCURRENCY), type="integer", id="concurrency", tooltip="C")
+            for field, label in zip(fields, ("URL A", "URL B", "N", "C"), strict=True):
+                field.border_title = label
+                yield field
             yield Button("Run", id="run", variant="primary")
-        yield Static(
-            "N requests at concurrency C per URL, one URL after the other.", id="compare-status"
-        )
+        yield Static(EXPLAIN, id="compare-status")
         yield DataTable(id="compare-table", cursor_type="none", zebra_stripes=True)
         with VerticalScroll(id="compare-histogram-box"):
             yield Static(id="compare-histogram")

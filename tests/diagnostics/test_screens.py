@@ -97,8 +97,8 @@ async def test_compare_screen_runs_the_probe_and_shows_server_figures() -> None:
             events_wait=2,
         )
         await app.push_screen(screen)
-        assert screen.query_one("#url-a").value == "http://127.0.0.1:8000/sync/"  # type: ignore[attr-defined]
-        assert screen.query_one("#url-b").value == "http://127.0.0.1:8000/async/"  # type: ignore[attr-defined]
+        assert screen.query_one("#url-a").value == "http://127.0.0.1:8000/sync/?ms=50"  # type: ignore[attr-defined]
+        assert screen.query_one("#url-b").value == "http://127.0.0.1:8000/async/?ms=50"  # type: ignore[attr-defined]
         screen.query_one("#requests").value = "20"  # type: ignore[attr-defined]
         screen.query_one("#concurrency").value = "4"  # type: ignore[attr-defined]
         await pilot.click("#run")
@@ -109,7 +109,11 @@ async def test_compare_screen_runs_the_probe_and_shows_server_figures() -> None:
         assert sync is not None and sync.matched == 20 and sync.thread_wait_p50_ns == 2 * MS
         assert async_ is not None and async_.thread_wait_p50_ns is None
         table = screen.query_one("#compare-table")
-        assert [str(c.label) for c in table.columns.values()] == ["", "/sync/", "/async/"]  # type: ignore[attr-defined]
+        assert [str(c.label) for c in table.columns.values()] == [
+            "",
+            "/sync/?ms=50",
+            "/async/?ms=50",
+        ]  # type: ignore[attr-defined]
         assert "latency histogram" in plain(screen.query_one("#compare-histogram"))
 
 
