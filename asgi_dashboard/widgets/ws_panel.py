@@ -133,7 +133,8 @@ class WebSocketPanel(PanelSupport):
         yield Tabs(id="ws-sessions")
         yield Static("No connection yet: pick a route or type a URL, then Connect.", id="ws-state")
         with Horizontal(id="ws-body"):
-            yield FrameLog(id="ws-client-frames", wrap=True, markup=False)
+            # min_width: RichLog renders at least 78 wide and crops; the panes are narrower.
+            yield FrameLog(id="ws-client-frames", wrap=True, markup=False, min_width=20)
             yield ServerSideView(id="ws-server")
         with Horizontal(id="ws-composer"):
             yield TextArea(id="ws-message", soft_wrap=True, show_line_numbers=False, compact=True)
@@ -165,7 +166,12 @@ class WebSocketPanel(PanelSupport):
             self.discover_routes()
             self.list_users()
 
+    def on_resize(self) -> None:
+        # Three rows for the message at 80x24; more where the frames have room to spare.
+        self.query_one("#ws-composer").styles.height = 3 if self.size.height < 34 else 6
+
     def on_show(self) -> None:
+        self.on_resize()
         self._poll_server_url()
         if self.screen.focused is None or not self.screen.focused.is_attached:
             self.focus()  # the footer shows the panel's keys as soon as the tab is open

@@ -64,7 +64,7 @@ def render_frame(record: FrameRecord, palette: Palette) -> RenderableType:
     )
     if record.kind == "note":
         return Text.assemble(
-            (clock(record.ts), palette.muted), " ", (f"── {record.preview} ──", f"bold {colour}")
+            (clock(record.ts), palette.muted), " ", (f"── {record.preview}", f"bold {colour}")
         )
     if record.kind in ("ping", "pong", "close"):
         return head
@@ -144,7 +144,7 @@ def render_segment_head(conn: ServerConnection, index: int, total: int, palette:
     """The separator that starts one connection of a session's history (a reconnect is new)."""
     label = "connection" if index == 1 else "reconnected: connection"
     return Text(
-        f"── {clock(conn.opened.ts)} {label} {index} of {total} · {conn.id} ──",
+        f"── {clock(conn.opened.ts)} {label} {index} of {total} · {conn.id}",
         style=f"bold {palette.muted}",
     )
 
@@ -184,7 +184,7 @@ class ServerSideView(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(id="ws-server-summary")
-        yield RichLog(id="ws-server-frames", wrap=True, markup=False)
+        yield RichLog(id="ws-server-frames", wrap=True, markup=False, min_width=20)
 
     def show(self, history: Sequence[ServerConnection], palette: Palette) -> None:
         """A session's connections, oldest first; each one's frames, close and traceback."""

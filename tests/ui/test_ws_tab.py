@@ -77,11 +77,16 @@ async def crashed_session(pilot: Pilot[Any], runtimes: list[Any]) -> WebSocketPa
     session.options.url = URL
     # Scripted, not connected: the session reports what the real connection reported.
     session._notify(HandshakeResult("accepted", "Accepted.", URL, status=101, ts=T0 + 10))
+    session._notify(frame_record(1, "info", "note", "connection 1 open: Accepted.", ts=T0 + 10))
     session._set_state("open", "Accepted.")
-    session._notify(frame_record(1, "out", "text", '{"message": "boom"}', ts=T0 + 11))
-    session._notify(frame_record(2, "in", "close", "", code=1011, ts=T0 + 11.002))
+    session._notify(frame_record(2, "out", "text", '{"message": "boom"}', ts=T0 + 11))
+    session._notify(frame_record(3, "in", "close", "", code=1011, ts=T0 + 11.002))
+    closed = "connection 1 closed by server: 1011"
+    session._notify(frame_record(4, "info", "note", closed, ts=T0 + 11.002))
     session._set_state("closed", "closed by server: 1011")
-    session._notify(frame_record(3, "info", "note", "reconnecting: server closed with 1011"))
+    reconnecting = "reconnecting: server closed with 1011"
+    session._notify(frame_record(5, "info", "note", reconnecting, ts=T0 + 11.003))
+    session._notify(frame_record(6, "info", "note", "connection 2 open: Accepted.", ts=T0 + 12))
     session._set_state("open", "Accepted.")
     runtimes[0].emit(*crash_events())
     await settle(pilot)
