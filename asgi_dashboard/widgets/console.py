@@ -1,15 +1,19 @@
 """The console: the project's log records and stdout/stderr, checks, and server lifecycle events.
 
 One chronological stream, levels coloured, bounded (RichLog ``max_lines``). Multi-line text
-(tracebacks) wraps inside the panel rather than running across the terminal.
+(tracebacks) wraps inside the panel rather than running across the terminal, every line after
+the first indented under the text (after the time and tag column).
 """
 
 from __future__ import annotations
 
+import os
 from collections import deque
 from collections.abc import Iterable
 
+from rich.console import Console
 from rich.text import Text
+from textual.binding import Binding
 from textual.events import Resize
 from textual.widgets import RichLog
 
@@ -19,6 +23,8 @@ from ..formatting import clock
 from .palette import Palette
 
 MAX_LINES = 5000
+#: Used only to measure text while wrapping (never prints).
+_MEASURE = Console(width=1000, color_system=None, file=open(os.devnull, "w"))  # noqa: SIM115
 
 
 def role_style(role: Role, p: Palette) -> str:
@@ -44,26 +50,48 @@ def role_style(role: Role, p: Palette) -> str:
             return ""
 
 
-def console_line(event: Event, p: Palette) -> Text | None:
-    """One styled entry (possibly several lines) for a console event; None to skip it.
+def console_parts(event: Event, p: Palette) -> tuple[Text, Text] | None:
+    """One styled entry for a console event as (prefix, body); None to skip it.
 
-    The words are :func:`asgi_dashboard.describe.describe`'s console entry: a tag column, then
-    segments whose roles become this palette's colours.
+    The prefix is the time and a tag column; the body may hold several lines (tracebacks). The
+    words are :func:`asgi_dashboard.describe.describe`'s console entry: segments whose roles
+    become this palette's colours.
     """
     if not in_console(event):
         return None
     entry = describe(event).entry
     if entry is None:
         return None
-    text = Text(clock(event.ts) + " ", style=p.muted)
-    text.append(f"{entry.tag.text:<8} ", style=role_style(entry.tag.role, p))
+    prefix = Text(clock(event.ts) + " ", style=p.muted)
+    prefix.append(f"{entry.tag.text:<8} ", style=role_style(entry.tag.role, p))
+    body = Text()
     for part in entry.parts:
         if part.role == "ansi":
             # The project's formatter coloured it: ANSI codes become styles.
-            text.append_text(Text.from_ansi(part.text) if "\x1b[" in part.text else Text(part.text))
+            body.append_text(Text.from_ansi(part.text) if "\x1b[" in part.text else Text(part.text))
         else:
-            text.append(part.text, style=role_style(part.role, p))
-    return text
+            body.append(part.text, style=role_style(part.role, p))
+    return prefix, body
+
+
+def console_line(event: Event, p: Palette) -> Text | None:
+    """The entry as one Text (time, tag, body), unwrapped; None to skip it."""
+    parts = console_parts(event, p)
+    return None if parts is None else Text.assemble(*parts)
+
+
+def hanging(prefix: Text, body: Text, width: int) -> Text:
+    """The entry laid out at ``width``: every line after the first, wrapped or not, starts
+    under the body (after the time and tag), so the columns stay readable."""
+    indent = prefix.cell_len
+    lines = body.wrap(_MEASURE, max(8, width - indent), no_wrap=False)
+    out = prefix.copy()
+    pad = " " * indent
+    for i, line in enumerate(lines):
+        if i:
+            out.append("\n" + pad)
+        out.append_text(line)
+    return out
 
 
 class ConsoleLog(RichLog):
@@ -75,19 +103,29 @@ class ConsoleLog(RichLog):
     when it changes.
     """
 
+    # ScrollView has no key bindings of its own (ScrollableContainer's are not inherited).
+    BINDINGS = [
+        Binding("home", "go_first", "First line", show=False),
+        Binding("end", "go_last", "Newest line", show=False),
+        Binding("up", "scroll_up", "Up", show=False),
+        Binding("down", "scroll_down", "Down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+    ]
+
     def __init__(self, **kwargs: object) -> None:
         super().__init__(max_lines=MAX_LINES, wrap=True, markup=False, highlight=False, **kwargs)  # type: ignore[arg-type]
         self.palette = Palette()
-        self.entries: deque[Text] = deque(maxlen=MAX_LINES)
+        self.entries: deque[tuple[Text, Text]] = deque(maxlen=MAX_LINES)
         self._rendered_width = 0
 
     def add_events(self, events: Iterable[Event]) -> None:
         for event in events:
-            line = console_line(event, self.palette)
+            line = console_parts(event, self.palette)
             if line is not None:
                 self.entries.append(line)
                 if self._rendered_width:
-                    self.write(line, width=self._rendered_width)
+                    self.write(hanging(*line, self._rendered_width), width=self._rendered_width)
 
     def on_resize(self, event: Resize) -> None:
         # After the refresh, scrollable_content_region has the new size.
@@ -99,5 +137,15 @@ class ConsoleLog(RichLog):
             return
         self._rendered_width = width
         self.clear()
-        for line in self.entries:
-            self.write(line, width=width)
+        for prefix, body in self.entries:
+            self.write(hanging(prefix, body, width), width=width)
+
+    def action_go_first(self) -> None:
+        """Home: the first line, and stop following new lines."""
+        self.auto_scroll = False
+        self.scroll_home(animate=False)
+
+    def action_go_last(self) -> None:
+        """End: the newest line, and follow new lines again."""
+        self.auto_scroll = True
+        self.scroll_end(animate=False)

@@ -6,7 +6,8 @@ from __future__ import annotations
 from textual.widgets import Static
 
 from asgi_dashboard.app import DashboardApp, make_app
-from asgi_dashboard.events import RequestFinished
+from asgi_dashboard.events import ConsoleOutput, RequestFinished
+from asgi_dashboard.widgets.console import ConsoleLog
 from asgi_dashboard.widgets.filter_bar import FilterBar
 from asgi_dashboard.widgets.request_log import RequestLog
 from asgi_dashboard.widgets.status_bar import StatusBar
@@ -152,3 +153,30 @@ async def test_o_orders_rows_by_start_time_and_back() -> None:
         assert paths() == ["/fanout/", "/late/", "/api/data1/", "/api/data2/"]
         await pilot.press("o")
         assert paths() == ["/api/data1/", "/api/data2/", "/fanout/", "/late/"]
+
+
+async def test_console_home_end_and_wrapped_lines_keep_their_indent() -> None:
+    long = "word " * 60
+    lines = [
+        ConsoleOutput(ts=T0 + i, stream="stdout", text=f"line {i}" + (f" {long}" if i == 0 else ""))
+        for i in range(80)
+    ]
+    app = make_app(make_config(), scripted_factory([started(), *lines]))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        console = app.main_screen.query_one(ConsoleLog)
+        await wait_for(pilot, lambda: len(console.lines) > 80, what="console lines")
+        assert app.focused is console
+        texts = [strip.text for strip in console.lines]
+        at = next(i for i, text in enumerate(texts) if "line 0" in text)
+        first = texts[at : at + 2]
+        indent = first[0].index("line 0")
+        assert indent > 0
+        # The long first entry wraps; its continuation lines start under its text.
+        assert first[1].startswith(" " * indent) and first[1][indent] != " "
+        await pilot.press("home")
+        await pilot.pause()
+        assert console.scroll_y == 0
+        await pilot.press("end")
+        await wait_for(pilot, lambda: console.scroll_y == console.max_scroll_y > 0)
