@@ -6,7 +6,8 @@ any server on this machine). The server-side figures come from that server's eve
 adds what the server measured (view, thread wait, SQL) for exactly the requests it sent, matched
 by the ``x-asgi-dash-probe`` header.
 
-Exit codes: 0 done, 1 the run had errors (transport errors or 5xx), 2 refused or bad input.
+Exit codes: 0 done, 1 the run had errors (transport errors or 5xx) or no request to a URL
+succeeded (status < 400), 2 refused or bad input.
 The options are declared in :mod:`.options` (the CLI builds its parsers without importing httpx);
 ``asgi-dash replay`` is :mod:`.replay_command`.
 """
@@ -32,7 +33,7 @@ from .probe import (
     probe_marker,
     run_probe,
 )
-from .probe_text import format_probe
+from .probe_text import format_probe, no_success
 
 
 def wait_for_probe_events(path: Path, result: ProbeResult, timeout: float) -> list[Event]:
@@ -75,9 +76,12 @@ def probe_main(args: argparse.Namespace) -> int:
         )
     if args.json:
         print(json.dumps(probe_json(result)))
+        for line in no_success(result):  # the table says it; JSON readers get it on stderr
+            print(f"asgi-dash probe: {line}", file=sys.stderr)
     else:
         print(format_probe(result))
-    return EXIT_ERRORS if any(r.errors for r in result.results) else 0
+    failed = any(r.errors or not r.ok for r in result.results)
+    return EXIT_ERRORS if failed else 0
 
 
 def probe_json(result: ProbeResult) -> dict[str, object]:
@@ -86,11 +90,12 @@ def probe_json(result: ProbeResult) -> dict[str, object]:
     data = asdict(result)
     for r, out in zip(result.results, data["results"], strict=True):
         out.pop("latencies_ns")
+        answered = bool(r.latencies_ns)  # no answer: null, not a rate of failures or 0 ns
         out.update(
-            requests_per_s=r.requests_per_s,
+            requests_per_s=r.requests_per_s if answered else None,
             ok=r.ok,
-            p50_ns=r.p(50),
-            p95_ns=r.p(95),
-            p99_ns=r.p(99),
+            p50_ns=r.p(50) if answered else None,
+            p95_ns=r.p(95) if answered else None,
+            p99_ns=r.p(99) if answered else None,
         )
     return data

@@ -12,6 +12,14 @@ from urllib.parse import urlsplit
 from .probe import ProbeResult, UrlResult, histogram, histogram_edges
 
 BAR = "█"
+#: What "client" and "server" mean in the metric labels (printed under the table).
+LEGEND_CLIENT = (
+    "client: measured by the probe, per request: connect, send, wait, read (the whole round trip)"
+)
+LEGEND_SERVER = (
+    "server: measured inside the server for the same requests (from its events): the app's "
+    "total, the view, the wait for a worker thread"
+)
 
 
 def fmt_ms(ns: float | None) -> str:
@@ -27,16 +35,32 @@ def column_label(result: ProbeResult, r: UrlResult) -> str:
     return r.url
 
 
+def no_success(result: ProbeResult) -> list[str]:
+    """One line per URL no request succeeded for (status < 400), saying what happened instead."""
+    lines = []
+    for r in result.results:
+        if r.ok:
+            continue
+        got = ", ".join(f"{n} x HTTP {status}" for status, n in r.statuses)
+        why = r.error_samples[0] if r.error_samples else got or "no answer"
+        lines.append(f"no successful request to {column_label(result, r)} ({why})")
+    return lines
+
+
 def metric_rows(r: UrlResult) -> list[tuple[str, str]]:
-    """(label, value) per metric, client side then server side (when events were attached)."""
+    """(label, value) per metric, client side then server side (when events were attached).
+
+    Without an answer there is no rate or latency to show: "-", not a rate of failures.
+    """
+    answered = bool(r.latencies_ns)
     rows = [
-        ("requests/s", f"{r.requests_per_s:.1f}"),
-        ("wall", fmt_ms(r.wall_ns)),
-        ("ok / errors", f"{r.ok} / {r.errors}"),
-        ("p50", fmt_ms(r.p(50))),
-        ("p95", fmt_ms(r.p(95))),
-        ("p99", fmt_ms(r.p(99))),
-        ("max", fmt_ms(r.latencies_ns[-1] if r.latencies_ns else None)),
+        ("client: requests/s", f"{r.requests_per_s:.1f}" if answered else "-"),
+        ("client: wall", fmt_ms(r.wall_ns)),
+        ("client: ok / errors", f"{r.ok} / {r.errors}"),
+        ("client: p50", fmt_ms(r.p(50)) if answered else "-"),
+        ("client: p95", fmt_ms(r.p(95)) if answered else "-"),
+        ("client: p99", fmt_ms(r.p(99)) if answered else "-"),
+        ("client: max", fmt_ms(r.latencies_ns[-1] if answered else None)),
     ]
     s = r.server
     if s is not None:
@@ -99,7 +123,11 @@ def format_probe(result: ProbeResult, *, bins: int = 8) -> str:
         cell = max(len(c) for row in hist for c in row[1:])
         lines.append("  " + " " * span + "".join(f"  {lb[:cell]:<{cell}}" for lb in labels))
         lines += ["  " + row[0] + "".join(f"  {c:<{cell}}" for c in row[1:]) for row in hist]
+    lines.append(LEGEND_CLIENT)
+    if any(r.server is not None for r in result.results):
+        lines.append(LEGEND_SERVER)
     for r, lb in zip(result.results, labels, strict=True):
         for sample in r.error_samples:
             lines.append(f"error {lb}: {sample}")
+    lines += no_success(result)
     return "\n".join(line.rstrip() for line in lines)

@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Callable, Iterable, Sequence
 
 import httpx
+from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -30,7 +31,7 @@ from ..diagnostics.probe import (
     probe_marker,
     run_probe,
 )
-from ..diagnostics.probe_text import column_label, histogram_rows, metric_rows
+from ..diagnostics.probe_text import column_label, histogram_rows, metric_rows, no_success
 from ..events import Event, RequestFinished
 
 #: Seconds to wait after the run for its server-side events to reach the dashboard.
@@ -195,7 +196,8 @@ class CompareScreen(Screen[None]):
         lines += ["  ".join(row) for row in histogram_rows(result)]
         self.query_one("#compare-histogram", Static).update("\n".join(lines))
         errors = sum(r.errors for r in result.results)
+        failed = "".join(f"\n[b red]{escape(line)}[/]" for line in no_success(result))
         self.query_one("#compare-status", Static).update(
             f"Run {result.run_id}: {result.requests} requests per URL at concurrency "
-            f"{result.concurrency}" + (f", [b red]{errors} error(s)[/]" if errors else "")
+            f"{result.concurrency}" + (f", [b red]{errors} error(s)[/]" if errors else "") + failed
         )

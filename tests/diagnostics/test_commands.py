@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,22 @@ def test_probe_refuses_a_remote_host_before_sending() -> None:
     done = asgi_dash("probe", "http://192.0.2.1/")
     assert done.returncode == 2
     assert "not a loopback address" in done.stderr
+
+
+def test_probe_against_a_dead_port_says_no_request_succeeded() -> None:
+    with socket.socket() as s:  # a port nobody listens on once this socket is closed
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    done = asgi_dash("probe", f"http://127.0.0.1:{port}/", "-n", "5", "-c", "2")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "no successful request to / (ConnectError" in done.stdout
+    rows = {line[:24].strip(): line[24:].split() for line in done.stdout.splitlines()}
+    assert rows["client: requests/s"] == ["-"] and rows["client: p50"] == ["-"]
+    assert "client: measured by the probe" in done.stdout
+    as_json = asgi_dash("probe", f"http://127.0.0.1:{port}/", "-n", "2", "--json")
+    assert as_json.returncode == 1 and "no successful request" in as_json.stderr
+    (result,) = json.loads(as_json.stdout)["results"]
+    assert result["p50_ns"] is None and result["requests_per_s"] is None
 
 
 def test_probe_prints_the_table(demo_server: tuple[HeadlessRun, str]) -> None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import socket
+
+from textual.widgets import DataTable, Input
 
 from asgi_dashboard.app import DashboardApp, make_app
 from asgi_dashboard.screens.compare import (
@@ -11,7 +14,7 @@ from asgi_dashboard.screens.compare import (
     default_urls,
     route_urls,
 )
-from tests.ui.conftest import plain, settle, utc  # noqa: F401 (utc: autouse)
+from tests.ui.conftest import plain, settle, utc, wait_for  # noqa: F401 (utc: autouse)
 from tests.ui.scripted import T0, main_script, make_config, scripted_factory
 
 BASE = "http://127.0.0.1:8000"
@@ -74,3 +77,22 @@ def test_compare_screen_wide(snap_compare) -> None:  # type: ignore[no-untyped-d
 
 def test_compare_screen_80x24(snap_compare) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(build(demo=True), terminal_size=(80, 24), run_before=open_compare(True))
+
+
+async def test_a_run_with_no_successful_request_says_so() -> None:
+    with socket.socket() as s:  # a loopback port nobody listens on once closed
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/"
+    app = build()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        screen = CompareScreen(BASE, urls=[dead], events_wait=0)
+        await app.push_screen(screen)
+        screen.query_one("#requests", Input).value = "3"
+        await pilot.click("#run")
+        await wait_for(pilot, lambda: screen.result is not None, 10, "the probe to finish")
+        status = plain(screen.query_one("#compare-status"))
+        assert "no successful request to / (ConnectError" in status
+        table = screen.query_one("#compare-table", DataTable)
+        rows = {str(table.get_row_at(i)[0]): table.get_row_at(i)[1] for i in range(table.row_count)}
+        assert rows["client: requests/s"] == "-" and rows["client: p50"] == "-"

@@ -20,7 +20,7 @@ from asgi_dashboard.diagnostics.probe import (
     is_loopback_url,
     run_probe,
 )
-from asgi_dashboard.diagnostics.probe_text import format_probe
+from asgi_dashboard.diagnostics.probe_text import LEGEND_CLIENT, format_probe
 from asgi_dashboard.events import RequestFinished
 
 MS = 1_000_000
@@ -157,7 +157,21 @@ def test_format_probe_table() -> None:
     lines = text.splitlines()
     assert lines[0] == "probe abc: 4 requests per URL, concurrency 2"
     assert lines[1].split() == ["/sync/?ms=50", "/async/?ms=50"]
-    assert lines[2].split() == ["requests/s", "20.0", "20.0"]
-    assert "p50" in text and "75.0 ms" in text and "latency histogram" in text
+    assert lines[2].split() == ["client:", "requests/s", "20.0", "20.0"]
+    assert "client: p50" in text and "75.0 ms" in text and "latency histogram" in text
     assert "server:" not in text  # no events attached
+    assert LEGEND_CLIENT in lines
     assert all(line == line.rstrip() for line in lines)
+
+
+def test_no_successful_request_shows_no_rate_or_latency_and_says_so() -> None:
+    refused = UrlResult(
+        "http://127.0.0.1:9/", 0, 20, 5, 170 * MS, (), (), 20, ("ConnectError: refused",)
+    )
+    all_404 = UrlResult("http://127.0.0.1:9/x/", 1, 2, 1, 10 * MS, (4 * MS, 5 * MS), ((404, 2),), 0)
+    text = format_probe(ProbeResult("abc", 20, 5, (refused, all_404)), bins=4)
+    rows = {line.split("  ")[0].strip(): line.split()[2:] for line in text.splitlines()[2:9]}
+    assert rows["client: requests/s"] == ["-", "200.0"]
+    assert rows["client: p50"] == ["-", "4.5", "ms"]
+    assert "no successful request to /x/ (2 x HTTP 404)" in text
+    assert "no successful request to / (ConnectError: refused)" in text
