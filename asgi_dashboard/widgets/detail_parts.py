@@ -180,7 +180,8 @@ def sql_table(request: RequestFinished, p: Palette) -> RenderableType:
     if not request.sql_count:
         return Text("No SQL statements.", style=p.muted)
     header = Text()
-    header.append(f"{request.sql_count} statements, {duration(request.sql_ns)}")
+    noun = "statement" if request.sql_count == 1 else "statements"
+    header.append(f"{request.sql_count} {noun}, {duration(request.sql_ns)}")
     if not request.sql:
         header.append(" (statements were not recorded)", style=p.muted)
         return header

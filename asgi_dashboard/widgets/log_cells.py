@@ -70,8 +70,14 @@ def log_cells(item: LogItem, spec: Layout, p: Palette) -> list[Text | str]:
     if isinstance(e, WsConnection):
         view = e.consumer or ("handshake…" if e.accepted is None else "(no consumer)")
         view_style = "" if e.consumer else p.muted
-        view_ms = Text("open" if not e.closed else "", style=p.accent, justify="right")
-        total = Text(ms(e.duration_ns, digits=0) if e.closed else "…", justify="right")
+        # The connection's duration goes in "total ms"; while it is open that cell says so
+        # (not "view ms", where it read as a figure of the sql column beside it).
+        view_ms = Text("", justify="right")
+        total = (
+            Text(ms(e.duration_ns, digits=0), justify="right")
+            if e.closed
+            else Text("open", style=p.accent, justify="right")
+        )
     else:
         assert isinstance(e, RequestFinished)
         if e.view:

@@ -52,6 +52,7 @@ class ReloadTimeline(Vertical):
         #: File paths under it are shown relative to it.
         self.project_dir = project_dir
         self.watch_text = watch_text
+        self._rows: list[ReloadRow] = []
 
     def compose(self) -> ComposeResult:
         # markup=False: globs such as *.py[cod] are not Rich markup tags.
@@ -70,23 +71,29 @@ class ReloadTimeline(Vertical):
         if changes.reloads_changed:
             self._render_rows(rows)
 
+    def on_resize(self) -> None:
+        # The detail column takes what the others leave, cut with an ellipsis.
+        self._render_rows(self._rows)
+
     def _render_rows(self, rows: Iterable[ReloadRow]) -> None:
         table = self.query_one(DataTable)
         root = self.project_dir
+        self._rows = list(rows)
         table.clear()
-        for row in rows:
+        cells: list[tuple[list[str], str, str]] = []
+        for row in self._rows:
             files = [_relative(p, root) for p in row.files]
             shown = ", ".join(files[:3]) + (f" +{len(files) - 3}" if len(files) > 3 else "")
             took = "" if row.duration_ns is None else f"{row.duration_ns / 1e6:.0f} ms"
-            style = {"ok": "green", "failed": "bold red", "loop": "yellow"}.get(row.outcome, "")
-            table.add_row(
-                datetime.datetime.fromtimestamp(row.ts).strftime("%H:%M:%S"),
-                shown,
-                row.action,
-                HOW.get(row.how, row.how),
-                took,
-                Text(row.outcome or "…", style=style),
-                row.detail,
-            )
+            when = datetime.datetime.fromtimestamp(row.ts).strftime("%H:%M:%S")
+            fixed = [when, shown, row.action, HOW.get(row.how, row.how), took, row.outcome or "…"]
+            cells.append((fixed, row.outcome, row.detail))
+        headers = ("time", "files", "action", "how", "took", "outcome")
+        used = sum(max([len(h), *(len(c[0][i]) for c in cells)]) + 2 for i, h in enumerate(headers))
+        room = max(12, self.size.width - used - 4)  # detail's padding and the scrollbar
+        for fixed, outcome, detail in cells:
+            style = {"ok": "green", "failed": "bold red", "loop": "yellow"}.get(outcome, "")
+            cut = detail if len(detail) <= room else detail[: room - 1] + "…"
+            table.add_row(*fixed[:5], Text(fixed[5], style=style), cut)
         if table.row_count:
             table.move_cursor(row=table.row_count - 1)

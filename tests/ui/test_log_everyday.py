@@ -3,10 +3,10 @@ log hint, the row cap, start-time order, console keys. Scripted runtime, driven 
 
 from __future__ import annotations
 
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
 from asgi_dashboard.app import DashboardApp, make_app
-from asgi_dashboard.events import ConsoleOutput, RequestFinished
+from asgi_dashboard.events import ConsoleOutput, FilesChanged, ReloadFinished, RequestFinished
 from asgi_dashboard.widgets.console import ConsoleLog
 from asgi_dashboard.widgets.filter_bar import FilterBar
 from asgi_dashboard.widgets.request_log import RequestLog
@@ -180,3 +180,20 @@ async def test_console_home_end_and_wrapped_lines_keep_their_indent() -> None:
         assert console.scroll_y == 0
         await pilot.press("end")
         await wait_for(pilot, lambda: console.scroll_y == console.max_scroll_y > 0)
+
+
+async def test_reloads_detail_is_cut_with_an_ellipsis_to_fit() -> None:
+    reason = "settings.py is loaded at start-up, so a change needs a full restart " * 3
+    script = [started(), FilesChanged(ts=T0 + 5, paths=("/tmp/x/settings.py",), action="restart")]
+    script.append(
+        ReloadFinished(ts=T0 + 6, generation=2, path="spawn", duration_ns=10**9, reason=reason)
+    )
+    app = make_app(make_config(), scripted_factory(script))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("5")
+        table = app.main_screen.query_one("#reload-table", DataTable)
+        await wait_for(pilot, lambda: table.row_count == 1)
+        detail = str(table.get_row_at(0)[-1])
+        assert detail.endswith("…") and len(detail) < len(reason)
+        assert table.virtual_size.width <= table.size.width
