@@ -32,6 +32,8 @@ KEYMAP: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("↑ ↓ PgUp PgDn", "select a request (stops following)"),
             ("enter / click", "open the selected request"),
             ("s", "show / hide static files"),
+            ("o", "Requests tab: rows by start time / by finish time (the default)"),
+            ("Home / End", "first / newest row; in the Console, first / newest line"),
             ("p", "pause / resume the log (events are still recorded)"),
             ("ctrl+l", "clear the log and per-view stats"),
             ("e", "export the filtered log as HAR 1.2"),
