@@ -100,9 +100,15 @@ def system_commands(app: DashboardApp, screen: Screen[Any]) -> Iterable[SystemCo
         for title, help_text, callback in commands:
             yield SystemCommand(title, help_text, callback)
         yield from ws_commands(main)
-    if isinstance(screen, RequestDetailScreen):
+    if isinstance(screen, RequestDetailScreen) and screen.curl:
         yield SystemCommand(
             "Copy as curl", "Copy this request as a curl command (c)", screen.action_copy_curl
+        )
+    if isinstance(screen, RequestDetailScreen) and screen.websocat:
+        yield SystemCommand(
+            "Copy websocat command",
+            "Copy a websocat command that opens this WebSocket connection (c)",
+            screen.action_copy_websocat,
         )
 
 

@@ -6,6 +6,8 @@ Opened from the request log (enter or click). Everything shown comes from the on
 
 from __future__ import annotations
 
+from rich.console import Group, RenderableType
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -26,6 +28,8 @@ from ..widgets.detail_parts import (
 from ..widgets.footer import StableFooter
 from ..widgets.palette import Palette
 from ..widgets.timing_bar import TimingBar
+from ..widgets.ws_forms import websocat_command
+from ..widgets.ws_views import render_segment_end, render_server_frame
 
 
 class RequestDetailScreen(Screen[None]):
@@ -34,6 +38,9 @@ class RequestDetailScreen(Screen[None]):
     BINDINGS = [
         Binding("escape,backspace", "app.pop_screen", "Back"),
         Binding("c", "copy_curl", "Copy as curl"),
+        Binding("E", "app.open_in_editor", "Editor"),
+        # The same key on a WebSocket connection (check_action shows the one that applies).
+        Binding("c", "copy_websocat", "Copy websocat"),
         Binding("1", "show_tab(0)", "First tab", show=False),
         Binding("2", "show_tab(1)", show=False),
         Binding("3", "show_tab(2)", show=False),
@@ -49,6 +56,11 @@ class RequestDetailScreen(Screen[None]):
         self.base_url = base_url
         self.palette = palette
         self.curl = curl_command(entry, base_url) if isinstance(entry, RequestFinished) else ""
+        self.websocat = (
+            ""
+            if isinstance(entry, RequestFinished)
+            else websocat_command(entry.path, entry.query, entry.request_headers, base_url)
+        )
 
     def compose(self) -> ComposeResult:
         e, p = self.entry, self.palette
@@ -83,7 +95,7 @@ class RequestDetailScreen(Screen[None]):
                 )
         else:
             status = 101 if e.accepted else e.status
-            state = "open" if not e.closed else f"closed by {e.by} (code {e.code})"
+            state = _ws_state(e)
             lines = [
                 f"[bold]WS {_esc(target)}[/]  →  [{p.status(status)}]"
                 f"{(status_class(status) and status) or 'handshake'}[/]  {state}",
@@ -149,14 +161,45 @@ class RequestDetailScreen(Screen[None]):
 
     def _ws_tabs(self, e: WsConnection) -> ComposeResult:
         p = self.palette
-        initial = "tab-error" if e.error is not None else "tab-request"
+        initial = "tab-error" if e.error is not None else "tab-frames"
         with TabbedContent(initial=initial, id="detail-tabs"):
             yield from self._error_tab(e.error)
+            frames = f"Frames ({e.frames_in + e.frames_out})"
+            with TabPane(frames, id="tab-frames"), VerticalScroll():
+                yield Static(self._frames_view(e), id="frames-view")
             with TabPane("Handshake", id="tab-request"), VerticalScroll():
                 yield Static("[b]Headers[/b]", classes="section")
                 yield Static(headers_table(e.request_headers, p), id="request-headers")
                 if e.reason:
                     yield Static(f"Close reason: {_esc(e.reason)}")
+            with TabPane("websocat", id="tab-websocat"), VerticalScroll():
+                yield Static(_esc(self.websocat), id="websocat-command")
+                yield Static(
+                    f"[{p.muted}]c copies this command (curl cannot send WebSocket frames)[/]"
+                )
+
+    def _frames_view(self, e: WsConnection) -> RenderableType:
+        """The server's record of the connection's frames, then how it ended."""
+        p = self.palette
+        model = getattr(self.app, "model", None)
+        conn = model.ws.connections.get(e.id) if model is not None else None
+        if conn is None:
+            return Text("No frames recorded (the connection is older than the history).", p.muted)
+        parts = [render_server_frame(frame, p) for frame in conn.frames]
+        parts += render_segment_end(conn, p)
+        return Group(*parts) if parts else Text("No frames.", p.muted)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "copy_curl":
+            return bool(self.curl)
+        if action == "copy_websocat":
+            return bool(self.websocat)
+        return True
+
+    def action_copy_websocat(self) -> None:
+        self.app.copy_to_clipboard(self.websocat)
+        self.query_one(TabbedContent).active = "tab-websocat"
+        self.notify("websocat command copied to the clipboard", timeout=2)
 
     def action_copy_curl(self) -> None:
         if not self.curl:
@@ -171,6 +214,16 @@ class RequestDetailScreen(Screen[None]):
         panes = [pane.id for pane in tabs.query(TabPane) if pane.id]
         if 0 <= index < len(panes):
             tabs.active = panes[index]
+
+
+def _ws_state(e: WsConnection) -> str:
+    """How the connection ended, as on the wire (HTTP status for a rejected handshake)."""
+    if e.accepted is False:
+        return f"rejected with HTTP {e.status or 403}"
+    if not e.closed:
+        return "open"
+    side = "server (consumer raised)" if e.by == "error" else e.by or "?"
+    return f"closed by {side} (code {e.code})"
 
 
 def _esc(text: str | None) -> str:

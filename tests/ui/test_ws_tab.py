@@ -18,11 +18,14 @@ from asgi_dashboard.events import (
     WsFrame,
     WsOpened,
 )
+from asgi_dashboard.screens.detail import RequestDetailScreen
 from asgi_dashboard.screens.help import KEYMAP, HelpScreen
+from asgi_dashboard.widgets.request_log import RequestLog
+from asgi_dashboard.widgets.ws_forms import websocat_command
 from asgi_dashboard.widgets.ws_panel import WebSocketPanel
 from asgi_dashboard.wsclient import MARKER_HEADER, HandshakeResult
 from asgi_dashboard.wsframes import frame_record
-from tests.ui.conftest import settle
+from tests.ui.conftest import plain, settle
 from tests.ui.scripted import MS, T0, main_script, make_config, scripted_factory
 
 URL = "ws://127.0.0.1:8000/ws/chat/lobby/"
@@ -183,3 +186,52 @@ async def test_ctrl_t_folds_the_options_row_and_palette_opens_the_tab() -> None:
         await pilot.pause()
         assert app.main_screen.query_one(TabbedContent).active == "websocket"
         assert len(panel.sessions) == 2
+
+
+async def test_websocket_detail_has_frames_and_copies_websocat() -> None:
+    app, runtimes = build()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await crashed_session(pilot, runtimes)
+        await pilot.press("escape", "1")
+        await pilot.pause()
+        log = app.main_screen.query_one(RequestLog)
+        keys = list(log.shown)
+        log.move_cursor(row=next(i for i, k in enumerate(keys) if log.shown[k].entry.id == "1-20"))
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, RequestDetailScreen)
+        assert screen.query_one(TabbedContent).active == "tab-error"  # it crashed: error first
+        frames = plain(screen.query_one("#frames-view"))
+        assert '{"message": "boom"}' in frames
+        assert "close 1011 by server (consumer raised)" in frames
+        assert "closed by server (consumer raised) (code 1011)" in plain(
+            screen.query_one("#detail-summary")
+        )
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.clipboard.startswith("websocat ")
+        assert app.clipboard.endswith(" ws://127.0.0.1:8000/ws/chat/lobby/")
+        assert MARKER_HEADER not in app.clipboard
+        assert screen.query_one(TabbedContent).active == "tab-websocat"
+
+
+def test_websocat_command_keeps_cookie_origin_and_subprotocols() -> None:
+    command = websocat_command(
+        "/ws/chat/lobby/",
+        "a=1",
+        [
+            ("host", "127.0.0.1:8000"),
+            ("sec-websocket-key", "x"),
+            ("origin", "http://127.0.0.1:8000"),
+            ("cookie", "sessionid=abc"),
+            ("sec-websocket-protocol", "chat"),
+            (MARKER_HEADER, "c1"),
+        ],
+        "http://127.0.0.1:8000",
+    )
+    assert command == (
+        "websocat -H 'origin: http://127.0.0.1:8000' -H 'cookie: sessionid=abc' "
+        "--protocol chat 'ws://127.0.0.1:8000/ws/chat/lobby/?a=1'"
+    )
