@@ -108,12 +108,9 @@ async def test_compare_screen_runs_the_probe_and_shows_server_figures() -> None:
         sync, async_ = (r.server for r in result.results)
         assert sync is not None and sync.matched == 20 and sync.thread_wait_p50_ns == 2 * MS
         assert async_ is not None and async_.thread_wait_p50_ns is None
-        table = screen.query_one("#compare-table")
-        assert [str(c.label) for c in table.columns.values()] == [
-            "",
-            "/sync/?ms=50",
-            "/async/?ms=50",
-        ]  # type: ignore[attr-defined]
+        table = screen.query_one("#compare-table", DataTable)
+        labels = [str(c.label) for c in table.columns.values()]
+        assert labels == ["", "/sync/?ms=50", "/async/?ms=50"]
         assert "latency histogram" in plain(screen.query_one("#compare-histogram"))
 
 

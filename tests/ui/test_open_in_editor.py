@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.pilot import Pilot
@@ -42,7 +43,7 @@ def build(project: Path, script: list[Event]) -> DashboardApp:
     return app
 
 
-async def press_editor(pilot: Pilot[object], out: Path) -> list[str]:
+async def press_editor(pilot: Pilot[Any], out: Path) -> list[str]:
     out.unlink(missing_ok=True)
     await pilot.press("E")
     await wait_for(pilot, out.exists)
