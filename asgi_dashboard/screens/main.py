@@ -213,7 +213,8 @@ class MainScreen(Screen[None]):
             parts.append(f"{history.evicted} older dropped (--history {history.capacity})")
         elif log.row_count >= self.max_rows and self.max_rows < len(history):
             parts.append(f"newest {self.max_rows} rows only")
-        parts.append("by start (o)" if log.order == "start" else "by finish (o)")
+        if log.order == "start":
+            parts.append("by start time (o)")
         if self.filter.wants_static:
             parts.append("static shown (kind:static)")
         else:

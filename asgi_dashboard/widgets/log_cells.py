@@ -26,20 +26,30 @@ class Layout:
     time_fmt: str  # "long" HH:MM:SS.mmm or "short" HH:MM:SS
     path: int
     view: int
+    #: Below 100 columns the "view ms" column is left out (total ms stays; the detail has the
+    #: split) so path and view keep readable widths and nothing is cut at the right edge.
+    view_ms: bool = True
 
     @classmethod
     def for_width(cls, width: int) -> Layout:
         long_time = width >= 130
+        view_ms = width >= 100
         # Fixed columns: time, method 6, status 3, kind 6, total 8, view ms 8, sql 4, plus the
-        # one-cell padding either side of each of the 9 columns and a scrollbar.
-        fixed = (12 if long_time else 8) + 6 + 3 + 6 + 8 + 8 + 4 + 18 + 2
-        free = max(30, width - fixed)
-        path = max(16, free * 55 // 100)
-        return cls("long" if long_time else "short", path, max(14, free - path))
+        # one-cell padding either side of each column and a scrollbar.
+        columns = 9 if view_ms else 8
+        fixed = (12 if long_time else 8) + 6 + 3 + 6 + 8 + 4 + 2 * columns + 2
+        fixed += 8 if view_ms else 0
+        if view_ms:
+            free = max(30, width - fixed)
+            path = max(16, free * 55 // 100)
+            return cls("long" if long_time else "short", path, max(14, free - path))
+        free = max(22, width - fixed)
+        path = max(12, free * 55 // 100)
+        return cls("short", path, max(10, free - path), view_ms=False)
 
     def columns(self) -> list[tuple[str, int, bool]]:
         """(header, width, right-aligned) per column."""
-        return [
+        columns = [
             ("time", 12 if self.time_fmt == "long" else 8, False),
             ("method", 6, False),
             ("path", self.path, False),
@@ -50,6 +60,7 @@ class Layout:
             ("view ms", 8, True),
             ("sql", 4, True),
         ]
+        return columns if self.view_ms else [c for c in columns if c[0] != "view ms"]
 
 
 def cut(text: str, width: int) -> str:
@@ -104,6 +115,6 @@ def log_cells(item: LogItem, spec: Layout, p: Palette) -> list[Text | str]:
         Text(short_view(view, spec.view), style=view_style),
         Text(badge if badge != "-" else "", style=p.kind(badge)),
         total,
-        view_ms,
+        *([view_ms] if spec.view_ms else []),
         Text(str(item.sql_count) if not item.is_ws else "", justify="right"),
     ]
