@@ -108,14 +108,15 @@ class ServerStatus:
 
 #: Status-bar fields from least to most useful: when the bar is narrower than its text, fields
 #: are dropped in this order until it fits one line. Versions and pid are in the console and
-#: the startup lines; restarts and uptime matter after a crash (then the state says it); the
-#: request and error counts are what a glance is for; state, notices and PAUSED are never dropped.
+#: the startup lines; the restart count is in the Reloads tab, uptime says when the server last
+#: (re)started; the request and error counts are what a glance is for; state, notices and PAUSED
+#: are never dropped.
 STATUS_DROP_ORDER = (
     "versions",
     "pid",
     "mode",
-    "uptime",
     "restarts",
+    "uptime",
     "loop_lag",
     "requests",
     "url",
