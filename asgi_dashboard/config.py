@@ -16,7 +16,7 @@ from pathlib import Path
 from .envfile import EnvFile, detect, env_file_values
 
 #: The bundled demo, used when no project is found and no PATH was given.
-DEMO_DIR = Path(__file__).resolve().parent.parent / "demo_project"
+DEMO_DIR = Path(__file__).resolve().parent / "demo"
 
 #: Exit codes of the headless mode (and of ``asgi-dash`` before the TUI starts).
 EXIT_BAD_INPUT = 2  # wrong path, not a Django project, port in use

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-DEMO_DIR = REPO / "demo_project"
+DEMO_DIR = REPO / "asgi_dashboard" / "demo"
 
 
 @dataclass(frozen=True)

@@ -127,7 +127,8 @@ class Project:
 
 def make_demo(dest: Path) -> Project:
     root = dest / "demo"
-    shutil.copytree(REPO / "demo_project", root, ignore=shutil.ignore_patterns("__pycache__"))
+    demo = REPO / "asgi_dashboard" / "demo"
+    shutil.copytree(demo, root, ignore=shutil.ignore_patterns("__pycache__"))
     return Project(
         "demo",
         root,

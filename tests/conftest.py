@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-DEMO_DIR = REPO / "demo_project"
+DEMO_DIR = REPO / "asgi_dashboard" / "demo"
 
 _tmp = tempfile.mkdtemp(prefix="asgi-dash-tests-")
 os.environ.setdefault("ASGI_DASH_DEMO_DB", str(Path(_tmp) / "demo.sqlite3"))

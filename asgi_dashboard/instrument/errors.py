@@ -25,6 +25,13 @@ _LIBRARY_ROOTS: tuple[str, ...] = tuple(
     }
 )
 _OWN_ROOT = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+#: The bundled demo ships inside the package (in site-packages once installed), yet its files
+#: are the project's own code when it is the project being served.
+DEMO_ROOT = os.path.join(_OWN_ROOT, "demo")
+
+
+def _ours(filename: str) -> bool:
+    return filename.startswith(_OWN_ROOT + os.sep) and not filename.startswith(DEMO_ROOT + os.sep)
 
 
 def is_project_file(filename: str, project_dir: str | None = None) -> bool:
@@ -32,7 +39,9 @@ def is_project_file(filename: str, project_dir: str | None = None) -> bool:
     if not filename or filename.startswith("<"):
         return False
     real = os.path.realpath(filename)
-    if real.startswith(_OWN_ROOT + os.sep):
+    if real.startswith(DEMO_ROOT + os.sep):
+        return project_dir is None or real.startswith(os.path.realpath(project_dir) + os.sep)
+    if _ours(real):
         return False
     if project_dir is not None:
         return real.startswith(os.path.realpath(project_dir) + os.sep)
@@ -100,7 +109,7 @@ def _drop_own_frames(te: traceback.TracebackException) -> None:
     node: traceback.TracebackException | None = te
     while node is not None and id(node) not in seen:
         seen.add(id(node))
-        kept = [f for f in node.stack if not f.filename.startswith(_OWN_ROOT + os.sep)]
+        kept = [f for f in node.stack if not _ours(f.filename)]
         node.stack = traceback.StackSummary.from_list(kept)
         node = node.__cause__ or node.__context__
 
@@ -154,4 +163,3 @@ def exception_info(
         frame=frame or innermost_project_frame_tb(exc.__traceback__, project_dir),
         hint=hint_for(exc),
     )
-

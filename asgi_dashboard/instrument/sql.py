@@ -46,7 +46,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..events import FrameInfo, SqlQuery
-from .errors import _LIBRARY_ROOTS, frame_info, is_project_file
+from .errors import _LIBRARY_ROOTS, DEMO_ROOT, frame_info, is_project_file
 from .records import MAX_SQL_STATEMENTS, MAX_SQL_TEXT, RequestRecord, SqlSite, current
 
 #: Parameters kept per statement (the rest are summarised in one last entry).
@@ -150,6 +150,8 @@ def _is_project_file(filename: str) -> bool:
     if not is_project_file(filename, _project_dir):
         return False
     real = os.path.realpath(filename)
+    if real.startswith(DEMO_ROOT + os.sep):  # the bundled demo, even installed in site-packages
+        return True
     return not any(real.startswith(root + os.sep) for root in _LIBRARY_ROOTS)
 
 

@@ -16,7 +16,7 @@ import pytest
 from demoapp.bootstrap import ensure_database
 from demosite.settings import demo_database_path
 
-DEMO_DIR = Path(__file__).resolve().parents[2] / "demo_project"
+DEMO_DIR = Path(__file__).resolve().parents[2] / "asgi_dashboard" / "demo"
 
 
 def test_database_defaults_to_the_xdg_data_folder(

@@ -31,7 +31,7 @@ async def started(database: Path) -> tuple[HeadlessRun, str]:
 
 
 def announcements(run: HeadlessRun) -> int:
-    return sum(e["event"] == "console" and ANNOUNCE in e["text"] for e in run.events)
+    return sum(e["event"] == "log" and ANNOUNCE in e["message"] for e in run.events)
 
 
 async def admin_login(url: str, password: str) -> httpx.Response:

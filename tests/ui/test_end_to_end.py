@@ -16,7 +16,7 @@ from asgi_dashboard.runtime import make_runtime
 from asgi_dashboard.widgets.request_log import RequestLog
 from tests.ui.conftest import wait_for
 
-DEMO = Path(__file__).resolve().parents[2] / "demo_project"
+DEMO = Path(__file__).resolve().parents[2] / "asgi_dashboard" / "demo"
 
 
 @pytest.mark.timeout(90)

@@ -6,13 +6,16 @@ dashboard's reloader, two terminals), so the check-then-migrate runs under an ex
 to apply.
 
 The migration that creates the demo user (``demo`` / ``demo``) runs once per database, so the
-line announcing it is printed once: by the process that applied it, at the first start.
+line announcing it is logged once: by the process that applied it, at the first start. Logged
+(INFO, logger ``demoapp``), not printed: asgi-dash shows log records in its console, while a
+print would land in ``--in-process --json`` output as a line that is not JSON.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -40,6 +43,8 @@ def _exclusive_lock(lock_path: Path) -> Iterator[None]:
                 fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)
 
 
+log = logging.getLogger("demoapp")
+
 #: The data migration that creates the demo user, and what to say when it ran.
 USER_MIGRATION = ("demoapp", "0003_demo_user")
 USER_CREATED = (
@@ -60,7 +65,7 @@ def _migrate_if_needed(using: str) -> bool:
             if plan:
                 call_command("migrate", database=using, interactive=False, verbosity=0)
             if any((m.app_label, m.name) == USER_MIGRATION for m, _backwards in plan):
-                print(USER_CREATED, flush=True)
+                log.info(USER_CREATED)
             return bool(plan)
     finally:
         # The dashboard may fork a server child from this process; a child must never share an

@@ -3,17 +3,23 @@
 
 A data migration, like the seed, so it runs exactly once per database (at first start; or at the
 next start of a database made before this migration existed) and never again: a user who changed
-the password or deleted the account keeps that choice. ``make_password`` because historical
-models have no ``set_password``. This is a local demo on a loopback address; never reuse it.
+the password or deleted the account keeps that choice.
+
+The password is stored already hashed (``make_password("demo", salt=...)``, computed once): hashing
+it here would cost about 0.3 s of PBKDF2 at the first start, while the server's event loop waits
+for the migration (the blocked-loop detector reports it). The hash and its salt are as public as
+the password: this is a local demo on a loopback address; never reuse it.
 """
 
-from django.contrib.auth.hashers import make_password
 from django.db import migrations
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.state import StateApps
 
 USERNAME = "demo"
-PASSWORD = "demo"
+#: make_password("demo", salt="asgidashdemo0001") with Django 5.2's default hasher.
+PASSWORD_HASH = (
+    "pbkdf2_sha256$1000000$asgidashdemo0001$EUkk/c1OuXRBIpH2cTwvDPw3KYWmHIuLu7KJVY+syoU="
+)
 
 
 def create_demo_user(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
@@ -21,7 +27,7 @@ def create_demo_user(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -
     user_model.objects.get_or_create(
         username=USERNAME,
         defaults={
-            "password": make_password(PASSWORD),
+            "password": PASSWORD_HASH,
             "is_staff": True,
             "is_superuser": True,
             "email": "demo@example.com",
