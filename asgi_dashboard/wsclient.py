@@ -315,12 +315,14 @@ class ClientSession:
         """Validate, encode and send one message (PayloadError before anything is sent)."""
         data = encode_payload(text, mode)
         ws = self._require_open()
+        # Stamped before the send: the server's "received" must not read as earlier than it.
+        sent_at = time.time()
         try:
             await asyncio.wait_for(ws.send(data), self.options.open_timeout + 30)
         except (ConnectionClosed, TimeoutError) as exc:
             raise ConnectionError(f"send failed: {exc}") from None
         kind = "binary" if isinstance(data, bytes) else "text"
-        record = frame_record(next(self._seq), "out", kind, data)  # type: ignore[arg-type]
+        record = frame_record(next(self._seq), "out", kind, data, ts=sent_at)  # type: ignore[arg-type]
         self._notify(record)
         return record
 

@@ -59,6 +59,7 @@ KEYMAP: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("ctrl+↑ ctrl+↓", "previous / next sent message"),
             ("ctrl+t", "fold / unfold the options row (headers, subprotocols, user)"),
             ("escape", "leave the message box or a field: 1-5, q and ? work again"),
+            ("i", "back into the message box"),
         ),
     ),
     (

@@ -62,6 +62,8 @@ class WebSocketPanel(PanelSupport):
         Binding("ctrl+n", "new_session", "New WS"),
         Binding("ctrl+g", "ping", "Ping"),
         Binding("ctrl+t", "toggle_options", "Options", show=False),
+        # Only reaches the panel when no field has focus (a field types the letter).
+        Binding("i", "focus_message", "Message"),
         # Leave the message box or a field so the app's keys (1-5, q, ?) work again.
         Binding("escape", "release_focus", "Leave field", show=False),
         Binding("ctrl+up", "history(-1)", "Previous message", show=False),
@@ -114,8 +116,7 @@ class WebSocketPanel(PanelSupport):
     # -- layout -------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        # Every form row is one line (compact widgets, no tall borders) so that at 80x24 the
-        # frames get the space; the options row folds away with ctrl+t (the "Options" button).
+        # One-line compact form rows: at 80x24 the frames get the space (ws_panel.tcss).
         with Horizontal(id="ws-target"):
             yield Select[str]([], prompt="Routes", id="ws-route", compact=True)
             yield Input(
@@ -133,8 +134,7 @@ class WebSocketPanel(PanelSupport):
         yield Tabs(id="ws-sessions")
         yield Static("No connection yet: pick a route or type a URL, then Connect.", id="ws-state")
         with Horizontal(id="ws-body"):
-            # min_width: RichLog renders at least 78 wide and crops; the panes are narrower.
-            yield FrameLog(id="ws-client-frames", wrap=True, markup=False, min_width=20)
+            yield FrameLog(id="ws-client-frames", wrap=True, markup=False, min_width=1)
             yield ServerSideView(id="ws-server")
         with Horizontal(id="ws-composer"):
             yield TextArea(id="ws-message", soft_wrap=True, show_line_numbers=False, compact=True)
@@ -169,9 +169,14 @@ class WebSocketPanel(PanelSupport):
     def on_resize(self) -> None:
         # Three rows for the message at 80x24; more where the frames have room to spare.
         self.query_one("#ws-composer").styles.height = 3 if self.size.height < 34 else 6
+        # The URL gets the columns at 80 wide; the picker's list opens wider anyway.
+        self.query_one("#ws-route").styles.width = 18 if self.size.width < 100 else 28
 
     def on_show(self) -> None:
         self.on_resize()
+        if self.active is not None:
+            # Frames that arrived while the tab was hidden were laid out without a width.
+            self._activate(self.active)
         self._poll_server_url()
         if self.screen.focused is None or not self.screen.focused.is_attached:
             self.focus()  # the footer shows the panel's keys as soon as the tab is open
@@ -296,14 +301,6 @@ class WebSocketPanel(PanelSupport):
             self._show_state(session)
 
     # -- actions ------------------------------------------------------------------------------
-
-    def action_toggle_options(self) -> None:
-        """Fold or unfold the options row (headers, subprotocols, user, Origin, Reconnect)."""
-        options = self.query_one("#ws-options")
-        options.display = not options.display
-
-    def action_release_focus(self) -> None:
-        self.focus()
 
     def action_new_session(self) -> None:
         self.new_session()

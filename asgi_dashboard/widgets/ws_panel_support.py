@@ -64,6 +64,17 @@ class PanelSupport(Widget):
             return
         self.close_session(session, int(raw), reason)  # type: ignore[attr-defined]
 
+    def action_toggle_options(self) -> None:
+        """Fold or unfold the options row (headers, subprotocols, user, Origin, Reconnect)."""
+        options = self.query_one("#ws-options")
+        options.display = not options.display
+
+    def action_focus_message(self) -> None:
+        self.query_one("#ws-message", TextArea).focus()
+
+    def action_release_focus(self) -> None:
+        self.focus()
+
     def action_history(self, step: int) -> None:
         if not self.history:
             return

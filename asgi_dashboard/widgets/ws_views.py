@@ -41,7 +41,7 @@ def _detail(record: FrameRecord) -> str:
         return f"code {record.code}{reason} {side}"
     if record.kind == "pong":
         return f"rtt {duration(record.rtt_ns)}"
-    if record.kind == "ping":
+    if record.kind in ("ping", "error", "note"):
         return ""
     return size(record.size) + (" (preview cut)" if record.truncated else "")
 
@@ -69,7 +69,9 @@ def render_frame(record: FrameRecord, palette: Palette) -> RenderableType:
     if record.kind in ("ping", "pong", "close"):
         return head
     if record.is_json and len(record.preview) <= INLINE_JSON:
-        return Group(head, JSON(record.preview, indent=None))  # one line: rows are scarce
+        line = JSON(record.preview, indent=None).text  # one line (wrapped): rows are scarce
+        line.no_wrap, line.overflow = False, "fold"
+        return Group(head, line)
     if record.is_json and len(record.preview) <= PRETTY_LIMIT:
         return Group(head, JSON(pretty_json(record.json)))
     body = record.preview
@@ -184,12 +186,18 @@ class ServerSideView(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(id="ws-server-summary")
-        yield RichLog(id="ws-server-frames", wrap=True, markup=False, min_width=20)
+        yield RichLog(id="ws-server-frames", wrap=True, markup=False, min_width=1)
 
     def show(self, history: Sequence[ServerConnection], palette: Palette) -> None:
         """A session's connections, oldest first; each one's frames, close and traceback."""
         latest = history[-1] if history else None
         summary = describe_server(latest, palette, len(history))
+        crashed = [(i, c) for i, c in enumerate(history[:-1], 1) if c.state == "crashed"]
+        if crashed:  # the traceback is further up the log: say so where it is always seen
+            index, conn = crashed[-1]
+            error = conn.closed.error if conn.closed else None
+            what = f"{error.type}: {error.message}" if error else "crashed"
+            summary.append(f"\nconnection {index} crashed: {what} (above)", style=palette.error)
         self.query_one("#ws-server-summary", Static).update(summary)
         log = self.query_one("#ws-server-frames", RichLog)
         log.clear()

@@ -113,6 +113,8 @@ async def test_crash_stays_visible_after_reconnect() -> None:
         assert 'chat/consumers.py", line 31' in text
         assert "reconnected: connection 2 of 2" in text
         assert text.index("ValueError: boom") < text.index("reconnected: connection 2")
+        summary = plain(panel.query_one("#ws-server-summary"))
+        assert "connection 1 crashed: ValueError: boom" in summary
 
 
 async def test_escape_releases_the_message_box_so_tab_keys_work() -> None:
