@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import socket
+from collections.abc import Awaitable, Callable
+from typing import Any
 
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
 from asgi_dashboard.app import DashboardApp, make_app
+from asgi_dashboard.diagnostics.probe import ProbeResult, ServerBreakdown, UrlResult
 from asgi_dashboard.screens.compare import (
     TITLE,
     CompareScreen,
@@ -62,8 +66,8 @@ async def test_b_opens_a_titled_form_with_labelled_fields_and_quick_defaults() -
         assert "Run" in str(run.render())
 
 
-def open_compare(demo: bool):  # type: ignore[no-untyped-def]
-    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+def open_compare(demo: bool) -> Callable[[Pilot[Any]], Awaitable[None]]:
+    async def run_before(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         await pilot.press("b")
         await pilot.pause()
@@ -96,3 +100,50 @@ async def test_a_run_with_no_successful_request_says_so() -> None:
         table = screen.query_one("#compare-table", DataTable)
         rows = {str(table.get_row_at(i)[0]): table.get_row_at(i)[1] for i in range(table.row_count)}
         assert rows["client: requests/s"] == "-" and rows["client: p50"] == "-"
+
+
+def fixed_result() -> ProbeResult:
+    """A finished run with server figures (fixed numbers: the snapshot must not move)."""
+    ms = 1_000_000
+    server = ServerBreakdown(20, 60 * ms, 51 * ms, 2 * ms, 2 * ms, 0.0, 0.0, 16.0, ("sync",))
+    rows = (
+        UrlResult(
+            f"{BASE}/sync/?ms=50",
+            0,
+            20,
+            10,
+            400 * ms,
+            tuple((55 + 5 * i) * ms for i in range(20)),
+            ((200, 20),),
+            0,
+            server=server,
+        ),
+        UrlResult(
+            f"{BASE}/async/?ms=50",
+            1,
+            20,
+            10,
+            120 * ms,
+            tuple((51 + i) * ms for i in range(20)),
+            ((200, 20),),
+            0,
+        ),
+    )
+    return ProbeResult("feedc0de", 20, 10, rows)
+
+
+def show_fixed_result() -> Callable[[Pilot[Any]], Awaitable[None]]:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("b")
+        await pilot.pause()
+        screen = pilot.app.screen
+        assert isinstance(screen, CompareScreen)
+        screen.show_result(fixed_result())
+        await pilot.pause()
+
+    return run_before
+
+
+def test_compare_screen_result_80x24(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(build(demo=True), terminal_size=(80, 24), run_before=show_fixed_result())
