@@ -227,6 +227,8 @@ def editor_target(app: AppActions) -> tuple[Location | None, str]:
         return found, f"{view or 'this row'} is not in the project's files"
     if tab == "console":
         return event_location(app.model.blocked), "no blocked-loop report with a frame yet"
+    if tab != "requests":
+        return None, "E works on the Requests, Views and Console tabs and in a request's detail"
     item = main.request_log.item_at_cursor()
     return (
         event_location(item.entry if item else None, roots),
