@@ -269,7 +269,7 @@ class ClientSession:
         self._frame("info", "note", f"connection {self._opened} {detail}")
         self._set_state("closed", detail)
         if self.options.auto_reconnect and not self._user_closed and code in RECONNECT_CODES:
-            self.schedule_reconnect(f"server closed with {code}")
+            self.schedule_reconnect(f"closed by {by} with {code}")
 
     # -- reconnecting -------------------------------------------------------------------------
 

@@ -78,8 +78,11 @@ def _ws_frame(e: WsFrame) -> Description:
 
 @describes(WsClosed, console=True)
 def _ws_closed(e: WsClosed) -> Description:
+    side = "server (consumer raised)" if e.by == "error" else e.by
+    # No close code: the handshake was refused (its HTTP status is in the ws-accepted line).
+    how = f"closed by {side} code {e.code}" if e.code is not None else "ended at the handshake"
     line = (
-        f"WS [{e.id}] closed by {e.by} code {e.code} after {ms(e.duration_ns, unit=True)} "
+        f"WS [{e.id}] {how} after {ms(e.duration_ns, unit=True)} "
         f"({e.frames_in} in, {e.frames_out} out)"
     ) + error_line(e.error)
     if e.error is None:

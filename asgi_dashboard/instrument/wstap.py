@@ -82,8 +82,11 @@ class WebSocketTap:
             if not self.answered:
                 self.answer(False, 500)
             if not self.closed:
-                # Uvicorn closes an accepted socket with 1011 when the app raises.
-                self.close(1011, "", "error", exception_info(exc, project_dir))
+                # On the wire: Uvicorn's websockets-sansio run_asgi only closes the transport
+                # when the app raises after the handshake (no close frame), so the client
+                # sees 1006, as recorded here; before the handshake it answers HTTP 500.
+                code = 1006 if self.accepted else None
+                self.close(code, "", "error", exception_info(exc, project_dir))
             raise
         finally:
             current_connection.reset(token)
@@ -114,7 +117,10 @@ class WebSocketTap:
             self.frames_in += 1
             self.frame("in", message)
         elif mtype == "websocket.disconnect" and not self.closed:
-            self.close(message.get("code", 1005), message.get("reason") or "", "client")
+            code = message.get("code", 1005)
+            # 1012 (service restart) is Uvicorn closing the socket on a reload: the server's.
+            by: ClosedBy = "server" if code == 1012 else "client"
+            self.close(code, message.get("reason") or "", by)
 
     def sent(self, message: Message) -> None:
         """Report a message the app sends."""

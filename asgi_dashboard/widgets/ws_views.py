@@ -161,7 +161,7 @@ def render_segment_end(conn: ServerConnection, palette: Palette) -> list[Rendera
     out.append(Text.assemble((when, palette.muted), " ", (close_summary(conn), colour)))
     error = conn.closed.error if conn.closed else None
     if error is not None:
-        # Channels closes with 1011 and logs nothing useful (channels#1383): show it here.
+        # The client only sees the socket drop (1006) and the server logs little: show it here.
         out.append(Text(f"{error.type}: {error.message}", style=f"bold {palette.error}"))
         if error.hint:
             out.append(Text(f"hint: {error.hint}", style=palette.warning))
@@ -197,7 +197,7 @@ class ServerSideView(Vertical):
             index, conn = crashed[-1]
             error = conn.closed.error if conn.closed else None
             what = f"{error.type}: {error.message}" if error else "crashed"
-            summary.append(f"\nconnection {index} crashed: {what} (above)", style=palette.error)
+            summary.append(f"\n#{index} crashed: {what} (above)", style=palette.error)
         self.query_one("#ws-server-summary", Static).update(summary)
         log = self.query_one("#ws-server-frames", RichLog)
         log.clear()

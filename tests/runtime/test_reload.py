@@ -144,6 +144,9 @@ async def test_view_template_and_websocket_across_reloads(
         assert started["url"] == url and started["pid"] != first["pid"]
         response = await poll_until(client, "/sync/?ms=0", lambda r: r.status_code == 200)
         assert response.json()["view"] == "sync-v2"
+        # The 1012 is the server's (Uvicorn's shutdown), not the client's, in the event too.
+        ws_closed = [e for e in run.events if e["event"] == "ws-closed"]
+        assert [(e["code"], e["by"]) for e in ws_closed] == [(1012, "server")]
 
 
 async def test_syntax_error_is_reported_served_as_500_and_recovered(
