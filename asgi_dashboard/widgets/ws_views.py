@@ -196,7 +196,7 @@ class ServerSideView(Vertical):
         if crashed:  # the traceback is further up the log: say so where it is always seen
             index, conn = crashed[-1]
             error = conn.closed.error if conn.closed else None
-            what = f"{error.type}: {error.message}" if error else "crashed"
+            what = f"{error.type.rsplit('.', 1)[-1]}: {error.message}" if error else "crashed"
             summary.append(f"\n#{index} crashed: {what} (above)", style=palette.error)
         self.query_one("#ws-server-summary", Static).update(summary)
         log = self.query_one("#ws-server-frames", RichLog)
