@@ -29,7 +29,8 @@ if str(DEMO_DIR) not in sys.path:
 @pytest.fixture(autouse=True)
 def _restore_gc() -> Iterator[None]:
     """A dashboard under test freezes the heap and turns off automatic full collections
-    (``asgi_dashboard.gc_schedule.settle_gc``); the test process gets Python's defaults back after it."""
+    (``asgi_dashboard.gc_schedule.settle_gc``); the test process gets Python's defaults back
+    after it."""
     threshold = gc.get_threshold()
     yield
     gc.unfreeze()

@@ -10,12 +10,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer
 
+#: Below this width the command-palette key (docked right, so it overprints the last keys when
+#: they do not fit) is left out; ctrl+p still works and ``?`` lists it.
+NARROW_WIDTH = 100
+
 
 class StableFooter(Footer):
-    """Same look and keys as ``Footer``; skips recomposing when nothing visible changed."""
+    """Same look and keys as ``Footer``; skips recomposing when nothing visible changed, and
+    keeps to one clean row on narrow terminals."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -33,3 +39,7 @@ class StableFooter(Footer):
             return
         self._shown = shown
         super().bindings_changed(screen)
+
+    def on_resize(self, event: Resize) -> None:
+        # A reactive compares before recomposing, so an unchanged value costs nothing.
+        self.show_command_palette = event.size.width >= NARROW_WIDTH

@@ -22,6 +22,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from demoapp.bootstrap import ensure_database  # noqa: E402
+
 from demosite.routing import websocket_urlpatterns  # noqa: E402
 
 ensure_database()
