@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import errno
 import os
 import signal
 import stat
 import sys
 from collections.abc import Callable, Sequence
-from typing import TextIO
+from typing import TextIO, TypeGuard
 
 from .config import EXIT_BAD_INPUT, EXIT_PROJECT_FAILED, DashboardConfig
 from .describe import CUT_SHORT, describe, format_location, format_request
@@ -79,6 +80,10 @@ class HeadlessPrinter:
             return  # nothing after the failure that ends the run, nor to a closed stdout
         lines = []
         for event in batch:
+            if self._ends_run_on_crash(event):
+                # Without reload a headless run ends on a crash (exit 1, as documented), so the
+                # restart the supervisor scheduled never happens: do not announce it.
+                event = dataclasses.replace(event, restart_in_s=None, crash_loop=False)
             if self.json_lines:
                 if not self.keep_secrets:
                     event = redact_event(event)
@@ -120,6 +125,13 @@ class HeadlessPrinter:
             os.dup2(devnull, self.out.fileno())
             os.close(devnull)
 
+    def _ends_run_on_crash(self, event: Event) -> TypeGuard[ServerStopped]:
+        return (
+            isinstance(event, ServerStopped)
+            and event.reason == "crashed"
+            and not self.config.reload
+        )
+
     def _said_on_stderr(self, event: Event) -> bool:
         return isinstance(event, ServerFailed) and not self.started_once
 
@@ -139,11 +151,7 @@ class HeadlessPrinter:
             self.failed_to_start = True
             self.done.set()
             return True
-        elif (
-            isinstance(event, ServerStopped)
-            and event.reason == "crashed"
-            and not self.config.reload
-        ):
+        elif self._ends_run_on_crash(event):
             self.exit_code = 1
             self.done.set()
             return True

@@ -323,3 +323,29 @@ async def test_dashboard_keeps_reading_events_while_clients_hammer_the_stand_in(
             runtime.crashes.reset()
     finally:
         await runtime.stop()
+
+
+@pytest.mark.slow
+async def test_headless_without_reload_exits_1_on_a_crash_and_announces_no_restart(
+    tmp_path: Path,
+) -> None:
+    project = crashing_demo(tmp_path)
+    run = await launch(
+        str(project),
+        "--port",
+        "0",
+        "--no-reload",
+        env={"ASGI_DASH_DEMO_DB": str(tmp_path / "demo.sqlite3")},
+    )
+    try:
+        await run.wait_event("server-started", timeout=30)
+        url = run.events[-1]["url"]
+        with pytest.raises(httpx.TransportError):
+            await get_fresh(url, "/die/", 5)
+        stopped = await run.wait_event("server-stopped", timeout=10, reason="crashed")
+        # The run ends here (documented exit 1), so no restart may be promised.
+        assert stopped["restart_in_s"] is None and stopped["crash_loop"] is False
+        assert await asyncio.wait_for(run.process.wait(), 15) == 1
+    finally:
+        if run.process.returncode is None:
+            await run.stop()
