@@ -129,7 +129,9 @@ async def test_listener_sees_states_in_order() -> None:
     )
     result = await session.connect()
     assert result.outcome == "refused"
-    assert seen == ["connecting", "HandshakeResult", "failed"]
+    # The refusal is also written to the session's own log (one FrameRecord) between the states.
+    assert [u for u in seen if u != "FrameRecord"] == ["connecting", "HandshakeResult", "failed"]
+    assert [f.kind for f in session.frames] == ["error"] and seen.count("FrameRecord") == 1
 
 
 def test_client_and_tools_never_import_textual() -> None:
