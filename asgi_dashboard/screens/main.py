@@ -10,6 +10,7 @@ need from the app comes in as typed constructor arguments.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 
 from textual import on, work
@@ -23,7 +24,7 @@ from textual.widgets import Input, Static, TabbedContent, TabPane
 from ..config import DashboardConfig
 from ..events import RequestFinished
 from ..filters import EMPTY, Filter
-from ..har import Exportable, WsExport, write_har
+from ..har import Exportable, WsExport, default_filename, write_har
 from ..model import ChangeSet, Dashboard, LogItem, WsConnection
 from ..model.rows import empty_log_hint
 from ..widgets.console import ConsoleLog
@@ -356,7 +357,14 @@ class MainScreen(Screen[None]):
                 self.export_har_file(choice, items, self.base_url())
 
         sockets = sum(isinstance(i, WsExport) for i in items)
-        dialog = ExportDialog(len(items) - sockets, not self.filter.is_empty, connections=sockets)
+        # The proposed file name is stamped with the screen's clock (pinned in snapshot tests).
+        stamp = datetime.datetime.fromtimestamp(self.clock())
+        dialog = ExportDialog(
+            len(items) - sockets,
+            not self.filter.is_empty,
+            connections=sockets,
+            default_path=default_filename(stamp),
+        )
         self.app.push_screen(dialog, chosen)
 
     @work(thread=True, exclusive=True, name="export_har", group="export", exit_on_error=False)

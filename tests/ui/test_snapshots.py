@@ -120,3 +120,14 @@ def test_help(snap_compare) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(
         build(main_script()), terminal_size=WIDE, run_before=then(press("question_mark"))
     )
+
+
+SMALL = (80, 24)
+
+
+def test_export_dialog(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(build(main_script()), terminal_size=WIDE, run_before=then(press("e")))
+
+
+def test_export_dialog_80x24(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(build(main_script()), terminal_size=SMALL, run_before=then(press("e")))
