@@ -256,19 +256,23 @@ async def test_busy_port_headless_said_once_on_stderr_with_its_owner(tmp_path: P
     assert "in use" not in stdout, stdout
 
 
+def project_config(root: Path, port: int) -> DashboardConfig:
+    """The minimal project on ``port``, reload off (the TUI busy-port tests)."""
+    return DashboardConfig(
+        project_dir=root,
+        settings_module="proj.settings",
+        settings_source="manage.py",
+        port=port,
+        reload=False,
+    )
+
+
 @pytest.mark.slow
 async def test_busy_port_in_the_tui_offers_retry_and_a_free_port(tmp_path: Path) -> None:
     root = minimal_project(tmp_path)
     with busy_port() as held:
         port = held.getsockname()[1]
-        config = DashboardConfig(
-            project_dir=root,
-            settings_module="proj.settings",
-            settings_source="manage.py",
-            port=port,
-            reload=False,
-        )
-        app = make_app(config)
+        app = make_app(project_config(root, port))
         async with app.run_test(size=(120, 30)) as pilot:
             panel = app.main_screen.error_panel
             await wait_for(pilot, lambda: panel.display, DEADLINE, "the error panel")
@@ -312,14 +316,7 @@ async def test_free_port_key_starts_elsewhere(tmp_path: Path) -> None:
     root = minimal_project(tmp_path)
     with busy_port() as held:
         port = held.getsockname()[1]
-        config = DashboardConfig(
-            project_dir=root,
-            settings_module="proj.settings",
-            settings_source="manage.py",
-            port=port,
-            reload=False,
-        )
-        app = make_app(config)
+        app = make_app(project_config(root, port))
         async with app.run_test(size=(120, 30)) as pilot:
             panel = app.main_screen.error_panel
             await wait_for(pilot, lambda: panel.display, DEADLINE, "the error panel")
