@@ -35,3 +35,12 @@ def _restore_gc() -> Iterator[None]:
     yield
     gc.unfreeze()
     gc.set_threshold(*threshold)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A real redis-server on a free loopback port for the session (tests/support/redis_server)."""
+    from tests.support.redis_server import running_redis
+
+    with running_redis() as url:
+        yield url

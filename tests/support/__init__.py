@@ -1,0 +1,1 @@
+"""Helpers shared by several test folders (real servers the tests start themselves)."""
