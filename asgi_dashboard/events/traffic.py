@@ -21,6 +21,10 @@ class RequestFinished(Event):
     status: int
     query: str = ""
     generation: int = 0
+    #: The server process that served it: worker index (1..N with ``--workers N``; 0 for a
+    #: single server process) and its pid (0 when unknown). See instrument/identity.py.
+    worker: int = 0
+    worker_pid: int = 0
     client: str | None = None
     static: bool = False
     #: Route pattern as written in the URLconf (e.g. "polls/<int:pk>/"), None if unresolved.
@@ -87,6 +91,9 @@ class WsOpened(Event):
     path: str
     query: str = ""
     generation: int = 0
+    #: The server process the connection landed on (see RequestFinished.worker).
+    worker: int = 0
+    worker_pid: int = 0
     client: str | None = None
     subprotocols: tuple[str, ...] = ()
     request_headers: tuple[Header, ...] = ()

@@ -14,6 +14,7 @@ import itertools
 import time
 
 from ..events import CancelReason, RequestFinished
+from . import identity
 from .errors import exception_info
 from .previews import (
     BODY_PREVIEW,
@@ -186,7 +187,9 @@ class InstrumentedApp:
         self.in_flight: dict[str, str] = {}
 
     def _new_id(self) -> str:
-        return f"{self.generation}-{next(self._ids)}"
+        # "{generation}-{n}", or "{generation}.{worker}-{n}" with several workers (identity.py):
+        # read per call, since a worker's identity is set after the fork that made it.
+        return f"{identity.id_prefix(self.generation)}-{next(self._ids)}"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -251,6 +254,8 @@ class InstrumentedApp:
             ts=ts,
             id=request_id,
             generation=self.generation,
+            worker=identity.worker_index(),
+            worker_pid=identity.worker_pid(),
             method=rec.method,
             path=path,
             query=scope.get("query_string", b"").decode("latin-1"),

@@ -11,6 +11,7 @@ import time
 from typing import Literal
 
 from ..events import ExceptionInfo, WsAccepted, WsClosed, WsFrame, WsOpened
+from . import identity
 from .errors import exception_info
 from .previews import (
     BINARY_PREVIEW,
@@ -105,6 +106,8 @@ class WebSocketTap:
                 WsOpened(
                     id=self.conn_id,
                     generation=self.generation,
+                    worker=identity.worker_index(),
+                    worker_pid=identity.worker_pid(),
                     path=scope.get("path", ""),
                     query=scope.get("query_string", b"").decode("latin-1"),
                     client=client_address(scope),
