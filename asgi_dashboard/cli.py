@@ -124,6 +124,13 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--in-process", action="store_true", help="serve inside the dashboard process")
     p.add_argument("--no-reload", action="store_true", help="never restart on file changes")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="server processes accepting on the one socket (default 1; not with --in-process)",
+    )
     p.add_argument("--nostatic", action="store_true", help="do not serve static files in DEBUG")
     p.add_argument("--headless", action="store_true", help="no TUI: print one line per event")
     p.add_argument("--json", action="store_true", help="with --headless: JSON lines")
@@ -203,6 +210,13 @@ def config_from_args(args: argparse.Namespace) -> DashboardConfig:
         args.port = DEFAULT_PORT
     if not 0 <= args.port <= 65535:
         raise DiscoveryError(f"--port {args.port} is not a port: use 0-65535 (0 = any free).")
+    if args.workers < 1:
+        raise DiscoveryError(f"--workers {args.workers}: use 1 or more server processes.")
+    if args.workers > 1 and args.in_process:
+        raise DiscoveryError(
+            "--workers needs server processes: --in-process serves in the dashboard's own "
+            "process (drop one of the two)."
+        )
     env_files = env_files_for(
         project_dir, settings, env_file=args.env_file, enabled=not args.no_env_file
     )
@@ -230,6 +244,7 @@ def config_from_args(args: argparse.Namespace) -> DashboardConfig:
         reload_includes=tuple(args.reload_include),
         reload_excludes=tuple(args.reload_exclude),
         env_files=env_files,
+        workers=args.workers,
     )
 
 

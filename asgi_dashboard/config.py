@@ -59,6 +59,8 @@ class DashboardConfig:
     #: The project's ``.env`` files, loaded into the server process's environment before the
     #: settings are imported (found by :func:`env_files_for`; ``()`` with ``--no-env-file``).
     env_files: tuple[EnvFile, ...] = ()
+    #: Server processes per generation (``--workers N``), all accepting on the one socket.
+    workers: int = 1
 
     @property
     def mode(self) -> str:

@@ -54,6 +54,14 @@ class ServerStarted(Event):
     #: The ``.env`` file(s) loaded into the server's environment before the settings
     #: (comma-separated paths; "" for none): see :mod:`asgi_dashboard.envfile`.
     env_file: str = ""
+    #: With ``--workers N``: this process's worker index (1..N) and N; 0 and 1 for a single
+    #: server process (see instrument/identity.py).
+    worker: int = 0
+    workers: int = 1
+    #: ``settings.CHANNEL_LAYERS["default"]["BACKEND"]`` (dotted class) when Channels is
+    #: installed and a layer is configured, else None: the dashboard warns when several
+    #: workers share an in-memory layer (group messages do not cross processes).
+    channel_layer: str | None = None
 
 
 @dataclass(frozen=True, slots=True, repr=False, eq=False, kw_only=True)
@@ -63,6 +71,8 @@ class ServerStopped(Event):
     name: ClassVar[str] = "server-stopped"
     pid: int
     generation: int = 0
+    #: The worker index of the process that stopped (0 for a single server process).
+    worker: int = 0
     exit_code: int | None = None
     #: Signal name if the process was killed by a signal (e.g. "SIGKILL").
     signal: str | None = None

@@ -8,7 +8,8 @@ The modules, by the process they run in:
 
 * **The dashboard (parent).** :mod:`.base` (the ``Runtime`` interface, reload bookkeeping),
   :mod:`.supervisor` (``ChildRuntime``: one server process per generation) with :mod:`.folding`
-  (bursts of saves), :mod:`.starting` (fork or spawn one, a typed ``Launched``),
+  (bursts of saves), :mod:`.workers` (``--workers N``: N processes per generation),
+  :mod:`.starting` (fork or spawn one, a typed ``Launched``),
   :mod:`.generation` (a running generation: its process and pipes), :mod:`.crash` (the 503
   stand-in and restart policy), :mod:`.warmclient` (the warm process, from the parent's side),
   :mod:`.reloader` (what a file change means), :mod:`.tools` (project tools in a subprocess).
@@ -37,6 +38,10 @@ def make_runtime(config: DashboardConfig, on_events: EventCallback) -> Runtime:
         from .inprocess import InProcessRuntime
 
         return InProcessRuntime(config, on_events)
+    if config.workers > 1:
+        from .workers import WorkersRuntime
+
+        return WorkersRuntime(config, on_events)
     from .supervisor import ChildRuntime
 
     return ChildRuntime(config, on_events)

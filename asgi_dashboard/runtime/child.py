@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..events import ReloadFinished, ServerFailed
-from ..instrument import InstrumentedApp, PipeSink
+from ..instrument import InstrumentedApp, PipeSink, identity
 from ..instrument.errors import exception_info
 from ..instrument.logbridge import install_log_bridge
 from .bootstrap import LoadedProject, ProjectLoadError, load_application, startup_checks
@@ -71,6 +71,8 @@ def reset_templates(sink: PipeSink, generation: int, payload: TemplatesCommand) 
         reset_loaders()
     except Exception as exc:
         ok, error = False, exception_info(exc)
+    if ok and payload.get("quiet"):
+        return
     t0 = int(payload.get("t0_ns") or time.perf_counter_ns())
     sink.emit(
         ReloadFinished(
@@ -212,6 +214,8 @@ def run(spec: ServerSpec, prepared: Prepared | None = None) -> int:
 
 
 def _run(spec: ServerSpec, prepared: Prepared | None) -> int:
+    if spec.worker:
+        identity.set_worker(spec.worker)  # before any event: every event carries it
     sink = PipeSink(spec.event_fd)
     control = Control(spec.control_fd)
     die_with_parent()
@@ -289,6 +293,7 @@ async def _serve(
                 settings_source=spec.settings_source,
                 startup_s=time.time() - spec.spawned_at,
                 env_file=spec.env_file,
+                workers=spec.workers,
             )
         )
         started.set()

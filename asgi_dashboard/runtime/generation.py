@@ -71,6 +71,8 @@ class ChildProcess:
     events_closed: asyncio.Future[None]
     #: "spawn" (a fresh interpreter) or "fork" (forked from the warm process).
     how: LaunchHow = "spawn"
+    #: Its worker index with ``--workers N`` (1..N), 0 for the only server process.
+    worker: int = 0
     stop_requested: bool = False
     failed: bool = False
     started: bool = False
@@ -128,6 +130,7 @@ class ChildProcess:
         return ServerStopped(
             pid=self.pid,
             generation=self.generation,
+            worker=self.worker,
             exit_code=code if code >= 0 else None,
             signal=signame,
             reason=reason,

@@ -79,6 +79,7 @@ def child_spec(
     event_fd: int,
     control_fd: int,
     generation: int,
+    worker: int = 0,
 ) -> ServerSpec:
     """What :mod:`.child` (or a fork of :mod:`.warm`) needs to serve one generation."""
     return ServerSpec(
@@ -99,6 +100,8 @@ def child_spec(
         # The first start's checks wait less: nobody is waiting on a reload's first request.
         checks_delay_s=0.3 if generation <= 1 else 1.0,
         env_file=env_file_label(config),
+        worker=worker,
+        workers=config.workers,
     )
 
 
@@ -116,7 +119,10 @@ class GenerationPipes:
     child_ends: tuple[int, int]
 
     @classmethod
-    def open(cls, config: DashboardConfig, sock: socket.socket, generation: int) -> GenerationPipes:
+    def open(
+        cls, config: DashboardConfig, sock: socket.socket, generation: int, worker: int = 0
+    ) -> GenerationPipes:
+        """Pipes for one server process; ``worker`` is its index with ``--workers N`` (N > 1)."""
         event_r, event_w = os.pipe()
         control_r, control_w = os.pipe()
         spec = child_spec(
@@ -125,6 +131,7 @@ class GenerationPipes:
             event_fd=event_w,
             control_fd=control_r,
             generation=generation,
+            worker=worker,
         )
         return cls(spec, event_r, control_w, (event_w, control_r))
 
@@ -294,7 +301,8 @@ def prespawn(config: DashboardConfig) -> None:
     except BindError as exc:
         _prespawned = Prespawned(config, None, bind_error=str(exc))
         return
-    pipes = GenerationPipes.open(config, sock, 1)
+    # With --workers N this is worker 1; the runtime starts the others when it adopts it.
+    pipes = GenerationPipes.open(config, sock, 1, worker=1 if config.workers > 1 else 0)
     how: LaunchHow = "fork" if fork_unavailable_reason() is None else "spawn"
     try:
         if how == "fork":

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..events import Mode, ServerStarted
-from ..instrument import EventSink, InstrumentedApp, install
+from ..instrument import EventSink, InstrumentedApp, identity, install
 from ..instrument.logbridge import install_log_bridge, strip_console_handlers
 from ..instrument.watchdog import LoopWatchdog
 from .bootstrap import LoadedProject, wrap_static
@@ -33,6 +33,18 @@ def project_paths() -> tuple[tuple[str, ...], str]:
         return dirs, str(getattr(settings, "MEDIA_ROOT", "") or "")
     except Exception:  # a broken TEMPLATES setting shows up on the first render instead
         return (), ""
+
+
+def channel_layer_backend() -> str | None:
+    """The default channel layer's backend (dotted class), or None without Channels/a layer."""
+    try:
+        from django.conf import settings
+
+        layers = getattr(settings, "CHANNEL_LAYERS", None) or {}
+        backend = (layers.get("default") or {}).get("BACKEND")
+    except Exception:  # settings that do not load are reported elsewhere
+        return None
+    return str(backend) if backend else None
 
 
 def instrument_process(sink: EventSink, project_dir: str) -> None:
@@ -68,8 +80,10 @@ class Generation:
         settings_source: str,
         startup_s: float,
         env_file: str,
+        workers: int = 1,
     ) -> ServerStarted:
-        """The event announcing that this generation listens on ``sock``."""
+        """The event announcing that this generation (or, with ``workers`` > 1, this worker
+        of it: instrument/identity.py) listens on ``sock``."""
         info = versions()
         return ServerStarted(
             url=url_for(sock, host),
@@ -91,6 +105,9 @@ class Generation:
             template_dirs=self.template_dirs,
             media_root=self.media_root,
             env_file=env_file,
+            worker=identity.worker_index(),
+            workers=workers,
+            channel_layer=channel_layer_backend(),
         )
 
     def start_watchdog(self, loop: asyncio.AbstractEventLoop, threshold_ms: float) -> LoopWatchdog:

@@ -46,6 +46,9 @@ class ServerSpec:
     checks_delay_s: float = 0.0
     #: The ``.env`` files loaded into its environment (ServerStarted.env_file).
     env_file: str = ""
+    #: ``--workers N``: this process's worker index (1..N; 0 = the only server process) and N.
+    worker: int = 0
+    workers: int = 1
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))
@@ -89,6 +92,9 @@ class TemplatesCommand(TypedDict, total=False):
     t0_ns: int
     #: The changed template files.
     paths: list[str]
+    #: Reset without reporting (the other workers of a ``--workers N`` generation: one
+    #: ReloadFinished per change, from worker 1); a failure is still reported.
+    quiet: bool
 
 
 __all__ = ["ServerSpec", "TemplatesCommand", "WarmSpec"]
