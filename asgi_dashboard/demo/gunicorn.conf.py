@@ -2,7 +2,8 @@
 
 The command, run from the repository root (the image's WORKDIR)::
 
-    gunicorn --config asgi_dashboard/demo/gunicorn.conf.py --bind 0.0.0.0:8000 demosite.asgi:application
+    gunicorn --config asgi_dashboard/demo/gunicorn.conf.py --bind 0.0.0.0:8000 \
+        demosite.asgi:application
 
 Uvicorn workers from the maintained ``uvicorn-worker`` package (``uvicorn.workers`` is deprecated
 since Uvicorn 0.30). Each worker imports ``demosite.asgi`` itself (no ``preload_app``), which
