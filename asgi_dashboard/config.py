@@ -59,6 +59,11 @@ class DashboardConfig:
     #: The project's ``.env`` files, loaded into the server process's environment before the
     #: settings are imported (found by :func:`env_files_for`; ``()`` with ``--no-env-file``).
     env_files: tuple[EnvFile, ...] = ()
+    #: ``--otlp [URL]``: export traces over OTLP/HTTP (see asgi_dashboard/otlp). None: off; "":
+    #: the endpoint the ``OTEL_EXPORTER_OTLP_*`` variables name (default localhost:4318).
+    otlp: str | None = None
+    #: ``--keep-secrets`` with ``--otlp``: SQL parameters, frame previews and tracebacks too.
+    otlp_keep_secrets: bool = False
     #: Server processes per generation (``--workers N``), all accepting on the one socket.
     workers: int = 1
 

@@ -88,12 +88,41 @@ class FoldedReload:
         )
 
 
+def subscribed(
+    config: DashboardConfig, on_events: EventCallback, emit: Callable[..., None]
+) -> EventCallback:
+    """The one subscriber hook: ``on_events`` followed by whoever else wants every batch.
+
+    Every runtime (child, in-process, ``collect``) reports through the callback this returns,
+    so the TUI, headless output and the subscribers see the same batches in the same order, on
+    the event loop's thread. Today's subscriber is the OTLP exporter (``--otlp``:
+    asgi_dashboard/otlp), which turns requests into spans after the fact, off the request
+    path; its warnings come back as a ``CheckMessage`` through ``emit``.
+    """
+    if config.otlp is None:
+        return on_events
+    from ..events import CheckMessage
+    from ..otlp.exporter import OtlpExporter
+
+    def warn(text: str) -> None:
+        emit(CheckMessage(level="warning", message=text, check_id="asgi_dash.otlp"))
+
+    exporter = OtlpExporter.from_config(config, warn, config.otlp_keep_secrets)
+
+    def publish(batch: Sequence[Event]) -> None:
+        on_events(batch)
+        exporter(batch)
+
+    return publish
+
+
 class Runtime(abc.ABC):
     """Runs the server and reports events. Methods are called from the parent's event loop."""
 
     def __init__(self, config: DashboardConfig, on_events: EventCallback) -> None:
         self.config = config
-        self.on_events = on_events
+        #: Where every batch goes: the UI's (or the printer's) callback and the subscribers.
+        self.on_events = subscribed(config, on_events, self.emit)
         self.state: State = "idle"
         #: Increases by one for every server started (first start is generation 1).
         self.generation = 0
