@@ -17,7 +17,7 @@ import dataclasses
 from collections.abc import Iterable
 from typing import TypeVar
 
-from .events import Event, Header, RequestFinished, SqlQuery, WsOpened
+from .events import Event, HandlerRun, Header, RequestFinished, SqlQuery, WsOpened
 from .events.base import field_names as _field_names
 
 REDACTED = "[redacted]"
@@ -86,6 +86,8 @@ def redact_event(event: E) -> E:
             changes["sql"] = redact_sql(event.sql)
     elif isinstance(event, WsOpened) and _needs(event.request_headers):
         changes["request_headers"] = redact_headers(event.request_headers)
+    elif isinstance(event, HandlerRun) and _sql_needs(event.sql):
+        changes["sql"] = redact_sql(event.sql)  # a consumer handler's statements
     return _with(event, changes) if changes else event
 
 

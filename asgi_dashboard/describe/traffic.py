@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from ..events import RequestFinished, WsAccepted, WsClosed, WsFrame, WsOpened
+from ..events import (
+    HandlerRun,
+    LayerOp,
+    RequestFinished,
+    WsAccepted,
+    WsClosed,
+    WsFrame,
+    WsOpened,
+)
 from ..formatting import ms
-from .base import Description, describes, entry, error_line
+from .base import Description, Segment, describes, entry, error_line
 
 #: Why a request was cut short (``RequestFinished.cancelled``), as the text line says it.
 CUT_SHORT = {
@@ -91,5 +99,61 @@ def _ws_closed(e: WsClosed) -> Description:
         "ERROR",
         "error-strong",
         f"WebSocket {e.id} ({e.consumer or '?'}): {e.error.type}: {e.error.message}",
+    )
+    return Description(line, shown)
+
+
+# -- channel layer -----------------------------------------------------------------------------
+
+
+def _who(conn_id: str | None, request_id: str | None) -> str:
+    if conn_id:
+        return f"WS [{conn_id}]"
+    return f"request [{request_id}]" if request_id else "(outside a request)"
+
+
+def format_layer_op(e: LayerOp) -> str:
+    """The headless line of a channel-layer operation (or of messages it dropped)."""
+    if e.op == "expired":
+        owner = f" of WS [{', '.join(e.dropped_conns)}]" if e.dropped_conns else ""
+        return f"LAYER {e.channel}{owner}: {e.dropped} message(s) expired unreceived (dropped)"
+    target = f"group {e.group}" if e.group is not None else f"channel {e.channel}"
+    line = f"LAYER {_who(e.conn_id, e.request_id)} {e.op} {target}"
+    if e.msg_type:
+        line += f" type={e.msg_type}"
+    if e.size is not None and e.op in ("send", "group_send"):
+        line += f" {e.size} B"
+    if e.recipients is not None:
+        line += f" to {e.recipients}"
+    line += f" in {ms(e.duration_ns, unit=True)}"
+    if e.dropped:
+        lost = f" (WS {', '.join(e.dropped_conns)})" if e.dropped_conns else ""
+        line += f"  DROPPED {e.dropped}{lost}: {e.error or 'ChannelFull'}"
+    elif e.error:
+        line += f"  ! {e.error}"
+    return line
+
+
+@describes(LayerOp, console=True)
+def _layer_op(e: LayerOp) -> Description:
+    line = format_layer_op(e)
+    if not (e.dropped or e.error):
+        return Description(line)  # a delivered message is not console news
+    text = line.removeprefix("LAYER ")
+    return Description(line, entry("LAYER", "error-strong", Segment(text, "error")))
+
+
+@describes(HandlerRun, console=True)
+def _handler_run(e: HandlerRun) -> Description:
+    line = (
+        f"HANDLER {_who(e.conn_id, None)} {e.handler or e.msg_type} ({e.msg_type}) "
+        f"{ms(e.duration_ns, unit=True)} sql {e.sql_count} ({ms(e.sql_ns, unit=True)})"
+    ) + error_line(e.error)
+    if e.error is None:
+        return Description(line)
+    shown = entry(
+        "ERROR",
+        "error-strong",
+        f"Handler {e.handler} ({e.consumer or '?'}): {e.error.type}: {e.error.message}",
     )
     return Description(line, shown)

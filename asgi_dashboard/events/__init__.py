@@ -57,7 +57,16 @@ from .server import (
     ServerStarting,
     ServerStopped,
 )
-from .traffic import RequestFinished, WsAccepted, WsClosed, WsFrame, WsOpened
+from .traffic import (
+    HandlerRun,
+    LayerOp,
+    LayerOpName,
+    RequestFinished,
+    WsAccepted,
+    WsClosed,
+    WsFrame,
+    WsOpened,
+)
 
 __all__ = [
     # registry and JSON-lines codec
@@ -78,8 +87,11 @@ __all__ = [
     "FailurePhase",
     "FilesChanged",
     "FrameInfo",
+    "HandlerRun",
     "Header",
     "Kind",
+    "LayerOp",
+    "LayerOpName",
     "LogRecord",
     "LoopBlocked",
     "LoopLag",

@@ -35,7 +35,15 @@ from .server import (
     ServerStarting,
     ServerStopped,
 )
-from .traffic import RequestFinished, WsAccepted, WsClosed, WsFrame, WsOpened
+from .traffic import (
+    HandlerRun,
+    LayerOp,
+    RequestFinished,
+    WsAccepted,
+    WsClosed,
+    WsFrame,
+    WsOpened,
+)
 
 EVENT_TYPES: tuple[type[Event], ...] = (
     ServerStarting,
@@ -48,6 +56,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     WsAccepted,
     WsFrame,
     WsClosed,
+    LayerOp,
+    HandlerRun,
     LogRecord,
     ConsoleOutput,
     ReloadWatching,

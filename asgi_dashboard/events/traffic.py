@@ -144,3 +144,61 @@ class WsClosed(Event):
     frames_out: int = 0
     consumer: str | None = None
     error: ExceptionInfo | None = None
+
+
+# -- channel layer (instrument/layer.py) -------------------------------------------------------
+
+LayerOpName = Literal["send", "group_send", "group_add", "group_discard", "expired"]
+
+
+@dataclass(frozen=True, slots=True, repr=False, eq=False, kw_only=True)
+class LayerOp(Event):
+    """One operation through the project's channel layer, or messages it dropped.
+
+    ``op`` "expired" is not a call: the in-memory layer threw away ``dropped`` messages of
+    ``channel`` that waited longer than its ``expiry`` (seen in ``_clean_expired``).
+    """
+
+    name: ClassVar[str] = "layer"
+    op: LayerOpName
+    #: The layer's class name ("InMemoryChannelLayer", "RedisChannelLayer" ...).
+    layer: str = ""
+    group: str | None = None
+    channel: str | None = None
+    #: The message's ``type`` (send, group_send), None for group_add/discard.
+    msg_type: str | None = None
+    #: Bytes of the message: as channels_redis serialized it (msgpack) on Redis layers, the
+    #: msgpack encoding (msgspec) of it on the in-memory layer; None when not measurable.
+    size: int | None = None
+    duration_ns: int = 0
+    #: Who made the call: the WebSocket connection whose consumer ran it, else the HTTP request.
+    conn_id: str | None = None
+    request_id: str | None = None
+    #: Channels a group_send reached (None when the layer does not say: pub/sub).
+    recipients: int | None = None
+    #: Messages lost: ``ChannelFull`` (a send raised it; a group_send swallows it per channel),
+    #: or expired before anyone received them (``op`` "expired").
+    dropped: int = 0
+    #: Connections that lost a message (bounded), when the channel belongs to a known consumer.
+    dropped_conns: tuple[str, ...] = ()
+    #: "ChannelFull", "expired", or the exception the call raised ("Type: message").
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True, repr=False, eq=False, kw_only=True)
+class HandlerRun(Event):
+    """One message a consumer handled (``dispatch``): the handler's time and its SQL."""
+
+    name: ClassVar[str] = "handler"
+    conn_id: str | None = None
+    consumer: str | None = None
+    msg_type: str = ""
+    #: The method ``dispatch`` called (``chat.message`` -> ``chat_message``).
+    handler: str = ""
+    #: True for a channel-layer message (a type not starting with ``websocket.``).
+    from_layer: bool = False
+    duration_ns: int = 0
+    sql_count: int = 0
+    sql_ns: int = 0
+    sql: tuple[SqlQuery, ...] = ()
+    error: ExceptionInfo | None = None

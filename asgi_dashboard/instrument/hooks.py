@@ -44,8 +44,9 @@ from typing import Any
 
 from asgiref.sync import SyncToAsync, iscoroutinefunction
 
-from . import refusals, sql
+from . import layer, refusals, sql
 from .errors import exception_info
+from .handlers import timed_dispatch
 from .naming import view_kind, view_name
 from .records import ConnectionRecord, RequestRecord, current, current_connection
 
@@ -194,6 +195,9 @@ def _patch_consumers() -> None:
             conn.consumer = f"{cls.__module__}.{cls.__qualname__}"
             kwargs = (scope.get("url_route") or {}).get("kwargs") or {}
             conn.url_kwargs = tuple((str(k), str(v)) for k, v in kwargs.items())
+        # Each handled message is timed with its SQL (instrument/handlers.py); the instance's
+        # dispatch is what await_many_dispatch calls (channels/consumer.py).
+        self.dispatch = timed_dispatch(self, self.dispatch, conn, _project_dir)
         return await original(self, scope, receive, send)
 
     AsyncConsumer.__call__ = __call__
@@ -212,6 +216,7 @@ def install(project_dir: str | None = None) -> None:
     _patch_templates()
     _patch_thread_hops()
     _patch_consumers()
+    layer.install()  # the channel layer's operations and drops (instrument/layer.py)
 
 
 __all__ = ["ConnectionRecord", "RequestRecord", "install"]

@@ -60,6 +60,8 @@ class RequestRecord:
     sql: list[SqlQuery] = field(default_factory=list)
     sync_hops: int = 0
     error: ExceptionInfo | None = None
+    #: The tap's id of the request (channel-layer operations a view makes carry it).
+    request_id: str | None = None
 
     #: Characters of parameter text kept so far (bounded per request: see instrument/sql.py).
     sql_param_chars: int = 0
@@ -97,6 +99,8 @@ class ConnectionRecord:
 
     consumer: str | None = None
     url_kwargs: tuple[tuple[str, str], ...] = ()
+    #: The tap's id of the connection (channel-layer operations and handler runs carry it).
+    conn_id: str | None = None
 
 
 #: The record of the request (or connection) whose code is running now, if any.

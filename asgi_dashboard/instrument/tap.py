@@ -14,7 +14,7 @@ import itertools
 import time
 
 from ..events import CancelReason, RequestFinished
-from . import identity
+from . import identity, layer
 from .errors import exception_info
 from .previews import (
     BODY_PREVIEW,
@@ -185,6 +185,8 @@ class InstrumentedApp:
         self._ids = itertools.count(1)
         #: Requests/connections in flight on the loop: id -> "GET /path" (for loop diagnostics).
         self.in_flight: dict[str, str] = {}
+        # Channel-layer operations (instrument/layer.py) are reported through the same sink.
+        layer.set_sink(sink.emit)
 
     def _new_id(self) -> str:
         # "{generation}-{n}", or "{generation}.{worker}-{n}" with several workers (identity.py):
@@ -207,7 +209,7 @@ class InstrumentedApp:
         start = time.perf_counter_ns()
         method = scope.get("method", "GET")
         rec = RequestRecord(start_ns=start, method=method)
-        request_id = self._new_id()
+        request_id = rec.request_id = self._new_id()
         self.in_flight[request_id] = f"{method} {scope.get('path', '')}"
         ex = HttpExchange(receive, send)
         token = current.set(rec)

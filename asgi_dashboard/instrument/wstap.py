@@ -54,7 +54,7 @@ class WebSocketTap:
         self.generation = generation
         self.emit = sink.emit
         self.start_ns = time.perf_counter_ns()
-        self.conn = ConnectionRecord()
+        self.conn = ConnectionRecord(conn_id=conn_id)
         #: The handshake was answered (accepted or not), the accept, the close was reported.
         self.answered = False
         self.accepted = False

@@ -85,6 +85,30 @@ def _sample(cls: type[ev.Event]) -> ev.Event:
             error="x",
         ),
         ev.EventsDropped: dict(count=7),
+        ev.LayerOp: dict(
+            op="group_send",
+            layer="InMemoryChannelLayer",
+            group="chat_lobby",
+            msg_type="chat.message",
+            size=42,
+            duration_ns=12_000,
+            conn_id="1-3",
+            recipients=2,
+            dropped=1,
+            dropped_conns=("1-4",),
+            error="ChannelFull",
+        ),
+        ev.HandlerRun: dict(
+            conn_id="1-4",
+            consumer="demoapp.consumers.ChatConsumer",
+            msg_type="chat.message",
+            handler="chat_message",
+            from_layer=True,
+            duration_ns=80_000,
+            sql_count=1,
+            sql_ns=20_000,
+            sql=(ev.SqlQuery("SELECT 1", 20_000),),
+        ),
     }
     return cls(ts=1700000000.5, **samples[cls])
 

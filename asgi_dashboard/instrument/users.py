@@ -1,0 +1,39 @@
+"""Who made a request: the username of an authenticated ``request.user``, read cheaply.
+
+The tap calls :func:`username_of` once per request, after the view returned, on the event loop.
+``AuthenticationMiddleware`` sets ``request.user`` to a ``SimpleLazyObject`` that loads the user
+from the session on first use (``django/contrib/auth/middleware.py`` ``get_user``): a database
+query. Loading it here would add a query the request never made (counted in its SQL) and run the
+ORM on the event loop (Django refuses: ``SynchronousOnlyOperation``). So only a user the request
+already loaded is read: a view, a decorator (``login_required``), the admin, a template showing
+the user, or ``login()`` (which sets ``request.user`` to the user object) loaded it. Otherwise the
+answer is None. The username is not a secret; the test generator logs in as that user.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def username_of(request: Any) -> str | None:
+    """The username of the request's authenticated user, if it was loaded; else None."""
+    if request is None:
+        return None
+    user = getattr(request, "__dict__", {}).get("user")
+    if user is None:
+        return None
+    try:
+        from django.utils.functional import LazyObject, empty
+    except ImportError:  # pragma: no cover - the tap only runs beside Django
+        return None
+    if isinstance(user, LazyObject):
+        # ``LazyObject.__getattribute__`` returns ``_wrapped`` itself without loading it.
+        user = user._wrapped
+        if user is empty:
+            return None
+    try:
+        if not user.is_authenticated:
+            return None
+        return str(user.get_username())
+    except Exception:  # a custom user model without the usual API: say nothing
+        return None

@@ -1,0 +1,148 @@
+"""An async pytest test that replays one recorded WebSocket connection with Channels' tester.
+
+``channels.testing.WebsocketCommunicator`` talks to the project's ASGI application (the one
+``settings.ASGI_APPLICATION`` names, middleware stack and URL router included) in memory. The
+test sends the client's frames in the recorded order and, between them, expects the server's
+frames in order: JSON text compared as JSON (key order and spacing do not matter), other text
+and binary frames compared exactly. Client frames are replayed byte for byte (``send_to``);
+``send_json_to`` only when it would send the very same text. Then the close: the test
+disconnects when the client closed (or the connection was still open), expects the server's
+close when the server closed, and expects the consumer's exception when it raised.
+
+``django_db(transaction=True)``: the consumer reaches the database from other threads
+(``database_sync_to_async``), which a test transaction would not let it see; the ``asyncio``
+mark for pytest-asyncio. Frames another connection caused (a message from another member of the
+same chat group) are in the recording too; alone in the test, the connection will not get them,
+and the user deletes those lines (a limit of replaying one connection).
+"""
+
+from __future__ import annotations
+
+import json
+
+from ..events import WsFrame
+from ..model.ws import ServerConnection
+from .layout import INDENT, Atom, Brackets, Node, Pair, call, literal, py_bytes, py_str, statement
+from .names import GeneratedTest, docstring, kept_headers, recorded_at, function_name
+
+_IMPORTS = (
+    "import pytest",
+    "from channels.testing import WebsocketCommunicator",
+    "from django.conf import settings",
+    "from django.utils.module_loading import import_string",
+)
+
+
+def ws_test(conn: ServerConnection) -> GeneratedTest:
+    """The test function that replays the connection ``conn``."""
+    opened, i1 = conn.opened, INDENT
+    todos: list[str] = []
+    name = function_name("ws", opened.path)
+    target = opened.path + (f"?{opened.query}" if opened.query else "")
+    lines = [
+        "@pytest.mark.asyncio",
+        "@pytest.mark.django_db(transaction=True)",
+        f"async def {name}():",
+        docstring(_summary(conn, target), recorded_at(conn.opened.ts), i1),
+        f"{i1}application = import_string(settings.ASGI_APPLICATION)",
+        statement(_communicator(conn, target), i1, "communicator = "),
+        f"{i1}connected, _ = await communicator.connect()",
+    ]
+    if conn.accepted is not None and not conn.accepted.accepted:
+        lines.append(
+            f"{i1}assert not connected  # rejected with HTTP {conn.accepted.status or 403}"
+        )
+        return GeneratedTest(name, "\n".join(lines), _IMPORTS, ())
+    lines.append(f"{i1}assert connected")
+    for frame in conn.frames:
+        lines += _frame_lines(frame, todos)
+    lines += _close_lines(conn)
+    body = [*lines[:4], *(f"{i1}# TODO: {t}" for t in todos), *lines[4:]]
+    return GeneratedTest(name, "\n".join(body), _IMPORTS, tuple(todos))
+
+
+def _summary(conn: ServerConnection, target: str) -> str:
+    consumer = conn.accepted.consumer if conn.accepted is not None else None
+    closed = conn.closed
+    frames_in = sum(1 for f in conn.frames if f.direction == "in")
+    frames_out = len(conn.frames) - frames_in
+    end = f"closed by {closed.by} ({closed.code})" if closed is not None else "open"
+    who = f" ({consumer})" if consumer else ""
+    return f"WebSocket {target}{who}: {frames_in} in, {frames_out} out, {end}."
+
+
+def _communicator(conn: ServerConnection, target: str) -> Node:
+    args: list[Node] = [Atom("application"), Atom(py_str(target))]
+    headers = kept_headers(conn.opened.request_headers)
+    if headers:
+        pairs = tuple(
+            Brackets(
+                "",
+                "(",
+                (Atom(py_bytes(k.encode("latin-1"))), Atom(py_bytes(v.encode("latin-1")))),
+                ")",
+            )
+            for k, v in headers.items()
+        )
+        args.append(Pair("headers", Brackets("", "[", pairs, "]")))
+    if conn.opened.subprotocols:
+        protocols = tuple(Atom(py_str(p)) for p in conn.opened.subprotocols)
+        args.append(Pair("subprotocols", Brackets("", "[", protocols, "]")))
+    return call("WebsocketCommunicator", *args)
+
+
+def _json_value(text: str) -> object | None:
+    """The frame's JSON object or array, or None when it is not one."""
+    if not text.lstrip().startswith(("{", "[")):
+        return None
+    try:
+        value: object = json.loads(text)
+    except ValueError:
+        return None
+    return value
+
+
+def _frame_lines(frame: WsFrame, todos: list[str]) -> list[str]:
+    i1 = INDENT
+    if frame.truncated:
+        todos.append(
+            f"a {frame.direction} frame of {frame.size} bytes was cut at its preview: not replayed."
+        )
+        return [f"{i1}# TODO: {frame.direction} frame of {frame.size} bytes not kept whole"]
+    if frame.binary:
+        data = Atom(f"bytes.fromhex({py_str(frame.preview.replace(' ', ''))})")
+        if frame.direction == "in":
+            return [statement(call("await communicator.send_to", bytes_data=data), i1)]
+        return [statement(data, i1, "assert await communicator.receive_from() == ")]
+    value = _json_value(frame.preview)
+    if frame.direction == "in":
+        if value is not None and json.dumps(value) == frame.preview:
+            return [statement(call("await communicator.send_json_to", literal(value)), i1)]
+        text = Atom(py_str(frame.preview))
+        return [statement(call("await communicator.send_to", text_data=text), i1)]
+    if value is not None:
+        return [statement(literal(value), i1, "assert await communicator.receive_json_from() == ")]
+    return [
+        statement(Atom(py_str(frame.preview)), i1, "assert await communicator.receive_from() == ")
+    ]
+
+
+def _close_lines(conn: ServerConnection) -> list[str]:
+    i1, i2 = INDENT, INDENT * 2
+    closed = conn.closed
+    if closed is None or closed.by == "client":
+        return [f"{i1}await communicator.disconnect()"]
+    if closed.by == "error":
+        kind = closed.error.type if closed.error is not None else "an exception"
+        return [
+            f"{i1}# The consumer raised {kind} here.",
+            f"{i1}with pytest.raises(Exception):",
+            f"{i2}await communicator.receive_output()",
+        ]
+    lines = [
+        f"{i1}closing = await communicator.receive_output()",
+        f'{i1}assert closing["type"] == "websocket.close"',
+    ]
+    if closed.code not in (None, 1000):
+        lines.append(f'{i1}assert closing.get("code") == {closed.code}')
+    return lines
