@@ -32,6 +32,7 @@ from .previews import (
 from .records import RequestRecord, current
 from .refusals import settle as settle_refused
 from .sink import EventSink
+from .users import username_of
 from .wstap import WebSocketTap
 
 #: The message Uvicorn cancels in-flight requests with when a stopping server's graceful timeout
@@ -291,6 +292,7 @@ class InstrumentedApp:
             response_body_truncated=ex.resp_truncated,
             response_body_b64=resp_b64,
             cancelled=ex.cancelled,
+            user=username_of(rec.request),
         )
 
     # -- WebSocket ----------------------------------------------------------------------------

@@ -51,6 +51,7 @@ def _sample(cls: type[ev.Event]) -> ev.Event:
             response_headers=(("content-type", "text/html"),),
             request_body="{}",
             error=ev.ExceptionInfo("E", "m", "tb", hint="do this"),
+            user="demo",
         ),
         ev.WsOpened: dict(id="1", path="/ws/", subprotocols=("chat",)),
         ev.WsAccepted: dict(id="1", accepted=False, status=403, url_kwargs=(("room", "a"),)),
