@@ -239,7 +239,15 @@ class DashboardApp(AppActions):
         self.notify("Stopping the server…", timeout=3)
         self.stop_server_and_exit()
 
+    @property
+    def controls_server(self) -> bool:
+        """False for ``asgi-dash collect``: the attached processes are not ours to restart."""
+        return bool(getattr(self.runtime, "controls_server", True))
+
     def action_restart_server(self) -> None:
+        if not self.controls_server:
+            self.notify("Restart: not available while collecting", timeout=3)
+            return
         if self.bind_failed:
             # Nothing to restart: the port was never bound. Try binding it again.
             self.notify(f"Retrying port {self.config.port}…", timeout=2)
@@ -259,7 +267,7 @@ class DashboardApp(AppActions):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "start_on_free_port":
-            return self.bind_failed
+            return self.bind_failed and self.controls_server
         return True
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:

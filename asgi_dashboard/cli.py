@@ -1,6 +1,6 @@
 """Command line: arguments -> :class:`~asgi_dashboard.config.DashboardConfig` -> TUI or headless.
 
-Three subcommands (argparse subparsers, all listed by ``asgi-dash --help``):
+Four subcommands (argparse subparsers, all listed by ``asgi-dash --help``):
 
 * ``asgi-dash [run] [PROJECT]``: the dashboard. ``run`` is the default: an argument list that
   does not start with a subcommand's name is ``run``'s (``asgi-dash PROJECT``, ``asgi-dash
@@ -9,6 +9,8 @@ Three subcommands (argparse subparsers, all listed by ``asgi-dash --help``):
 * ``asgi-dash probe URL [URL2] -n 100 -c 10`` and ``asgi-dash replay --events FILE ID``: against
   a server that is already running (:mod:`.diagnostics.probe_command`,
   :mod:`.diagnostics.replay_command`).
+* ``asgi-dash collect``: the dashboard for processes it did not start, which wrap their
+  application with ``asgi_dashboard.attach`` (:mod:`.collect_command`).
 
 Why argparse and not click: no new dependency, and the start-up path stays short. ``run`` forks
 the first server right after parsing, before the dashboard imports the rest of itself (see
@@ -48,7 +50,7 @@ if TYPE_CHECKING:
     from .config import DashboardConfig
 
 #: The subcommands; any other first argument is ``run``'s.
-COMMANDS = ("run", "probe", "replay")
+COMMANDS = ("run", "probe", "replay", "collect")
 RUN_DESCRIPTION = (
     "Run a Django project under Uvicorn with a live dashboard. With no PROJECT and no manage.py "
     "in the current folder, runs the bundled demo project. `run` is the default command: "
@@ -58,7 +60,8 @@ RUN_PROG = "asgi-dash"  # run's errors read as before subcommands existed
 RUN_USAGE = "asgi-dash [run] [PROJECT] [options]"
 USAGE = """asgi-dash [run] [PROJECT] [options]
        asgi-dash probe URL [URL2] [-n N] [-c C] [options]
-       asgi-dash replay --events FILE (ID | --last PATH) [options]"""
+       asgi-dash replay --events FILE (ID | --last PATH) [options]
+       asgi-dash collect [--socket PATH] [--headless] [--json]"""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -95,6 +98,15 @@ def build_parser() -> argparse.ArgumentParser:
         description=REPLAY_DESCRIPTION,
     )
     add_replay_arguments(replay)
+    from .collect_command import COLLECT_DESCRIPTION, add_collect_arguments
+
+    collect = commands.add_parser(
+        "collect",
+        prog="asgi-dash collect",
+        help="watch processes asgi-dash did not start (asgi_dashboard.attach in their asgi.py)",
+        description=COLLECT_DESCRIPTION,
+    )
+    add_collect_arguments(collect)
     return p
 
 
@@ -322,6 +334,10 @@ def parse_command_line(argv: Sequence[str]) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_command_line(sys.argv[1:] if argv is None else argv)
+    if args.command == "collect":
+        from .collect_command import run_collect
+
+        sys.exit(run_collect(args))
     if args.command != "run":
         sys.exit(run_diagnostic(args))
     run_dashboard(args)

@@ -66,6 +66,9 @@ class DashboardConfig:
     otlp_keep_secrets: bool = False
     #: Server processes per generation (``--workers N``), all accepting on the one socket.
     workers: int = 1
+    #: ``asgi-dash collect``: the Unix socket attached processes report to (no server is run:
+    #: see runtime/collector.py); None for the dashboard that runs the project itself.
+    collect_socket: str | None = None
 
     @property
     def mode(self) -> str:

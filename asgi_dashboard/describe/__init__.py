@@ -19,7 +19,7 @@ an event type means writing one describer. Pure: no Textual, no Rich.
 from __future__ import annotations
 
 # The describer modules register themselves with base on import.
-from . import diagnostics, server, traffic
+from . import diagnostics, processes, server, traffic
 from .base import Description, Entry, Role, Segment, describe, in_console, level_role
 from .server import format_location
 from .traffic import CUT_SHORT, format_request
@@ -36,6 +36,7 @@ __all__ = [
     "format_request",
     "in_console",
     "level_role",
+    "processes",
     "server",
     "traffic",
 ]

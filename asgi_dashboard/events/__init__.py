@@ -44,6 +44,7 @@ from .base import (
 )
 from .codec import BY_NAME, EVENT_TYPES, DecodeError, decode, encode, from_dict, to_dict
 from .diagnostics import EventsDropped, LoopBlocked, LoopLag, MiddlewareAudit, MiddlewareInfo
+from .processes import DetachReason, ProcessAttached, ProcessDetached
 from .server import (
     CheckMessage,
     ConsoleOutput,
@@ -79,6 +80,7 @@ __all__ = [
     "CheckMessage",
     "ConsoleOutput",
     "DecodeError",
+    "DetachReason",
     # events
     "Event",
     "EventsDropped",
@@ -98,6 +100,8 @@ __all__ = [
     "MiddlewareAudit",
     "MiddlewareInfo",
     "Mode",
+    "ProcessAttached",
+    "ProcessDetached",
     "Record",
     "ReloadAction",
     "ReloadFinished",

@@ -13,7 +13,9 @@ from typing import Any, ClassVar, Literal
 SCHEMA_VERSION = 1
 
 Kind = Literal["sync", "async"]
-Mode = Literal["child", "in-process"]
+#: How the server runs: a supervised child, in the dashboard's process, or not ours at all
+#: (``asgi-dash collect``: processes with the attach wrapper report to the dashboard).
+Mode = Literal["child", "in-process", "collect"]
 Header = tuple[str, str]
 
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 from .base import SCHEMA_VERSION, Event
 from .diagnostics import EventsDropped, LoopBlocked, LoopLag, MiddlewareAudit
+from .processes import ProcessAttached, ProcessDetached
 from .server import (
     CheckMessage,
     ConsoleOutput,
@@ -68,6 +69,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     LoopLag,
     MiddlewareAudit,
     EventsDropped,
+    ProcessAttached,
+    ProcessDetached,
 )
 BY_NAME: dict[str, type[Event]] = {cls.name: cls for cls in EVENT_TYPES}
 

@@ -84,11 +84,17 @@ class PipeSink:
             if count:
                 self._reported += count
                 batch.append(EventsDropped(count=count))
-            view = memoryview(frame(batch))
-            while view:
-                written = os.write(self.fd, view)
-                view = view[written:]
+            self._write(frame(batch), len(batch))
         self._busy = False
+
+    def _write(self, data: bytes, count: int) -> None:
+        """Write one whole frame of ``count`` events (a subclass writes elsewhere, and counts
+        the events of a frame it could not deliver: attaching/sender.py)."""
+        view = memoryview(data)
+        while view:
+            written = os.write(self.fd, view)
+            view = view[written:]
+
 
     def _run(self) -> None:
         try:

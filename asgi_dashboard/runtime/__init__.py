@@ -33,7 +33,12 @@ if TYPE_CHECKING:
 
 
 def make_runtime(config: DashboardConfig, on_events: EventCallback) -> Runtime:
-    """The child-process runtime by default, the in-process one with ``--in-process``."""
+    """The child-process runtime by default, the in-process one with ``--in-process``, the
+    collector of attached processes for ``asgi-dash collect``."""
+    if config.collect_socket is not None:
+        from .collector import CollectorRuntime
+
+        return CollectorRuntime(config, on_events)
     if config.in_process:
         from .inprocess import InProcessRuntime
 
