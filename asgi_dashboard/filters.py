@@ -26,6 +26,8 @@ Terms:
 ``slow:>200ms``     total time: ``>``, ``>=``, ``<``, ``<=`` or ``=`` (bare number means ``>=``),
                     units ``us``, ``ms`` (default), ``s``
 ``sql:>10``         number of SQL statements, same comparisons (bare number means ``>=``)
+``worker:2``        served by worker 2 (``--workers N``) or by the process with that pid;
+                    commas for alternatives: ``worker:1,2``
 ``ws``              WebSocket connections only
 ``error``           server errors: the view raised, or the status is 5xx
 ``-term``           negation, e.g. ``-kind:static`` or ``-/health``
@@ -46,7 +48,7 @@ from .model.rows import LogItem
 
 Predicate = Callable[[LogItem], bool]
 
-FIELDS = ("status", "kind", "view", "method", "path", "slow", "sql")
+FIELDS = ("status", "kind", "view", "method", "path", "slow", "sql", "worker")
 FLAGS = ("ws", "error")
 KINDS = ("sync", "async", "ws", "static")
 
@@ -229,6 +231,7 @@ _EXAMPLES = {
     "path": "path:/api/",
     "slow": "slow:>200ms",
     "sql": "sql:>10",
+    "worker": "worker:2 (a worker index or a pid)",
 }
 
 
@@ -348,6 +351,20 @@ def _sql(value: str, pos: int) -> tuple[Predicate, bool]:
     return (lambda item: op(item.sql_count, count)), False
 
 
+def _worker(value: str, pos: int) -> tuple[Predicate, bool]:
+    """``worker:2``: the worker index, or the pid, of the server process that served the row."""
+    wanted: set[int] = set()
+    for alt in (v.strip() for v in value.split(",")):
+        if not alt.isdigit():
+            raise FilterError(
+                f"worker:{alt or value} is not a worker at column {pos + 1}: use e.g. "
+                + _EXAMPLES["worker"],
+                pos,
+            )
+        wanted.add(int(alt))
+    return (lambda item: item.worker in wanted or item.worker_pid in wanted), False
+
+
 _FIELD_PARSERS: dict[str, Callable[[str, int], tuple[Predicate, bool]]] = {
     "status": _status,
     "kind": _kind,
@@ -356,6 +373,7 @@ _FIELD_PARSERS: dict[str, Callable[[str, int], tuple[Predicate, bool]]] = {
     "path": _path,
     "slow": _slow,
     "sql": _sql,
+    "worker": _worker,
 }
 
 #: A short version of the grammar for the help screen and the filter bar's tooltip.
@@ -368,6 +386,7 @@ method:POST     HTTP method (commas for alternatives)
 path:/api/      path contains
 slow:>200ms     total time; > >= < <= =; units us, ms, s
 sql:>10         number of SQL statements
+worker:2        served by worker 2 (--workers) or by that pid
 ws              WebSocket connections only
 error           the view raised, or status 5xx
 -term           negate a term, e.g. -kind:static

@@ -36,6 +36,7 @@ from .config import EXIT_BAD_INPUT, EXIT_PROJECT_FAILED, DashboardConfig
 from .describe import CUT_SHORT, describe, format_location, format_request
 from .events import Event, ServerFailed, ServerStarted, ServerStopped, encode
 from .formatting import clock
+from .model.status import channel_layer_warning
 from .redact import redact_event
 from .runtime import Runtime, make_runtime
 
@@ -74,6 +75,8 @@ class HeadlessPrinter:
         self.out_closed = False
         #: Set when the first start failed: the run ends, said once on stderr.
         self.failed_to_start = False
+        #: The in-memory channel layer warning was printed (once per run).
+        self.layer_warned = False
 
     def __call__(self, batch: Sequence[Event]) -> None:
         if self.out_closed or self.failed_to_start:
@@ -135,10 +138,19 @@ class HeadlessPrinter:
     def _said_on_stderr(self, event: Event) -> bool:
         return isinstance(event, ServerFailed) and not self.started_once
 
+    def _warn_layer(self, event: ServerStarted) -> None:
+        """Once, on stderr: several workers with an in-memory channel layer (``--workers``)."""
+        warning = channel_layer_warning(event)
+        if warning and not self.layer_warned:
+            self.layer_warned = True
+            with contextlib.suppress(OSError, ValueError):
+                print(f"asgi-dash: warning: {warning}", file=self.err or sys.stderr, flush=True)
+
     def _track(self, event: Event) -> bool:
         """Follow the run; True when this event ends it."""
         if isinstance(event, ServerStarted):
             self.started_once = True
+            self._warn_layer(event)
         elif isinstance(event, ServerFailed) and not self.started_once:
             self.exit_code = EXIT_BAD_INPUT if event.phase == "bind" else EXIT_PROJECT_FAILED
             # Once, on stderr even with --json: stdout stays one JSON object per line.

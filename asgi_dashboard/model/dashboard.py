@@ -165,6 +165,8 @@ class Dashboard:
                 path=event.path,
                 query=event.query,
                 generation=event.generation,
+                worker=event.worker,
+                worker_pid=event.worker_pid,
                 client=event.client,
                 request_headers=event.request_headers,
             )

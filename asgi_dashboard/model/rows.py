@@ -22,6 +22,9 @@ class WsConnection:
     path: str
     query: str = ""
     generation: int = 0
+    #: The server process it landed on (``WsOpened.worker``/``worker_pid``; 0: one process).
+    worker: int = 0
+    worker_pid: int = 0
     client: str | None = None
     request_headers: tuple[Header, ...] = ()
     #: None while the handshake is pending.
@@ -99,6 +102,15 @@ class LogItem:
     def sql_count(self) -> int:
         e = self.entry
         return 0 if isinstance(e, WsConnection) else e.sql_count
+
+    @property
+    def worker(self) -> int:
+        """The worker index that served it (``--workers N``); 0 for a single server process."""
+        return self.entry.worker
+
+    @property
+    def worker_pid(self) -> int:
+        return self.entry.worker_pid
 
     @property
     def is_error(self) -> bool:

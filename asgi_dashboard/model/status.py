@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from ..config import EXIT_BAD_INPUT, EXIT_PROJECT_FAILED
@@ -14,6 +14,7 @@ from ..events import (
     ServerStarted,
     ServerStarting,
     ServerStopped,
+    WsOpened,
 )
 
 ServerState = Literal[
@@ -48,6 +49,19 @@ class ServerStatus:
     #: Warnings for the whole run (a server listening beyond loopback, a busy default port
     #: so another was taken): printed before the TUI starts they would be wiped at once.
     notices: tuple[str, ...] = ()
+    #: ``--workers N``: the serving generation's workers, index -> pid (empty for one process),
+    #: and that generation.
+    workers: dict[int, int] = field(default_factory=dict)
+    workers_generation: int = 0
+    #: Worker indexes seen on any event (the log's worker column shows once two have been).
+    seen_workers: set[int] = field(default_factory=set)
+    #: Several workers share an in-memory channel layer: group messages do not cross them.
+    layer_warning: str | None = None
+
+    @property
+    def multi_worker(self) -> bool:
+        """More than one worker has been seen: the log shows which one served each row."""
+        return len(self.seen_workers) > 1
 
     @property
     def restarts(self) -> int:
@@ -62,6 +76,8 @@ class ServerStatus:
     def apply(self, event: Event) -> bool:
         match event:
             case RequestFinished():
+                if event.worker:
+                    self.seen_workers.add(event.worker)
                 self.requests += 1
                 self.errors += event.error is not None or (
                     event.status >= 500 and event.cancelled is None
@@ -70,12 +86,21 @@ class ServerStatus:
                 self.state = "restarting" if self.starts or self.failure else "starting"
                 self.mode = event.mode
                 self.generation = event.generation
+            case WsOpened():
+                seen = len(self.seen_workers)
+                if event.worker:
+                    self.seen_workers.add(event.worker)
+                return len(self.seen_workers) != seen
             case ServerStarted():
+                # One start per generation: its other workers (or one restarted after a crash)
+                # join it (see _worker_started).
+                if self._worker_started(event):
+                    self.starts += 1
+                    self.started_ts = event.ts
                 self.state = "running"
-                self.url, self.pid, self.mode = event.url, event.pid, event.mode
+                self.url, self.mode = event.url, event.mode
+                self.pid = self.workers[min(self.workers)] if self.workers else event.pid
                 self.generation = event.generation
-                self.started_ts = event.ts
-                self.starts += 1
                 self.django, self.uvicorn, self.python = event.django, event.uvicorn, event.python
                 self.failure = None
                 self.crash = None
@@ -95,6 +120,8 @@ class ServerStatus:
                 # restart) must not mark the new one as stopped.
                 if event.generation and event.generation < self.generation:
                     return False
+                if self._worker_stopped(event):
+                    return True  # other workers of the generation still serve
                 if self.state != "failed":
                     self.state = {"crashed": "crashed", "failed": "failed"}.get(
                         event.reason, "stopped"
@@ -104,6 +131,43 @@ class ServerStatus:
             case _:
                 return False
         return True
+
+    def _worker_started(self, event: ServerStarted) -> bool:
+        """Record a started worker (``--workers N``); True if it starts a new generation."""
+        new = event.generation != self.workers_generation or not event.worker
+        if new:
+            self.workers, self.workers_generation = {}, event.generation
+        if event.worker:
+            self.workers[event.worker] = event.pid
+            self.seen_workers.add(event.worker)
+        self.layer_warning = (
+            "in-memory channel layer: groups do not cross workers (REDIS_URL)"
+            if channel_layer_warning(event)
+            else None
+        )
+        return new
+
+    def _worker_stopped(self, event: ServerStopped) -> bool:
+        """Forget a stopped worker; True while other workers of its generation still serve."""
+        if not event.worker or event.generation != self.workers_generation:
+            return False
+        if self.workers.get(event.worker) == event.pid:
+            del self.workers[event.worker]
+        if not self.workers:
+            return False
+        self.pid = self.workers[min(self.workers)]
+        return True
+
+
+def channel_layer_warning(event: ServerStarted) -> str | None:
+    """What to say when several workers share an in-memory channel layer (else None)."""
+    if event.workers <= 1 or not (event.channel_layer or "").endswith("InMemoryChannelLayer"):
+        return None
+    return (
+        f"{event.channel_layer} with {event.workers} workers: group messages (Channels groups, "
+        "group_send) do not cross worker processes. Set REDIS_URL (the demo then uses "
+        "channels_redis) or configure a shared layer such as channels_redis."
+    )
 
 
 #: Status-bar fields from least to most useful: when the bar is narrower than its text, fields
@@ -116,6 +180,7 @@ STATUS_DROP_ORDER = (
     "pid",
     "mode",
     "restarts",
+    "workers",
     "uptime",
     "loop_lag",
     "requests",

@@ -30,7 +30,8 @@ import os
 import time
 
 from ..config import DashboardConfig
-from ..events import Event, ReloadVia, ServerFailed, ServerStarted
+from ..events import Event, LogRecord, ReloadVia, ServerFailed, ServerStarted
+from ..model.status import channel_layer_warning
 from .base import EventCallback
 from .folding import STUCK_START_S
 from .generation import ChildProcess, DirectChild, EventPipeReader, pump_output
@@ -51,6 +52,8 @@ class WorkersRuntime(ChildRuntime):
         self.members: dict[int, ChildProcess] = {}
         #: Crashed workers waiting for their backoff, by index.
         self._worker_restarts: dict[int, asyncio.Task[None]] = {}
+        #: The in-memory channel layer warning went to the console (once per run).
+        self._layer_warned = False
 
     # -- which processes are the generation ------------------------------------------------
 
@@ -191,8 +194,12 @@ class WorkersRuntime(ChildRuntime):
     # -- what the workers report, and their exits ------------------------------------------------
 
     def _from_child(self, child: ChildProcess, batch: list[Event]) -> None:
-        for event in batch:
+        for event in list(batch):
             if isinstance(event, ServerStarted):
+                warning = channel_layer_warning(event)
+                if warning and not self._layer_warned:
+                    self._layer_warned = True
+                    batch.append(LogRecord(logger="asgi_dash", level="WARNING", message=warning))
                 child.started = True
                 child.started_at = time.monotonic()
                 self._wake.set()

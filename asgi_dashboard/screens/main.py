@@ -169,6 +169,8 @@ class MainScreen(Screen[None]):
         changes = message.changes
         model = self.model
         self.status_bar.show(model.status, self.palette, paused=self.paused)
+        # A worker column once two workers (--workers N) have served; one process: as before.
+        self.request_log.show_workers(model.status.multi_worker)
         if changes.failure is not None and model.status.state == "failed":
             self.error_panel.show_failure(changes.failure)
         elif changes.started:

@@ -6,7 +6,7 @@ Rich Text styled with the widgets' palette.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rich.text import Text
 
@@ -17,6 +17,8 @@ from .palette import Palette
 
 #: Blank cells either side of each column (as DataTable's ``cell_padding``).
 PAD = 1
+#: The worker column's cells, padding included.
+WORKER_CELLS = 2 + 2 * PAD
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,9 +31,15 @@ class Layout:
     #: Below 100 columns the "view ms" column is left out (total ms stays; the detail has the
     #: split) so path and view keep readable widths and nothing is cut at the right edge.
     view_ms: bool = True
+    #: A "wk" column (the worker that served the row), shown once the log has seen more than
+    #: one worker (``--workers N``): a single server process's log keeps its columns.
+    workers: bool = False
 
     @classmethod
-    def for_width(cls, width: int) -> Layout:
+    def for_width(cls, width: int, *, workers: bool = False) -> Layout:
+        if workers:
+            # The worker column (2 cells and its padding) comes out of path and view.
+            return replace(cls.for_width(width - WORKER_CELLS), workers=True)
         long_time = width >= 130
         view_ms = width >= 100
         # Fixed columns: time, method 6, status 3, kind 6, total 8, view ms 8, sql 4, plus the
@@ -51,6 +59,7 @@ class Layout:
         """(header, width, right-aligned) per column."""
         columns = [
             ("time", 12 if self.time_fmt == "long" else 8, False),
+            *([("wk", WORKER_CELLS - 2 * PAD, True)] if self.workers else []),
             ("method", 6, False),
             ("path", self.path, False),
             ("st", 3, False),
@@ -107,8 +116,10 @@ def log_cells(item: LogItem, spec: Layout, p: Palette) -> list[Text | str]:
             view_ms = Text(ms(e.view_ns), justify="right")
         total = Text(ms(e.total_ns), justify="right")
     badge = item.badge
+    worker = [Text(str(item.worker or ""), style=p.muted)] if spec.workers else []
     return [
         Text(when, style=p.muted),
+        *worker,
         Text(item.method, style="bold" if item.method not in ("GET", "HEAD") else ""),
         Text(cut(target, spec.path), style=f"bold {p.error}" if item.is_error else ""),
         Text(str(status) if status else "…", style=p.status(status)),

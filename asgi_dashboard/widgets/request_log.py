@@ -94,6 +94,10 @@ class RequestLog(ScrollView, can_focus=True):
         self.palette = Palette()
         self.following = True
         self.layout_spec = Layout.for_width(160)
+        #: The screen width the columns are laid out for, and whether a worker column is shown
+        #: (``--workers N``, once two workers have been seen: :meth:`show_workers`).
+        self._layout_width = 160
+        self.worker_column = False
         #: The rows shown, oldest first.
         self._items: list[LogItem] = []
         #: The rows shown, in order: row key -> item.
@@ -258,8 +262,15 @@ class RequestLog(ScrollView, can_focus=True):
         if changed:
             self.refresh()
 
+    def show_workers(self, shown: bool) -> None:
+        """Show (or not) the column saying which worker served each row."""
+        if shown != self.worker_column:
+            self.worker_column = shown
+            self.relayout(self._layout_width)
+
     def relayout(self, width: int) -> None:
-        spec = Layout.for_width(width)
+        self._layout_width = width
+        spec = Layout.for_width(width, workers=self.worker_column)
         if spec == self.layout_spec:
             return
         self.layout_spec = spec

@@ -108,9 +108,16 @@ class StatusBar(Static):
             (f"notice{i}", Text(f"⚠ {n}", style=f"bold {p.warning}"))
             for i, n in enumerate(s.notices)
         ]
+        if s.layer_warning:
+            fields.append(
+                ("layer_warning", Text(f"⚠ {s.layer_warning}", style=f"bold {p.warning}"))
+            )
         if s.mode:
             fields.append(("mode", Text(s.mode)))
-        if s.pid:
+        if len(s.workers) > 1:
+            pids = ", ".join(str(s.workers[i]) for i in sorted(s.workers))
+            fields.append(("workers", Text(f"{len(s.workers)} workers (pids {pids})")))
+        elif s.pid:
             fields.append(("pid", Text(f"pid {s.pid}")))
         if s.started_ts is not None:
             fields.append(("uptime", Text(f"up {uptime(self.clock() - s.started_ts)}")))

@@ -129,6 +129,8 @@ def describe_server(conn: ServerConnection | None, palette: Palette, segments: i
         kwargs = ", ".join(f"{k}={v}" for k, v in acc.url_kwargs)
         out.append(f"  {kwargs}", style=palette.muted)
     out.append(f"  id {conn.id} gen {conn.opened.generation}", style=palette.muted)
+    if conn.opened.worker:  # --workers N: the server process the connection landed on
+        out.append(f"  worker {conn.opened.worker} (pid {conn.opened.worker_pid})", style="bold")
     state = conn.state
     colour = {"open": palette.success, "handshake": palette.muted, "closed": palette.muted}.get(
         state, palette.error
