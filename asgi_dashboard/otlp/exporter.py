@@ -145,14 +145,16 @@ class OtlpExporter:
                     self._say(f"OTLP export: an event could not become a span ({exc!r})")
 
     def _say(self, text: str) -> None:
-        """``warn`` on the loop's thread (the SDK logs from its own); stderr once it is gone."""
+        """``warn`` on the loop's thread (the SDK logs from its own); stderr once it is gone.
+        Fed from no loop at all (a script, a test), ``warn`` is called directly."""
         loop = self._loop
-        if loop is not None and not loop.is_closed():
-            try:
+        if loop is None:
+            self.warn(text)
+            return
+        if not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # closed meanwhile
                 loop.call_soon_threadsafe(self.warn, text)
                 return
-            except RuntimeError:
-                pass
         print(f"asgi-dash: warning: {text}", file=sys.stderr)
 
     def close(self, timeout_s: float = FLUSH_TIMEOUT_S) -> bool:

@@ -58,7 +58,7 @@ class ReceivedSpan:
 
 
 class OtlpReceiver:
-    """``with OtlpReceiver() as r:`` serves on ``r.endpoint`` (the base URL) until the block ends."""
+    """``with OtlpReceiver() as r:`` serves on ``r.endpoint`` (a base URL) until the block ends."""
 
     def __init__(self) -> None:
         self.spans: list[ReceivedSpan] = []
