@@ -59,6 +59,8 @@ class DashboardConfig:
     #: The project's ``.env`` files, loaded into the server process's environment before the
     #: settings are imported (found by :func:`env_files_for`; ``()`` with ``--no-env-file``).
     env_files: tuple[EnvFile, ...] = ()
+    #: ``--n-plus-one N``: a SQL shape issued N times from one line is flagged N+1 (0: never).
+    n_plus_one: int = 5
     #: ``--otlp [URL]``: export traces over OTLP/HTTP (see asgi_dashboard/otlp). None: off; "":
     #: the endpoint the ``OTEL_EXPORTER_OTLP_*`` variables name (default localhost:4318).
     otlp: str | None = None

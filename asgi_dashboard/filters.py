@@ -5,7 +5,7 @@ Grammar (whitespace separates terms; every term must match, i.e. terms are ANDed
     expression := term ( " " term )*
     term       := [ "-" | "!" ] ( field ":" value | flag | text )
     field      := "status" | "kind" | "view" | "method" | "path" | "slow" | "sql"
-    flag       := "ws" | "error"
+    flag       := "ws" | "error" | "n+1"
     text       := word | '"' any text '"'
 
 Terms:
@@ -30,6 +30,7 @@ Terms:
                     commas for alternatives: ``worker:1,2``
 ``ws``              WebSocket connections only
 ``error``           server errors: the view raised, or the status is 5xx
+``n+1``             requests the server flagged N+1 (``--n-plus-one``); ``-n+1`` the others
 ``-term``           negation, e.g. ``-kind:static`` or ``-/health``
 ==================  ===========================================================================
 
@@ -49,7 +50,7 @@ from .model.rows import LogItem
 Predicate = Callable[[LogItem], bool]
 
 FIELDS = ("status", "kind", "view", "method", "path", "slow", "sql", "worker")
-FLAGS = ("ws", "error")
+FLAGS = ("ws", "error", "n+1")
 KINDS = ("sync", "async", "ws", "static")
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
@@ -202,6 +203,8 @@ def _term(body: str, pos: int) -> tuple[Predicate, bool]:
         return (lambda item: item.is_ws), False
     if lowered == "error":
         return (lambda item: item.is_error), False
+    if lowered == "n+1":
+        return (lambda item: bool(item.n_plus_one)), False
     name, sep, value = body.partition(":")
     if not sep or name.startswith("/") or not name.isalpha():
         # Not "field:value" (e.g. a path such as /a:b): free text.
@@ -389,5 +392,6 @@ sql:>10         number of SQL statements
 worker:2        served by worker 2 (--workers) or by that pid
 ws              WebSocket connections only
 error           the view raised, or status 5xx
+n+1             flagged N+1: one line ran the same SQL many times
 -term           negate a term, e.g. -kind:static
 Terms are combined with AND: status:5xx kind:sync slow:>100ms"""

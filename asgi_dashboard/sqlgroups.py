@@ -17,12 +17,13 @@ judges repeats use these functions.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .events import FrameInfo, SqlQuery
+from .events import FrameInfo, NPlusOne, SqlQuery
 
 _STRING_RE = re.compile(r"'(?:[^']|'')*'")
 _NUMBER_RE = re.compile(r"\b\d+(?:\.\d+)?\b")
@@ -34,9 +35,11 @@ _TRANSACTION_RE = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=4096)
 def sql_shape(sql: str) -> str:
     """The statement with literals and placeholders replaced by ``?``: equal shapes mean
-    "the same query"."""
+    "the same query". Cached: an application issues a bounded set of statements, and the N+1
+    check (:func:`loop_groups`) shapes each statement of a request once it finishes."""
     shape = _PLACEHOLDER_RE.sub("?", sql)
     shape = _STRING_RE.sub("?", shape)
     shape = _NUMBER_RE.sub("?", shape)
@@ -128,12 +131,86 @@ def repeat_groups(queries: Sequence[SqlQuery]) -> list[RepeatGroup]:
     return sorted(groups.values(), key=lambda g: -g.similar)
 
 
+@dataclass(frozen=True, slots=True)
+class LoopGroup:
+    """Statements of one request with the same SQL shape issued from the same project line
+    (the N+1 pattern when there are many: the loop's body runs one query per row)."""
+
+    shape: str
+    #: The issuing line shared by all of them (None: only library code was on the stack).
+    source: FrameInfo | None
+    #: Positions of the statements in the request's list, in order.
+    indexes: tuple[int, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.indexes)
+
+
+def _line(source: FrameInfo | None) -> tuple[str, int] | None:
+    return None if source is None else (source.filename, source.lineno)
+
+
+def loop_groups(queries: Sequence[SqlQuery], threshold: int) -> list[LoopGroup]:
+    """Groups of at least ``threshold`` similar statements issued from one line, most first.
+
+    *Similar*, not identical: a group whose statements all have the same SQL and parameters is
+    the same value fetched again (a cache opportunity, see :func:`repeats`), not a query per
+    row. ``threshold`` < 2 finds nothing (0 turns the check off).
+    """
+    if threshold < 2 or len(queries) < threshold:
+        return []
+    by_key: dict[tuple[str, tuple[str, int] | None], list[int]] = defaultdict(list)
+    for index, query in enumerate(queries):
+        if not is_transaction_statement(query.sql):
+            by_key[(sql_shape(query.sql), _line(query.source))].append(index)
+    found = []
+    for (shape, _), indexes in by_key.items():
+        if len(indexes) < threshold:
+            continue
+        first = queries[indexes[0]]
+        if all(_identity(queries[i]) == _identity(first) for i in indexes):
+            continue
+        found.append(LoopGroup(shape, first.source, tuple(indexes)))
+    return sorted(found, key=lambda g: -g.count)
+
+
+def short_location(frame: FrameInfo) -> str:
+    """``app/views.py:42``: the last two path parts are enough to find the line."""
+    parts = frame.filename.replace("\\", "/").split("/")
+    return f"{'/'.join(parts[-2:])}:{frame.lineno}"
+
+
+def n_plus_one_fix(found: NPlusOne) -> str | None:
+    """The fix as code: ``Item.objects.select_related('category')``; None if not derived."""
+    if found.fix is None:
+        return None
+    model = (found.queryset_model or "").rpartition(".")[2]
+    return f"{model}.objects.{found.fix}" if model else found.fix
+
+
+def n_plus_one_text(found: NPlusOne) -> str:
+    """One line: ``N+1: 10 queries from demoapp/views.py:184 — use
+    Item.objects.select_related('category')`` (headless, the detail screen)."""
+    where = short_location(found.source) if found.source else "library code"
+    text = f"N+1: {found.count} queries from {where}"
+    fix = n_plus_one_fix(found)
+    if fix is not None:
+        return f"{text} — use {fix}"
+    return f"{text} — load the relation with the rows (select_related / prefetch_related)"
+
+
 __all__ = [
     "NO_REPEATS",
+    "LoopGroup",
     "RepeatGroup",
     "Repeats",
     "is_transaction_statement",
+    "loop_groups",
+    "n_plus_one_fix",
+    "n_plus_one_text",
     "repeat_groups",
     "repeats",
+    "short_location",
     "sql_shape",
 ]

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from .events import RequestFinished
+from .events import NPlusOne, RequestFinished
 
 T = TypeVar("T")
 
@@ -108,6 +108,9 @@ class ViewAggregate:
     view_sum_ns: int = 0
     view_count: int = 0
     sql_sum: int = 0
+    #: Requests flagged N+1 (``RequestFinished.n_plus_one``), and the newest pattern found.
+    n_plus_one: int = 0
+    last_n_plus_one: NPlusOne | None = None
     recent: deque[int] = field(default_factory=lambda: deque(maxlen=SAMPLE_WINDOW))
     _sorted: list[int] | None = None
 
@@ -120,6 +123,9 @@ class ViewAggregate:
             self.view_sum_ns += request.view_ns
             self.view_count += 1
         self.sql_sum += request.sql_count
+        if request.n_plus_one:
+            self.n_plus_one += 1
+            self.last_n_plus_one = request.n_plus_one[0]
         self.recent.append(request.total_ns)
         self._sorted = None  # percentiles are recomputed lazily, once per table refresh
 
@@ -155,6 +161,7 @@ SORT_KEYS: dict[str, Callable[[ViewAggregate], float | str]] = {
     "max": lambda a: a.max_ns,
     "view_mean": lambda a: a.mean_view_ns or 0.0,
     "sql_mean": lambda a: a.mean_sql,
+    "n_plus_one": lambda a: a.n_plus_one,
     #: The sparkline column sorts by the newest latency it shows.
     "spark": lambda a: a.recent[-1] if a.recent else 0,
 }

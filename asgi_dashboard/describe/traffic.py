@@ -12,6 +12,7 @@ from ..events import (
     WsOpened,
 )
 from ..formatting import ms
+from ..sqlgroups import n_plus_one_text
 from .base import Description, Segment, describes, entry, error_line
 
 #: Why a request was cut short (``RequestFinished.cancelled``), as the text line says it.
@@ -45,6 +46,8 @@ def format_request(e: RequestFinished) -> str:
     line = f"{e.method} {target} -> {e.status}  {who}  " + ", ".join(parts)
     if e.cancelled:
         line += f"  [{CUT_SHORT.get(e.cancelled, e.cancelled)}]"
+    for found in e.n_plus_one:
+        line += f"\n    {n_plus_one_text(found)}"
     if e.error is not None:
         line += f"\n    ! {e.error.type}: {e.error.message}"
         if e.error.frame is not None:

@@ -129,6 +129,33 @@ class SqlQuery(Record):
     source: FrameInfo | None = None
 
 
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class NPlusOne(Record):
+    """An N+1 query pattern: one SQL shape issued ``count`` times from one project line (a loop
+    over the rows of an earlier query), and the fix when it could be derived from the models.
+
+    Found in the server process (``instrument/nplus1.py``), where Django's models are known.
+    """
+
+    #: Statements of this shape issued from ``source`` in the request.
+    count: int
+    #: The SQL shape (values replaced by ``?``: ``sqlgroups.sql_shape``), no parameter values.
+    shape: str
+    #: The project line that issued them (the loop's body); None when only library code was on
+    #: the stack (e.g. a DRF serializer reading a relation).
+    source: FrameInfo | None = None
+    #: The model the repeated statement reads (``app_label.Model``), if known.
+    model: str | None = None
+    #: The model of the earlier query whose rows the loop walks (``app_label.Model``): the
+    #: queryset to change.
+    queryset_model: str | None = None
+    #: The relation on ``queryset_model`` the loop follows (e.g. ``category``, ``items``).
+    relation: str | None = None
+    #: The fix to apply to that queryset, e.g. ``select_related('category')`` or
+    #: ``prefetch_related('tags')``; None when the relation could not be derived.
+    fix: str | None = None
+
+
 # --------------------------------------------------------------------------------------------
 # Events
 # --------------------------------------------------------------------------------------------

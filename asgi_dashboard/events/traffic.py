@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-from .base import CancelReason, Event, ExceptionInfo, Header, Kind, SqlQuery
+from .base import CancelReason, Event, ExceptionInfo, Header, Kind, NPlusOne, SqlQuery
 
 # -- HTTP ----------------------------------------------------------------------------------
 
@@ -52,6 +52,9 @@ class RequestFinished(Event):
     sql_ns: int = 0
     #: Bounded list of statements (the count above is exact even when this is truncated).
     sql: tuple[SqlQuery, ...] = ()
+    #: N+1 patterns among them: a SQL shape issued at least ``--n-plus-one`` times (default 5)
+    #: from one project line, with the fix (instrument/nplus1.py). Empty: none (or disabled).
+    n_plus_one: tuple[NPlusOne, ...] = ()
     #: Sync/async context switches Django made for middleware adaptation (see instrument).
     sync_hops: int = 0
     error: ExceptionInfo | None = None

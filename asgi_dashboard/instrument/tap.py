@@ -16,6 +16,7 @@ import time
 from ..events import CancelReason, RequestFinished
 from . import identity, layer
 from .errors import exception_info
+from .nplus1 import find as find_n_plus_one
 from .previews import (
     BODY_PREVIEW,
     ASGIApp,
@@ -279,6 +280,7 @@ class InstrumentedApp:
             sql_count=rec.sql_count,
             sql_ns=rec.sql_ns,
             sql=tuple(rec.sql),
+            n_plus_one=find_n_plus_one(rec.sql),
             sync_hops=rec.sync_hops,
             error=rec.error,
             request_headers=req_headers,

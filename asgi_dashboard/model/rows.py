@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ..events import ExceptionInfo, Header, RequestFinished
+from ..events import ExceptionInfo, Header, NPlusOne, RequestFinished
 
 Badge = Literal["sync", "async", "ws", "static", "-"]
 #: Log row order: as requests finish (arrival, the default: new rows only ever append), or by
@@ -111,6 +111,12 @@ class LogItem:
     @property
     def worker_pid(self) -> int:
         return self.entry.worker_pid
+
+    @property
+    def n_plus_one(self) -> tuple[NPlusOne, ...]:
+        """The request's N+1 patterns (flagged by the server: ``--n-plus-one``); () for none."""
+        e = self.entry
+        return () if isinstance(e, WsConnection) else e.n_plus_one
 
     @property
     def is_error(self) -> bool:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..events import Mode, ServerStarted
-from ..instrument import EventSink, InstrumentedApp, identity, install
+from ..instrument import EventSink, InstrumentedApp, identity, install, nplus1
 from ..instrument.logbridge import install_log_bridge, strip_console_handlers
 from ..instrument.watchdog import LoopWatchdog
 from .bootstrap import LoadedProject, wrap_static
@@ -47,7 +47,9 @@ def channel_layer_backend() -> str | None:
     return str(backend) if backend else None
 
 
-def instrument_process(sink: EventSink, project_dir: str) -> None:
+def instrument_process(
+    sink: EventSink, project_dir: str, *, n_plus_one: int = nplus1.DEFAULT_THRESHOLD
+) -> None:
     """Once per process, after ``django.setup()``: logging into ``sink``, the hooks installed.
 
     ``django.setup()`` configured logging: the bridge is attached again and console handlers
@@ -56,6 +58,7 @@ def instrument_process(sink: EventSink, project_dir: str) -> None:
     install_log_bridge(sink)
     strip_console_handlers()
     install(project_dir)
+    nplus1.configure(n_plus_one)
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,8 @@ class ServerSpec:
     generation: int = 1
     graceful_timeout: float = 1.0
     block_threshold_ms: float = 100.0
+    #: ``--n-plus-one``: statements of one shape from one line that make an N+1 (0: off).
+    n_plus_one: int = 5
     #: ``time.time()`` when the parent launched it (ServerStarted.startup_s counts from there).
     spawned_at: float = 0.0
     #: With reloading on, a project that fails to load keeps serving an error page until the

@@ -17,6 +17,7 @@ from textual.widgets import Static, TabbedContent, TabPane
 from ..events import ExceptionInfo, RequestFinished
 from ..formatting import clock, curl_command, duration, size, status_class
 from ..model import WsConnection
+from ..sqlgroups import n_plus_one_text
 from ..widgets.detail_parts import (
     body_view,
     error_view,
@@ -93,6 +94,7 @@ class RequestDetailScreen(Screen[None]):
                     f"[{p.warning}]answered by {_esc(e.answered_by)}[/]"
                     f"[{p.muted}]: the view did not run[/]",
                 )
+            lines += [f"[bold {p.warning}]{_esc(n_plus_one_text(n))}[/]" for n in e.n_plus_one]
         else:
             status = 101 if e.accepted else e.status
             state = _ws_state(e)

@@ -20,12 +20,13 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from ..events import ExceptionInfo, FrameInfo, Header, RequestFinished
+from ..events import ExceptionInfo, FrameInfo, Header, NPlusOne, RequestFinished
 from ..formatting import duration, size
 from ..sqlgroups import (
     RepeatGroup,
     Repeats,
     is_transaction_statement,
+    n_plus_one_text,
     repeat_groups,
     repeats,
 )
@@ -163,6 +164,15 @@ def _group_line(group: RepeatGroup, p: Palette) -> Text:
     return line
 
 
+def n_plus_one_line(found: NPlusOne, p: Palette) -> Text:
+    """``N+1: 10 queries from demoapp/views.py:184 — use Item.objects.select_related(...)``,
+    with the loop's source line under it."""
+    line = Text(f"⚠ {n_plus_one_text(found)}", style=f"bold {p.warning}")
+    if found.source is not None and found.source.line:
+        line.append(f"\n    {found.source.line}", style=p.warning)
+    return line
+
+
 def _repeat_mark(mark: Repeats, p: Palette) -> Text:
     if mark.similar == 1:
         return Text("")
@@ -188,6 +198,7 @@ def sql_table(request: RequestFinished, p: Palette) -> RenderableType:
     if len(request.sql) < request.sql_count:
         header.append(f" (showing the first {len(request.sql)})", style=p.muted)
     parts: list[RenderableType] = [header]
+    parts += [n_plus_one_line(found, p) for found in request.n_plus_one]
     parts += [_group_line(g, p) for g in repeat_groups(request.sql)[:SQL_GROUPS]]
     marks = repeats(request.sql)
     table = Table(box=None, padding=(0, 1), expand=True, show_edge=False)

@@ -17,6 +17,8 @@ from .palette import Palette
 
 #: Blank cells either side of each column (as DataTable's ``cell_padding``).
 PAD = 1
+#: After the view's name on a row the server flagged N+1 (``RequestFinished.n_plus_one``).
+N_PLUS_ONE_MARK = " N+1"
 #: The worker column's cells, padding included.
 WORKER_CELLS = 2 + 2 * PAD
 
@@ -116,6 +118,10 @@ def log_cells(item: LogItem, spec: Layout, p: Palette) -> list[Text | str]:
             view_ms = Text(ms(e.view_ns), justify="right")
         total = Text(ms(e.total_ns), justify="right")
     badge = item.badge
+    view_cell = Text(short_view(view, spec.view), style=view_style)
+    if item.n_plus_one:  # the mark: the view's name shortened to make room for it
+        view_cell = Text(short_view(view, spec.view - len(N_PLUS_ONE_MARK)), style=view_style)
+        view_cell.append(N_PLUS_ONE_MARK, style=f"bold {p.warning}")
     worker = [Text(str(item.worker or ""), style=p.muted)] if spec.workers else []
     return [
         Text(when, style=p.muted),
@@ -123,9 +129,13 @@ def log_cells(item: LogItem, spec: Layout, p: Palette) -> list[Text | str]:
         Text(item.method, style="bold" if item.method not in ("GET", "HEAD") else ""),
         Text(cut(target, spec.path), style=f"bold {p.error}" if item.is_error else ""),
         Text(str(status) if status else "…", style=p.status(status)),
-        Text(short_view(view, spec.view), style=view_style),
+        view_cell,
         Text(badge if badge != "-" else "", style=p.kind(badge)),
         total,
         *([view_ms] if spec.view_ms else []),
-        Text(str(item.sql_count) if not item.is_ws else "", justify="right"),
+        Text(
+            str(item.sql_count) if not item.is_ws else "",
+            justify="right",
+            style=f"bold {p.warning}" if item.n_plus_one else "",
+        ),
     ]

@@ -27,10 +27,12 @@ COLUMNS: tuple[tuple[str, str, bool], ...] = (
     ("max", "max ms", True),
     ("view_mean", "view avg", True),
     ("sql_mean", "sql avg", True),
+    ("n_plus_one", "N+1", True),
     ("spark", "recent", False),
 )
 #: At 100 columns: no route or p99 column, shorter labels and widths (the sort mark included).
-NARROW_HIDDEN = frozenset({"route", "p99"})
+#: (N+1 too: the view column would be below its minimum at 100; the sql column warns instead.)
+NARROW_HIDDEN = frozenset({"route", "p99", "n_plus_one"})
 NARROW_LABELS = {"p50": "p50", "p95": "p95", "max": "max", "view_mean": "view", "sql_mean": "sql"}
 NARROW_WIDTHS = {
     "view": 22,
@@ -156,7 +158,10 @@ class ViewStatsTable(DataTable[Text | str]):
                 ms(round(agg.mean_view_ns)) if agg.mean_view_ns is not None else "-",
                 justify="right",
             ),
-            "sql_mean": Text(f"{agg.mean_sql:.1f}", justify="right"),
+            "sql_mean": Text(
+                f"{agg.mean_sql:.1f}", justify="right", style=p.warning if agg.n_plus_one else ""
+            ),
+            "n_plus_one": n_plus_one_cell(agg, p),
             "spark": Text(sparkline(list(agg.recent), 8 if self.narrow else 12), style=p.primary),
         }
         return [cells[key] for key, _, _ in COLUMNS if not (self.narrow and key in NARROW_HIDDEN)]
@@ -208,6 +213,13 @@ class ViewStatsTable(DataTable[Text | str]):
     def action_reverse_sort(self) -> None:
         self.sort_reverse = not self.sort_reverse
         self._resort()
+
+
+def n_plus_one_cell(agg: ViewAggregate, p: Palette) -> Text:
+    """How many of the view's requests were flagged N+1 ("-": none)."""
+    if not agg.n_plus_one:
+        return Text("-", style=p.muted, justify="right")
+    return Text(str(agg.n_plus_one), style=f"bold {p.warning}", justify="right")
 
 
 def route_text(agg: ViewAggregate) -> str:

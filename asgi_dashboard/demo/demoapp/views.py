@@ -15,6 +15,8 @@ import time
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.contrib.contenttypes.models import ContentType
+from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -189,6 +191,45 @@ def orm_n_plus_one(request: HttpRequest) -> JsonResponse:
     )
 
 
+def orm_n_plus_one_reverse(request: HttpRequest) -> JsonResponse:
+    """DELIBERATE INEFFICIENCY: the reverse side of a foreign key read in a loop (N+1).
+
+    Each content type's permissions (``Permission.content_type`` points at ``ContentType``, so
+    ``ct.permission_set`` is the reverse accessor): one query per content type.
+    Fix: ``ContentType.objects.prefetch_related("permission_set")`` (two queries in all).
+    """
+    models = []
+    for ct in ContentType.objects.order_by("id"):  # 1 query ...
+        codenames = [p.codename for p in ct.permission_set.all()]  # ... + 1 per content type
+        models.append({"model": f"{ct.app_label}.{ct.model}", "permissions": codenames})
+    return JsonResponse({"view": "orm-n-plus-one-reverse", "count": len(models), "models": models})
+
+
+ITEMS_PER_PAGE = 4
+
+
+def orm_paginated(request: HttpRequest) -> JsonResponse:
+    """A paginated list, done right: ``Paginator`` counts the rows, then reads one page (two
+    queries, whatever the page size); ``select_related`` brings each item's category along."""
+    paginator = Paginator(Item.objects.select_related("category"), ITEMS_PER_PAGE)
+    page = paginator.get_page(request.GET.get("page"))
+    return JsonResponse(
+        {
+            "view": "orm-paginated",
+            "page": page.number,
+            "pages": paginator.num_pages,
+            "items": [_item_json(item) for item in page],
+        }
+    )
+
+
+def orm_categories(request: HttpRequest) -> JsonResponse:
+    """A short loop with a query per category: three of them, below asgi-dash's N+1 threshold
+    (5: ``--n-plus-one``). ``annotate(Count("items"))`` would make it one query."""
+    counts = {c.name: c.items.count() for c in Category.objects.all()}
+    return JsonResponse({"view": "orm-categories", "items": counts})
+
+
 # --- Templates, errors, the blocked loop, chat ------------------------------------------------
 
 
@@ -216,6 +257,19 @@ async def blocking_view(request: HttpRequest) -> JsonResponse:
         return _bad_request(exc)
     time.sleep(ms / 1000)  # BUG on purpose: blocks the event loop
     return _slept("blocking", ms)
+
+
+async def cpu_view(request: HttpRequest) -> JsonResponse:
+    """CPU-bound work on the event loop (``?n=`` rounds, default 20000: a few ms), what
+    ``asgi-dash --workers N`` spreads over N processes (bench/workers.py measures it)."""
+    try:
+        n = max(0, min(int(request.GET.get("n", "20000")), 5_000_000))
+    except ValueError:
+        return JsonResponse({"error": "n must be an integer"}, status=400)
+    digest = 0
+    for i in range(n):
+        digest = (digest * 31 + i) % 1_000_003
+    return JsonResponse({"view": "cpu", "n": n, "digest": digest})
 
 
 def chat_room(request: HttpRequest, room: str) -> HttpResponse:
