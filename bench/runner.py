@@ -16,11 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import attach as attach_bench
 from . import coldstart, memory, overhead, pipeline, procs, projects, tapcost, ui, websocket
 from .load import tool_name
 from .report import environment, markdown_table
 
-FIGURES = ("overhead", "tapcost", "pipeline", "ui", "memory", "coldstart", "ws")
+FIGURES = ("overhead", "tapcost", "pipeline", "ui", "memory", "coldstart", "ws", "attach")
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,16 @@ class Runner:
             tapcost.table(results),
             f"{blocks} alternating blocks of 20 requests per view and variant, in one process "
             "per project. " + " ".join(notes),
+        )
+
+    def attach(self) -> None:
+        blocks = max(10, self.plan.tapcost_blocks // 2)
+        self.emit(
+            "8. The attach wrapper (asgi_dashboard.attach): CPU per request with no collector "
+            "listening, and with one (asgi-dash collect) against the child's tap",
+            attach_bench.table(attach_bench.measure(self.project("demo"), blocks=blocks)),
+            f"{blocks} rotating blocks of {attach_bench.BLOCK} requests per variant, in one "
+            "process; see bench/attach.py.",
         )
 
     def pipeline(self) -> None:

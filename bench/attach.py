@@ -1,0 +1,204 @@
+"""Figure 8: what the attach wrapper costs a request, with and without a collector listening.
+
+Measured as figure 1b (:mod:`bench.tapcost`) is: one process (this module run as
+``python -m bench.attach SPEC``) loads the demo and calls its ASGI application directly, in
+alternating blocks of 20 requests, and compares the CPU time per request
+(``time.process_time``: all threads, so the sender thread that encodes and writes the events is
+counted). Two parts, in this order:
+
+1. **No collector** (the socket path does not exist): the raw application against
+   ``AttachedApp(application)``. The Django hooks are not installed (the wrapper installs them
+   only once a collector listens), as in a deployment nobody is watching. Target: within 1%.
+2. **A collector listening** (a real ``asgi-dash collect --headless --json`` in another
+   process, its output to /dev/null): raw, the child server's tap (``InstrumentedApp`` over a
+   ``PipeSink`` whose pipe a thread drains: figure 1b's "tapped") and the attached application,
+   in rotating order. Target: the attached application costs no more than the tap (the same tap,
+   the frames written to a socket instead of a pipe).
+
+The collector's own CPU is in its process, not counted, as the dashboard's is not in figure 1b.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from .projects import REPO, Project
+from .tapcost_worker import _request
+
+BLOCK = 20
+PATHS = ("/sync/?ms=0", "/async/?ms=0")
+
+
+@dataclass
+class AttachCost:
+    view: str
+    #: CPU µs per request: raw, attached with no collector, raw (part 2), tap, attached.
+    raw_us: float
+    idle_us: float
+    idle_ratio: float
+    raw2_us: float
+    tap_us: float
+    attached_us: float
+    tap_ratio: float
+    attached_ratio: float
+
+
+async def _blocks(apps: dict[str, Any], path: str, blocks: int) -> dict[str, Any]:
+    """CPU per request of each app, and per app the median over blocks of raw CPU / its CPU."""
+    names = list(apps)
+    for app in apps.values():  # warm-up: imports, caches, the DB connection
+        for _ in range(BLOCK):
+            await _request(app, path)
+    cpu = dict.fromkeys(names, 0.0)
+    ratios: dict[str, list[float]] = {n: [] for n in names}
+    for b in range(blocks):
+        took = {}
+        order = names[b % len(names) :] + names[: b % len(names)]  # rotate: no fixed position
+        for name in order:
+            t0 = time.process_time()
+            for _ in range(BLOCK):
+                await _request(apps[name], path)
+            took[name] = time.process_time() - t0
+            cpu[name] += took[name]
+        for name in names:
+            ratios[name].append(took[names[0]] / took[name])
+    n = blocks * BLOCK
+    return {
+        name: {"us": cpu[name] / n * 1e6, "ratio": sorted(r)[len(r) // 2]}
+        for name, r in ratios.items()
+    }
+
+
+def _pipe_sink() -> Any:
+    """The child server's sink, its pipe drained by a thread (figure 1b's "tapped")."""
+    from asgi_dashboard.instrument import PipeSink
+
+    read_end, write_end = os.pipe()
+
+    def drain() -> None:
+        while os.read(read_end, 1 << 16):
+            pass
+
+    threading.Thread(target=drain, daemon=True).start()
+    return PipeSink(write_end)
+
+
+def _start_collector(sock: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "ASGI_DASH_COLLECT": sock}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
+    return subprocess.Popen(
+        [sys.executable, "-m", "asgi_dashboard", "collect", "--headless", "--json"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+    )  # fmt: skip
+
+
+async def _worker(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    module, _, attr = spec["asgi"].partition(":")
+    raw = getattr(importlib.import_module(module), attr)
+    from asgi_dashboard.attaching.wrapper import AttachedApp
+    from asgi_dashboard.instrument import InstrumentedApp, install
+
+    folder = tempfile.mkdtemp(prefix="adb-")
+    sock = os.path.join(folder, "c.sock")
+    attached = AttachedApp(raw, sock, project_dir=spec["project_dir"])
+    idle = [await _blocks({"raw": raw, "attached": attached}, p, spec["blocks"]) for p in PATHS]
+    install(spec["project_dir"])
+    tapped = InstrumentedApp(raw, _pipe_sink(), generation=1, project_dir=spec["project_dir"])
+    collector = _start_collector(sock)
+    try:
+        deadline = time.monotonic() + 30
+        while not (attached.sink is not None and attached.sink.connected):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the wrapper did not connect to the collector within 30 s")
+            await _request(attached, PATHS[0])  # the first call starts the sender
+            await asyncio.sleep(0.05)
+        apps = {"raw": raw, "tap": tapped, "attached": attached}
+        busy = [await _blocks(apps, p, spec["blocks"]) for p in PATHS]
+    finally:
+        collector.terminate()
+        collector.wait(10)
+    return [{"path": p, "idle": i, "busy": b} for p, i, b in zip(PATHS, idle, busy, strict=True)]
+
+
+def measure(project: Project, *, blocks: int) -> list[AttachCost]:
+    spec = {
+        "project_dir": str(project.dir),
+        "asgi": project.asgi,
+        "blocks": blocks,
+    }
+    env = {**os.environ, **project.env, "DJANGO_SETTINGS_MODULE": project.settings}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
+    env.pop("ASGI_DASH_COLLECT", None)
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.attach", json.dumps(spec)],
+        cwd=project.dir, env=env, capture_output=True, text=True, timeout=900, check=False,
+    )  # fmt: skip
+    if out.returncode != 0:
+        raise RuntimeError(f"attach worker failed: {out.stderr.strip()[-800:]}")
+    rows = []
+    for r in json.loads(out.stdout.strip().splitlines()[-1]):
+        idle, busy = r["idle"], r["busy"]
+        rows.append(
+            AttachCost(
+                f"demo {r['path']}",
+                idle["raw"]["us"],
+                idle["attached"]["us"],
+                idle["attached"]["ratio"],
+                busy["raw"]["us"],
+                busy["tap"]["us"],
+                busy["attached"]["us"],
+                busy["tap"]["ratio"],
+                busy["attached"]["ratio"],
+            )
+        )
+    return rows
+
+
+def table(rows: list[AttachCost]) -> list[list[str]]:
+    out = [
+        [
+            "view",
+            "raw µs",
+            "attached, no collector µs",
+            "raw/attached (target ≥ 0.99)",
+            "tap µs (child)",
+            "attached, collector µs",
+            "raw/tap",
+            "raw/attached (target ≥ raw/tap)",
+        ]
+    ]
+    for r in rows:
+        out.append(
+            [
+                r.view,
+                f"{r.raw_us:.1f}",
+                f"{r.idle_us:.1f}",
+                f"{r.idle_ratio:.3f}",
+                f"{r.tap_us:.1f}",
+                f"{r.attached_us:.1f}",
+                f"{r.tap_ratio:.3f}",
+                f"{r.attached_ratio:.3f}",
+            ]
+        )
+    return out
+
+
+def main() -> None:
+    spec = json.loads(sys.argv[1])
+    sys.path.insert(0, spec["project_dir"])
+    result = asyncio.run(_worker(spec))
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
