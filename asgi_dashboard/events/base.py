@@ -156,6 +156,35 @@ class NPlusOne(Record):
     fix: str | None = None
 
 
+#: What made a request hop from the event loop to a thread (``Hop.cause_kind``).
+HopCause = Literal["middleware", "view", "signal", "project", "other"]
+
+
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
+class Hop(Record):
+    """One switch of a request from the event loop to a thread and back (``sync_to_async``).
+
+    Offsets and durations are integer ns; ``submitted_ns``/``started_ns`` are counted from the
+    request's start (the tap's). ``wait_ns`` is submit -> start of the run on the thread (the
+    queue behind the executor: Django's thread-sensitive one is one thread per request, shared
+    by its sync middleware, view and calls; plus the hop itself);
+    ``run_ns`` is the sync callable's own run. ``thread`` is the name of the thread that ran it
+    ("" when the run was not seen: a ``sync_to_async`` given its own ``context``). See
+    ``instrument/hops.py``.
+    """
+
+    #: Middleware class (dotted), the view, ``signal <name>: receivers``, or the callable's name.
+    cause: str
+    cause_kind: HopCause
+    submitted_ns: int
+    started_ns: int = 0
+    wait_ns: int = 0
+    run_ns: int = 0
+    thread: str = ""
+    #: The project line that called ``sync_to_async`` (``cause_kind`` "project"), else None.
+    source: FrameInfo | None = None
+
+
 # --------------------------------------------------------------------------------------------
 # Events
 # --------------------------------------------------------------------------------------------

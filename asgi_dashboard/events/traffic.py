@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-from .base import CancelReason, Event, ExceptionInfo, Header, Kind, NPlusOne, SqlQuery
+from .base import CancelReason, Event, ExceptionInfo, Header, Hop, Kind, NPlusOne, SqlQuery
 
 # -- HTTP ----------------------------------------------------------------------------------
 
@@ -57,6 +57,9 @@ class RequestFinished(Event):
     n_plus_one: tuple[NPlusOne, ...] = ()
     #: Sync/async context switches Django made for middleware adaptation (see instrument).
     sync_hops: int = 0
+    #: The timeline of those hops, in call order (the first ``MAX_HOPS`` = 64 of them: ``sync_hops``
+    #: stays exact; see instrument/hops.py).
+    hops: tuple[Hop, ...] = ()
     error: ExceptionInfo | None = None
     request_headers: tuple[Header, ...] = ()
     response_headers: tuple[Header, ...] = ()

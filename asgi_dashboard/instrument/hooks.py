@@ -32,7 +32,8 @@ How each number is measured (all ``time.perf_counter_ns()``):
   ``debug_transaction``, each with its time, bounded parameters and the issuing project line.
 * **sync_hops**: calls of ``asgiref.sync.SyncToAsync`` made on behalf of the request (the view,
   sync middleware adapted by Django, sync signal receivers such as ``close_old_connections``):
-  each one is a hop from the event loop to a thread and back.
+  each one is a hop from the event loop to a thread and back. The same wrapper feeds the
+  timeline of those hops (``hops``: cause, thread, wait, run), see ``instrument/hops.py``.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from typing import Any
 
 from asgiref.sync import SyncToAsync, iscoroutinefunction
 
-from . import layer, refusals, sql
+from . import hops, layer, refusals, sql
 from .errors import exception_info
 from .handlers import timed_dispatch
 from .naming import view_kind, view_name
@@ -114,6 +115,10 @@ def _timed_view(view: Callable[..., Any]) -> Callable[..., Any]:
     return timed_sync
 
 
+def _identity(request: Any) -> Any:
+    return request
+
+
 def _patch_view_dispatch() -> None:
     from django.core.handlers.base import BaseHandler
 
@@ -174,6 +179,7 @@ def _patch_thread_hops() -> None:
         rec = current.get()
         if rec is not None:
             rec.sync_hops += 1
+            hops.called(rec, self.func)  # the timeline (instrument/hops.py)
         return original(self, *args, **kwargs)
 
     SyncToAsync.__call__ = __call__  # type: ignore[method-assign]
@@ -215,6 +221,7 @@ def install(project_dir: str | None = None) -> None:
     refusals.install()
     _patch_templates()
     _patch_thread_hops()
+    hops.install(_timed_view(_identity).__code__)  # the code of the sync view wrapper
     _patch_consumers()
     layer.install()  # the channel layer's operations and drops (instrument/layer.py)
 

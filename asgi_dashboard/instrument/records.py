@@ -59,6 +59,8 @@ class RequestRecord:
     sql_ns: int = 0
     sql: list[SqlQuery] = field(default_factory=list)
     sync_hops: int = 0
+    #: The first ``hops.MAX_HOPS`` of those hops, as ``hops.HopRecord`` (instrument/hops.py).
+    hops: list[Any] = field(default_factory=list)
     error: ExceptionInfo | None = None
     #: The tap's id of the request (channel-layer operations a view makes carry it).
     request_id: str | None = None

@@ -16,6 +16,7 @@ import time
 from ..events import CancelReason, RequestFinished
 from . import identity, layer
 from .errors import exception_info
+from .hops import hop_events
 from .nplus1 import find as find_n_plus_one
 from .previews import (
     BODY_PREVIEW,
@@ -282,6 +283,7 @@ class InstrumentedApp:
             sql=tuple(rec.sql),
             n_plus_one=find_n_plus_one(rec.sql),
             sync_hops=rec.sync_hops,
+            hops=hop_events(rec) if rec.hops else (),
             error=rec.error,
             request_headers=req_headers,
             request_headers_dropped=req_headers_dropped,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from demoapp import api, views
+from demoapp import api, hops, views
 from django.contrib import admin
 from django.urls import path
 
@@ -25,6 +25,7 @@ urlpatterns = [
     path("template/", views.template_view, name="template"),
     path("error/", views.error_view, name="error"),
     path("blocking/", views.blocking_view, name="blocking"),
+    path("hops/", hops.hops_page, name="hops"),
     path("chat/<slug:room>/", views.chat_room, name="chat"),
     path("admin/", admin.site.urls),
 ]
