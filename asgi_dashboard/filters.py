@@ -5,7 +5,7 @@ Grammar (whitespace separates terms; every term must match, i.e. terms are ANDed
     expression := term ( " " term )*
     term       := [ "-" | "!" ] ( field ":" value | flag | text )
     field      := "status" | "kind" | "view" | "method" | "path" | "slow" | "sql"
-    flag       := "ws" | "error" | "n+1"
+    flag       := "ws" | "error" | "n+1" | "layer"
     text       := word | '"' any text '"'
 
 Terms:
@@ -31,6 +31,7 @@ Terms:
 ``ws``              WebSocket connections only
 ``error``           server errors: the view raised, or the status is 5xx
 ``n+1``             requests the server flagged N+1 (``--n-plus-one``); ``-n+1`` the others
+``layer``           requests and WebSocket connections that used the channel layer
 ``-term``           negation, e.g. ``-kind:static`` or ``-/health``
 ==================  ===========================================================================
 
@@ -50,7 +51,7 @@ from .model.rows import LogItem
 Predicate = Callable[[LogItem], bool]
 
 FIELDS = ("status", "kind", "view", "method", "path", "slow", "sql", "worker")
-FLAGS = ("ws", "error", "n+1")
+FLAGS = ("ws", "error", "n+1", "layer")
 KINDS = ("sync", "async", "ws", "static")
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
@@ -203,6 +204,8 @@ def _term(body: str, pos: int) -> tuple[Predicate, bool]:
         return (lambda item: item.is_ws), False
     if lowered == "error":
         return (lambda item: item.is_error), False
+    if lowered == "layer":
+        return (lambda item: item.layer_ops > 0), False
     if lowered == "n+1":
         return (lambda item: bool(item.n_plus_one)), False
     name, sep, value = body.partition(":")
@@ -393,5 +396,6 @@ worker:2        served by worker 2 (--workers) or by that pid
 ws              WebSocket connections only
 error           the view raised, or status 5xx
 n+1             flagged N+1: one line ran the same SQL many times
+layer           used the channel layer (group_send, groups, layer messages)
 -term           negate a term, e.g. -kind:static
 Terms are combined with AND: status:5xx kind:sync slow:>100ms"""

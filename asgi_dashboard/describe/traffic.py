@@ -146,17 +146,11 @@ def _layer_op(e: LayerOp) -> Description:
     return Description(line, entry("LAYER", "error-strong", Segment(text, "error")))
 
 
-@describes(HandlerRun, console=True)
+@describes(HandlerRun)
 def _handler_run(e: HandlerRun) -> Description:
-    line = (
+    # Not console news even when it raised: the connection's close (ws-closed) reports it.
+    return Description(
         f"HANDLER {_who(e.conn_id, None)} {e.handler or e.msg_type} ({e.msg_type}) "
         f"{ms(e.duration_ns, unit=True)} sql {e.sql_count} ({ms(e.sql_ns, unit=True)})"
-    ) + error_line(e.error)
-    if e.error is None:
-        return Description(line)
-    shown = entry(
-        "ERROR",
-        "error-strong",
-        f"Handler {e.handler} ({e.consumer or '?'}): {e.error.type}: {e.error.message}",
+        + error_line(e.error)
     )
-    return Description(line, shown)

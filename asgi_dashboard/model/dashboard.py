@@ -15,6 +15,8 @@ from ..events import (
     Event,
     EventsDropped,
     FilesChanged,
+    HandlerRun,
+    LayerOp,
     LogRecord,
     LoopBlocked,
     LoopLag,
@@ -59,6 +61,10 @@ CONSOLE_TYPES: tuple[type[Event], ...] = (
 #: Events that make or complete a reload timeline row.
 RELOAD_TYPES = (FilesChanged, ReloadFinished, ReloadLoopDetected, ServerFailed)
 WS_TYPES = (WsOpened, WsAccepted, WsFrame, WsClosed)
+#: Channel-layer operations and consumer handler runs (see model/ws.py).
+LAYER_TYPES = (LayerOp, HandlerRun)
+#: Requests remembered with the layer operations their view made until the request arrives.
+MAX_PENDING_LAYER = 1000
 
 
 class _Batch:
@@ -99,6 +105,8 @@ class Dashboard:
         self.blocked: LoopBlocked | None = None
         #: Open or recent WebSocket rows by connection id, to complete them as events arrive.
         self.ws_rows: dict[str, LogItem] = {}
+        #: request id -> layer operations its view made (the request's event comes after them).
+        self._layer_by_request: dict[str, int] = {}
         self._seq = 0
 
     @property
@@ -122,11 +130,15 @@ class Dashboard:
                 out.status = True
             if isinstance(event, RequestFinished):
                 item = self._add(event)
+                item.layer_ops = self._layer_by_request.pop(event.id, 0)
                 self.views.add(event, item.is_error)
                 out.new.append(item)
                 continue
             if isinstance(event, WS_TYPES):
                 self._ws(event, out)
+                continue
+            if isinstance(event, LAYER_TYPES):
+                self._layer(event, out)
                 continue
             if isinstance(event, RELOAD_TYPES) and self.reloads.apply(event):
                 out.reloads = True
@@ -198,6 +210,26 @@ class Dashboard:
                 out.console.append(event)
         if item not in out.new:
             out.updated.append(item)
+
+    def _layer(self, event: LayerOp | HandlerRun, out: _Batch) -> None:
+        """A layer operation or handler run: the connections' records, the rows' ``layer_ops``,
+        and the console for messages dropped (the status counted them as errors)."""
+        out.ws |= self.ws.apply_layer(event)
+        if isinstance(event, LayerOp) and (event.dropped or event.error):
+            out.console.append(event)
+        if isinstance(event, HandlerRun) and not event.from_layer:
+            return  # a client frame's handler: not channel-layer activity
+        if event.conn_id:
+            item = self.ws_rows.get(event.conn_id)
+            if item is not None:
+                item.layer_ops += 1
+                if item.layer_ops == 1 and item not in out.new and item not in out.updated:
+                    out.updated.append(item)  # it matches the ``layer`` filter from now on
+        elif isinstance(event, LayerOp) and event.request_id:
+            pending = self._layer_by_request
+            if len(pending) >= MAX_PENDING_LAYER:
+                pending.clear()
+            pending[event.request_id] = pending.get(event.request_id, 0) + 1
 
     def clear(self) -> None:
         """Forget the log and per-view stats (server totals, WebSocket records, reloads stay)."""

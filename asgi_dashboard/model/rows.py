@@ -53,6 +53,9 @@ class LogItem:
 
     seq: int
     entry: Entry
+    #: Channel-layer operations the request's view or the connection's consumer made, and
+    #: layer messages its handlers ran (instrument/layer.py): the ``layer`` filter term.
+    layer_ops: int = 0
 
     @property
     def key(self) -> str:

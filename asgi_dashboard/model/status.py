@@ -8,6 +8,7 @@ from typing import Literal
 from ..config import EXIT_BAD_INPUT, EXIT_PROJECT_FAILED
 from ..events import (
     Event,
+    LayerOp,
     LoopLag,
     RequestFinished,
     ServerFailed,
@@ -46,6 +47,9 @@ class ServerStatus:
     #: Event-loop lag of the server process: the latest sample and the max over the last minute.
     loop_lag_ns: int | None = None
     loop_lag_max_ns: int | None = None
+    #: Channel-layer messages dropped (ChannelFull or expired); each dropping operation also
+    #: counts once in ``errors``.
+    layer_drops: int = 0
     #: Warnings for the whole run (a server listening beyond loopback, a busy default port
     #: so another was taken): printed before the TUI starts they would be wiped at once.
     notices: tuple[str, ...] = ()
@@ -82,6 +86,10 @@ class ServerStatus:
                 self.errors += event.error is not None or (
                     event.status >= 500 and event.cancelled is None
                 )
+            case LayerOp(dropped=dropped) if dropped:
+                # Messages a channel layer dropped (ChannelFull, expired): errors, never silent.
+                self.errors += 1
+                self.layer_drops += dropped
             case ServerStarting():
                 self.state = "restarting" if self.starts or self.failure else "starting"
                 self.mode = event.mode

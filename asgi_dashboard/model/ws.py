@@ -14,13 +14,17 @@ from collections import OrderedDict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ..events import Event, WsAccepted, WsClosed, WsFrame, WsOpened
+from ..events import Event, HandlerRun, LayerOp, WsAccepted, WsClosed, WsFrame, WsOpened
 from ..wsclient_data import MARKER_HEADER
 
 #: Connections remembered (oldest forgotten first).
 MAX_CONNECTIONS = 300
 #: Server-side frames kept per connection.
 MAX_FRAMES = 500
+#: Channel-layer operations and handler runs kept per connection.
+MAX_LAYER = 500
+#: What the channel-layer tap reports (instrument/layer.py, instrument/handlers.py).
+LayerEvent = LayerOp | HandlerRun
 
 
 @dataclass(slots=True)
@@ -33,6 +37,11 @@ class ServerConnection:
     frames: deque[WsFrame] = field(default_factory=lambda: deque(maxlen=MAX_FRAMES))
     #: The panel session that opened it (from the marker header), or None (a browser, a script).
     client_id: str | None = None
+    #: Its channel-layer operations and handler runs (and messages it lost), oldest first.
+    layer: deque[LayerEvent] = field(default_factory=lambda: deque(maxlen=MAX_LAYER))
+    #: Totals beyond the bounded deque: operations made, messages lost (sent or meant for it).
+    layer_ops: int = 0
+    layer_drops: int = 0
 
     @property
     def id(self) -> str:
@@ -49,6 +58,16 @@ class ServerConnection:
         return "crashed" if self.closed.error is not None else "closed"
 
 
+def _lost_by(event: LayerOp, conn_id: str) -> int:
+    """Messages ``event`` lost that count against ``conn_id``: all of them for the connection
+    that sent them, one per recipient connection (all for the owner of an expired channel)."""
+    if event.op == "expired":
+        return event.dropped if conn_id in event.dropped_conns else 0
+    if conn_id == event.conn_id:
+        return event.dropped
+    return 1 if conn_id in event.dropped_conns else 0
+
+
 class ServerRecords:
     """Connections by server id, and the latest one per client session id."""
 
@@ -63,8 +82,11 @@ class ServerRecords:
         """Apply events; the ids of the connections that changed."""
         changed: set[str] = set()
         for event in events:
-            if isinstance(event, WsOpened | WsAccepted | WsFrame | WsClosed) and self.apply(event):
-                changed.add(event.id)
+            if isinstance(event, WsOpened | WsAccepted | WsFrame | WsClosed):
+                if self.apply(event):
+                    changed.add(event.id)
+            elif isinstance(event, LayerOp | HandlerRun):
+                changed |= self.apply_layer(event)
         return changed
 
     def apply(self, event: WsOpened | WsAccepted | WsFrame | WsClosed) -> bool:
@@ -91,6 +113,27 @@ class ServerRecords:
         else:
             conn.closed = event
         return True
+
+    def apply_layer(self, event: LayerEvent) -> set[str]:
+        """Attach a layer operation or handler run to the connections it concerns: the one that
+        made it, and the ones that lost a message by it; the ids of those known."""
+        ids: list[str] = []
+        if event.conn_id and not (isinstance(event, LayerOp) and event.op == "expired"):
+            ids.append(event.conn_id)  # (an expiry is found by whoever cleaned: not theirs)
+        if isinstance(event, LayerOp):
+            ids += [c for c in event.dropped_conns if c not in ids]
+        changed: set[str] = set()
+        for conn_id in ids:
+            conn = self.connections.get(conn_id)
+            if conn is None:
+                continue
+            conn.layer.append(event)
+            if isinstance(event, LayerOp):
+                conn.layer_drops += _lost_by(event, conn_id)
+                if conn_id == event.conn_id and event.op != "expired":
+                    conn.layer_ops += 1
+            changed.add(conn_id)
+        return changed
 
     def _forget(self, old: ServerConnection) -> None:
         if not old.client_id:

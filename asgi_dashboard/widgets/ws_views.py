@@ -16,11 +16,12 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import RichLog, Static
 
-from ..events import WsFrame
+from ..events import LayerOp, WsFrame
 from ..formatting import clock, duration, size
 from ..model import ServerConnection
 from ..wsframes import FrameRecord, pretty_json
 from .palette import Palette
+from .ws_layer import layer_summary, render_handler_run, render_layer_op, timeline
 
 #: Frames redrawn when a view is rebuilt (a session switch); the session keeps more.
 SHOWN_FRAMES = 300
@@ -141,6 +142,10 @@ def describe_server(conn: ServerConnection | None, palette: Palette, segments: i
         out.append(f"  {close_summary(conn)}", style=palette.muted)
     if segments > 1:
         out.append(f"  connection {segments} of {segments}", style=palette.muted)
+    layer = layer_summary(conn, palette)
+    if layer is not None:
+        out.append("  ")
+        out.append_text(layer)
     return out
 
 
@@ -208,7 +213,14 @@ class ServerSideView(Vertical):
         for index, conn in enumerate(shown, first):
             if len(history) > 1:
                 log.write(render_segment_head(conn, index, len(history), palette))
-            for frame in list(conn.frames)[-SHOWN_FRAMES:]:
-                log.write(render_server_frame(frame, palette))
+            # Frames with the consumer's channel-layer operations and handler runs between
+            # them, in time order (widgets/ws_layer.py).
+            for item in list(timeline(conn))[-SHOWN_FRAMES:]:
+                if isinstance(item, WsFrame):
+                    log.write(render_server_frame(item, palette))
+                elif isinstance(item, LayerOp):
+                    log.write(render_layer_op(item, conn.id, palette))
+                else:
+                    log.write(render_handler_run(item, palette))
             for line in render_segment_end(conn, palette):
                 log.write(line)
