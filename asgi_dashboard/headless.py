@@ -129,10 +129,12 @@ class HeadlessPrinter:
             os.close(devnull)
 
     def _ends_run_on_crash(self, event: Event) -> TypeGuard[ServerStopped]:
+        # One worker of several (--workers N) is restarted in place while the others serve.
         return (
             isinstance(event, ServerStopped)
             and event.reason == "crashed"
             and not self.config.reload
+            and not event.worker
         )
 
     def _said_on_stderr(self, event: Event) -> bool:

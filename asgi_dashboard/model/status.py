@@ -149,7 +149,7 @@ class ServerStatus:
             self.workers[event.worker] = event.pid
             self.seen_workers.add(event.worker)
         self.layer_warning = (
-            "in-memory channel layer: groups do not cross workers (REDIS_URL)"
+            "in-memory channel layer: groups stay in one worker"
             if channel_layer_warning(event)
             else None
         )
@@ -188,9 +188,9 @@ STATUS_DROP_ORDER = (
     "pid",
     "mode",
     "restarts",
-    "workers",
     "uptime",
     "loop_lag",
+    "workers",
     "requests",
     "url",
     "errors",
