@@ -25,6 +25,7 @@ urlpatterns = [
     path("template/", views.template_view, name="template"),
     path("error/", views.error_view, name="error"),
     path("blocking/", views.blocking_view, name="blocking"),
+    path("cpu/", views.cpu_view, name="cpu"),
     path("hops/", hops.hops_page, name="hops"),
     path("chat/<slug:room>/", views.chat_room, name="chat"),
     path("admin/", admin.site.urls),
