@@ -83,9 +83,9 @@ class RequestFinished(Event):
     #: "client-gone" (the client disconnected first: nothing was sent, ``status`` is 0, the only
     #: case it is), "no-response" (the app returned without one: Uvicorn answered 500).
     cancelled: CancelReason | None = None
-    #: Username of the authenticated user, when the request had already loaded its user
-    #: (``request.user``) by the time the view returned; None for anonymous or not loaded.
-    #: Not a secret; the test generator (asgi_dashboard/testgen) logs in as this user.
+    #: Username of the authenticated user the request came in as, when the request loaded its
+    #: user (``request.user``); None for anonymous or not loaded (instrument/users.py). Not a
+    #: secret; the test generator (asgi_dashboard/testgen) logs in as this user.
     user: str | None = None
 
 

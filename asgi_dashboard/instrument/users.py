@@ -16,10 +16,16 @@ from typing import Any
 
 
 def username_of(request: Any) -> str | None:
-    """The username of the request's authenticated user, if it was loaded; else None."""
+    """The username of the user the request came in as, if the request loaded it; else None.
+
+    ``login()`` and ``logout()`` replace ``request.user`` with a plain object during the view:
+    then the user the request *came in as* is the one the lazy object had loaded before
+    (``request._cached_user``), if it had; a login request itself is anonymous.
+    """
     if request is None:
         return None
-    user = getattr(request, "__dict__", {}).get("user")
+    attrs = getattr(request, "__dict__", {})
+    user = attrs.get("user")
     if user is None:
         return None
     try:
@@ -30,6 +36,10 @@ def username_of(request: Any) -> str | None:
         # ``LazyObject.__getattribute__`` returns ``_wrapped`` itself without loading it.
         user = user._wrapped
         if user is empty:
+            return None
+    else:
+        user = attrs.get("_cached_user")  # replaced by login()/logout(): who came in
+        if user is None:
             return None
     try:
         if not user.is_authenticated:

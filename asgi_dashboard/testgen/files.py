@@ -103,8 +103,16 @@ def import_block(lines: set[str] | tuple[str, ...]) -> str:
     return "\n\n".join("\n".join(group) for group in groups if group) + "\n"
 
 
+def _code(test: GeneratedTest, existing: str) -> str:
+    """The test, after its prelude unless the file already has it."""
+    first = test.prelude.split("\n", 1)[0]
+    if not test.prelude or first in existing.splitlines():
+        return test.source
+    return f"{test.prelude}\n\n\n{test.source}"
+
+
 def _new_file(test: GeneratedTest) -> str:
-    return f"{HEADER}\n{import_block(test.imports)}\n\n{test.source}\n"
+    return f"{HEADER}\n{import_block(test.imports)}\n\n{_code(test, '')}\n"
 
 
 def _merge(existing: str, test: GeneratedTest) -> str:
@@ -120,7 +128,7 @@ def _merge(existing: str, test: GeneratedTest) -> str:
         end = next((i for i, line in enumerate(lines) if i and line.rstrip().endswith('"""')), 0)
         block = import_block(test.imports).rstrip("\n").splitlines()
         lines = [*lines[: end + 1], "", *block, *lines[end + 1 :]]
-    return "\n".join(lines) + "\n\n\n" + test.source + "\n"
+    return "\n".join(lines) + "\n\n\n" + _code(test, existing) + "\n"
 
 
 def _foreign_chunk(existing: str, test: GeneratedTest) -> str:
@@ -128,7 +136,7 @@ def _foreign_chunk(existing: str, test: GeneratedTest) -> str:
     missing = [line for line in test.imports if line not in have]
     lead = "" if existing.endswith("\n") or not existing else "\n"
     imports = "".join(f"{line}  # noqa: E402\n" for line in missing)
-    return f"{lead}\n\n{SEPARATOR}\n{imports}\n\n{test.source}\n"
+    return f"{lead}\n\n{SEPARATOR}\n{imports}\n\n{_code(test, existing)}\n"
 
 
 def ruff_command() -> list[str] | None:

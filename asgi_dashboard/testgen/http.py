@@ -33,9 +33,9 @@ from .names import (
     GenOptions,
     content_type_of,
     docstring,
+    function_name,
     kept_headers,
     recorded_at,
-    function_name,
 )
 
 _TRANSACTION_SQL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "START TRANSACTION")

@@ -61,6 +61,8 @@ class GeneratedTest:
     imports: tuple[str, ...] = ()
     #: Things the user must look at (secrets left out, truncated bodies), also as TODO comments.
     todos: tuple[str, ...] = field(default_factory=tuple)
+    #: Module-level code the test needs (written once per file, before the test), or "".
+    prelude: str = ""
 
 
 def function_name(prefix: str, path: str, suffix: str = "") -> str:

@@ -23,14 +23,45 @@ import json
 from ..events import WsFrame
 from ..model.ws import ServerConnection
 from .layout import INDENT, Atom, Brackets, Node, Pair, call, literal, py_bytes, py_str, statement
-from .names import GeneratedTest, docstring, kept_headers, recorded_at, function_name
+from .names import GeneratedTest, docstring, function_name, kept_headers, recorded_at
 
 _IMPORTS = (
     "import pytest",
-    "from channels.testing import WebsocketCommunicator",
     "from django.conf import settings",
     "from django.utils.module_loading import import_string",
 )
+#: ``channels/testing/__init__.py`` also imports its live-server test case, which needs daphne
+#: (``channels/testing/live.py``): a project served by Uvicorn often has no daphne, and then
+#: ``from channels.testing import WebsocketCommunicator`` fails although the communicator itself
+#: needs only asgiref. Written once per file, before the first WebSocket test.
+COMMUNICATOR_SHIM = '''def _websocket_communicator():
+    """channels.testing.WebsocketCommunicator, also where daphne is not installed.
+
+    channels/testing/__init__.py imports its live-server test case, which needs daphne;
+    the communicator does not, so without daphne its module is imported on its own.
+    """
+    try:
+        from channels.testing import WebsocketCommunicator
+    except ModuleNotFoundError as missing:
+        if missing.name != "daphne":
+            raise
+        import sys
+        import types
+        from pathlib import Path
+
+        import channels
+
+        package = types.ModuleType("channels.testing")
+        package.__path__ = [str(Path(channels.__file__).parent / "testing")]
+        sys.modules["channels.testing"] = package
+        try:
+            from channels.testing.websocket import WebsocketCommunicator
+        finally:
+            del sys.modules["channels.testing"]
+    return WebsocketCommunicator
+
+
+WebsocketCommunicator = _websocket_communicator()'''
 
 
 def ws_test(conn: ServerConnection) -> GeneratedTest:
@@ -41,7 +72,7 @@ def ws_test(conn: ServerConnection) -> GeneratedTest:
     target = opened.path + (f"?{opened.query}" if opened.query else "")
     lines = [
         "@pytest.mark.asyncio",
-        "@pytest.mark.django_db(transaction=True)",
+        "@pytest.mark.django_db(transaction=True, serialized_rollback=True)",
         f"async def {name}():",
         docstring(_summary(conn, target), recorded_at(conn.opened.ts), i1),
         f"{i1}application = import_string(settings.ASGI_APPLICATION)",
@@ -52,13 +83,13 @@ def ws_test(conn: ServerConnection) -> GeneratedTest:
         lines.append(
             f"{i1}assert not connected  # rejected with HTTP {conn.accepted.status or 403}"
         )
-        return GeneratedTest(name, "\n".join(lines), _IMPORTS, ())
+        return GeneratedTest(name, "\n".join(lines), _IMPORTS, (), COMMUNICATOR_SHIM)
     lines.append(f"{i1}assert connected")
     for frame in conn.frames:
         lines += _frame_lines(frame, todos)
     lines += _close_lines(conn)
     body = [*lines[:4], *(f"{i1}# TODO: {t}" for t in todos), *lines[4:]]
-    return GeneratedTest(name, "\n".join(body), _IMPORTS, tuple(todos))
+    return GeneratedTest(name, "\n".join(body), _IMPORTS, tuple(todos), COMMUNICATOR_SHIM)
 
 
 def _summary(conn: ServerConnection, target: str) -> str:

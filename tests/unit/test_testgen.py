@@ -27,7 +27,8 @@ def request(**kw: object) -> RequestFinished:
 
 
 def module_of(test: GeneratedTest) -> str:
-    return f"{import_block(test.imports)}\n\n{test.source}\n"
+    prelude = f"{test.prelude}\n\n\n" if test.prelude else ""
+    return f"{import_block(test.imports)}\n\n{prelude}{test.source}\n"
 
 
 def assert_formatted(text: str) -> None:

@@ -63,7 +63,9 @@ def test_json_frames_replayed_in_order_and_compared_as_json() -> None:
     )
     test = ws_test(conn)
     src = test.source
-    assert src.startswith("@pytest.mark.asyncio\n@pytest.mark.django_db(transaction=True)\n")
+    assert src.startswith(
+        "@pytest.mark.asyncio\n@pytest.mark.django_db(transaction=True, serialized_rollback=True)\n"
+    )
     assert "async def test_ws_chat_lobby():" in src
     assert "WebSocket /ws/chat/lobby/ (demoapp.consumers.ChatConsumer): 2 in, 2 out" in src
     assert 'headers=[(b"origin", b"http://127.0.0.1:8000")]' in src
@@ -79,7 +81,7 @@ def test_json_frames_replayed_in_order_and_compared_as_json() -> None:
     assert 'assert await communicator.receive_from() == "plain text"' in src
     assert src.index("send_to(") < src.index("receive_json_from") < src.index("send_json_to")
     assert src.rstrip().endswith("await communicator.disconnect()")
-    assert "from channels.testing import WebsocketCommunicator" in test.imports
+    assert "from channels.testing import WebsocketCommunicator" in test.prelude
     assert_formatted(module_of(test))
 
 
@@ -143,8 +145,11 @@ def test_new_file_then_append_merges_imports_and_keeps_names_unique(tmp_path: Pa
     # One import block at the top, in isort order, each import once.
     head = text.split("\n\n\n@", 1)[0]
     assert head.count("import pytest") == 1
-    assert head.index("import pytest") < head.index("from channels.testing import")
+    assert head.index("import pytest") < head.index("from django.conf import settings")
     assert text.count("import pytest") == 1
+    assert text.count("def _websocket_communicator():") == 1
+    write_test(target, ws_test(connection([("in", "again")])))
+    assert target.read_text().count("def _websocket_communicator():") == 1
     assert_formatted(text)
 
 
