@@ -54,7 +54,10 @@ def demo(tmp: Path) -> Project:
             "demo /async/?ms=0": "/async/?ms=0",
             "demo /orm/sync/": "/orm/sync/",
         },
-        tapcost_views={"demo /orm/n-plus-one/ (11 statements)": "/orm/n-plus-one/"},
+        tapcost_views={
+            "demo /orm/n-plus-one/ (11 statements)": "/orm/n-plus-one/",
+            "demo /hops/?ms=0 (sync-only middleware)": "/hops/?ms=0",
+        },
     )
     full_env = {**os.environ, **env, "DJANGO_SETTINGS_MODULE": project.settings}
     # Importing the ASGI module migrates and seeds the database (demoapp.bootstrap).

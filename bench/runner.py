@@ -117,7 +117,7 @@ class Runner:
             "directly, raw vs tapped, CPU time of all threads)",
             tapcost.table(results),
             f"{blocks} alternating blocks of 20 requests per view and variant, in one process "
-            "per project. " + " ".join(notes),
+            "per project. " + " ".join([*notes, tapcost.timeline_note(results)]),
         )
 
     def attach(self) -> None:

@@ -27,6 +27,10 @@ class TapCost:
     #: Median over adjacent (raw, tapped) block pairs of raw CPU / tapped CPU.
     pair_ratio: float
     requests: int
+    #: The thread-hop timeline's part of ``delta_us`` (bench/hopcost.py: its parts timed alone)
+    #: and the hops of one request.
+    timeline_us: float = 0.0
+    hops: int = 0
 
     @property
     def delta_us(self) -> float:
@@ -80,9 +84,12 @@ def measure(
     labels = {path: label for label, path in views.items()}
     result = json.loads(out.stdout.strip().splitlines()[-1])
     rows = [
-        TapCost(labels[r["path"]], r["raw_us"], r["tapped_us"], r["pair_ratio"], r["requests"])
+        TapCost(
+            labels[r["path"]], r["raw_us"], r["tapped_us"], r["pair_ratio"], r["requests"],
+            timeline_us=r["timeline"]["total_us"], hops=r["timeline"]["hops"],
+        )
         for r in result["views"]
-    ]
+    ]  # fmt: skip
     sql = result["sql"]
     return rows, ({k: SqlCost(**v) for k, v in sql.items()} if sql else None)
 
@@ -99,6 +106,20 @@ def sql_note(costs: dict[str, SqlCost]) -> str:
     return (
         f"One SQL statement (`cursor.execute`, SQLite, {n} per variant; timing, parameters, the "
         "issuing project line; median of block pairs): " + "; ".join(parts) + "."
+    )
+
+
+def timeline_note(results: list[TapCost]) -> str:
+    """The thread-hop timeline's share (instrument/hops.py, bench/hopcost.py: call side per hop,
+    thread side per hop, the event's ``hops`` once; target <= 10 us per request)."""
+    parts = [
+        f"{r.view} {r.hops} hops {r.timeline_us:.1f} us "
+        + ("(met)" if r.timeline_us <= 10 else "(NOT met)")
+        for r in results
+    ]
+    return (
+        "Thread-hop timeline, CPU per request timed by its parts (bench/hopcost.py; target "
+        "<= 10 us): " + "; ".join(parts) + "."
     )
 
 

@@ -163,6 +163,10 @@ def main() -> None:
         asyncio.run(_measure(raw, tapped, path, spec["blocks"], spec["block"]))
         for path in spec["paths"]
     ]
+    from bench import hopcost
+
+    for result in results:  # the thread-hop timeline's part, by its parts (bench/hopcost.py)
+        result["timeline"] = hopcost.measure(tapped, result["path"], _request)
     sql = None
     if spec.get("sql_statements"):
         issuers = {

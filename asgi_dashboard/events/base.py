@@ -160,9 +160,13 @@ class NPlusOne(Record):
 HopCause = Literal["middleware", "view", "signal", "project", "other"]
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@dataclass(slots=True, repr=False, eq=False)
 class Hop(Record):
     """One switch of a request from the event loop to a thread and back (``sync_to_async``).
+
+    Not ``frozen`` (treat it as immutable all the same): a request makes ~15 hops and a frozen
+    dataclass's ``__init__`` (``object.__setattr__`` per field) measured 5x slower to build,
+    against the timeline's budget of 10 us per request (bench/hopcost.py).
 
     Offsets and durations are integer ns; ``submitted_ns``/``started_ns`` are counted from the
     request's start (the tap's). ``wait_ns`` is submit -> start of the run on the thread (the

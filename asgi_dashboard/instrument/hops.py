@@ -48,8 +48,9 @@ from __future__ import annotations
 
 import functools
 import sys
-import threading
 import time
+from threading import _active as _threads  # type: ignore[attr-defined]
+from threading import get_ident
 from types import BuiltinFunctionType, FunctionType, MethodType
 from typing import Any
 
@@ -67,41 +68,34 @@ _INNER = "convert_exception_to_response.<locals>.inner"
 #: cost by turning it off and on in alternating blocks.
 enabled = True
 #: Hops (the request's latest) searched for the one a thread starts running.
-_SCAN = 16
+_SCAN = 4
 #: The code of hooks.py's sync view wrapper (set by :func:`install`).
 _view_code: Any = None
 _names: dict[Any, str] = {}
 _CACHE_LIMIT = 4096
 
 
-class HopRecord:
-    """One hop while it happens (mutable; perf_counter_ns stamps, 0 = not yet)."""
+#: One hop while it happens: [func, kind, source, submitted, started, ended, thread] (a list:
+#: built per hop, measured cheaper than a slotted class); stamps are perf_counter_ns, 0 = not yet.
+HopRecord = list[Any]
+_FUNC, _KIND, _SOURCE, _SUBMITTED, _STARTED, _ENDED, _THREAD = range(7)
 
-    __slots__ = ("ended", "func", "kind", "source", "started", "submitted", "thread")
-
-    def __init__(self, func: Any, kind: HopCause, source: FrameInfo | None, submitted: int) -> None:
-        self.func = func
-        self.kind: HopCause = kind
-        self.source = source
-        self.submitted = submitted
-        self.started = 0
-        self.ended = 0
-        self.thread = ""
+#: co_qualname of Django's callables whose hops are not the project's: see the module docstring.
+_DJANGO_CODE: dict[str, HopCause] = {
+    _INNER: "middleware",
+    "Signal.asend.<locals>.sync_send": "signal",
+    "Signal.asend_robust.<locals>.sync_send": "signal",
+}
 
 
 def _quick_kind(func: Any) -> HopCause | None:
     """The cause of a hop when it is one of Django's own (view, middleware, signal), else None."""
-    code = getattr(func, "__code__", None)
-    if code is not None:
-        if code is _view_code:
-            return "view"
-        qualname = code.co_qualname
-        if qualname == _INNER:
-            return "middleware"
-        if qualname.startswith("Signal.asend"):
-            return "signal"
-        if type(func) is MethodType and func.__name__.startswith("process_"):
-            return "middleware"
+    kind = type(func)
+    if kind is MethodType:
+        return "middleware" if func.__name__[:8] == "process_" else None
+    if kind is FunctionType:
+        code = func.__code__
+        return "view" if code is _view_code else _DJANGO_CODE.get(code.co_qualname)
     return None
 
 
@@ -133,8 +127,7 @@ def called(rec: RequestRecord, func: Any) -> None:
         # skip=3: this function, hooks' __call__ wrapper, then the caller of sync_to_async.
         source = _project_source(3)
         kind = "other" if source is None else "project"
-    hop = HopRecord(func, kind, source, time.perf_counter_ns())
-    rec.hops.append(hop)
+    rec.hops.append([func, kind, source, time.perf_counter_ns(), 0, 0, None])
 
 
 def _run_timed(child: functools.partial[Any]) -> Any:
@@ -149,20 +142,23 @@ def _run_timed(child: functools.partial[Any]) -> Any:
     if rec is None:
         return child()
     func = child.func
-    hop = None
     hops = rec.hops
-    for index in range(len(hops) - 1, max(len(hops) - _SCAN, 0) - 1, -1):
+    hop = None
+    index = len(hops) - 1
+    stop = max(index - _SCAN, -1)
+    while index > stop:
         candidate = hops[index]
-        if candidate.func is func and not candidate.started:
+        if candidate[_FUNC] is func and not candidate[_STARTED]:
             hop = candidate
+        index -= 1
     if hop is None:
         return child()
-    hop.thread = threading.current_thread().name
-    hop.started = time.perf_counter_ns()
+    hop[_THREAD] = _threads.get(get_ident())  # the Thread: its name is read for the event
+    hop[_STARTED] = time.perf_counter_ns()
     try:
         return child()
     finally:
-        hop.ended = time.perf_counter_ns()
+        hop[_ENDED] = time.perf_counter_ns()
 
 
 def _patch_thread_handler() -> None:
@@ -257,18 +253,19 @@ def _signal_name(func: Any) -> str:
 
 
 def _cause(hop: HopRecord, rec: RequestRecord) -> str:
-    if hop.kind == "view":
+    func, kind = hop[_FUNC], hop[_KIND]
+    if kind == "view":
         return rec.view or "view"
-    if hop.kind == "signal":
-        return _signal_name(hop.func)
-    name, key = _name_and_key(hop.func, hop.kind)
+    if kind == "signal":
+        return _signal_name(func)
+    name, key = _name_and_key(func, kind)
     if name is not None:
         return name
     name = _names.get(key)
     if name is None:
         if len(_names) > _CACHE_LIMIT:
             _names.clear()
-        name = _names[key] = _name(hop.func, hop.kind)
+        name = _names[key] = _name(func, kind)
     return name
 
 
@@ -277,17 +274,17 @@ def hop_events(rec: RequestRecord) -> tuple[Hop, ...]:
     base = rec.start_ns
     out = []
     for hop in rec.hops:
-        started = hop.started
+        submitted, started, thread = hop[_SUBMITTED], hop[_STARTED], hop[_THREAD]
         out.append(
             Hop(
-                cause=_cause(hop, rec),
-                cause_kind=hop.kind,
-                submitted_ns=hop.submitted - base,
-                started_ns=started - base if started else 0,
-                wait_ns=started - hop.submitted if started else 0,
-                run_ns=hop.ended - started if started and hop.ended else 0,
-                thread=hop.thread,
-                source=hop.source,
+                _cause(hop, rec),
+                hop[_KIND],
+                submitted - base,
+                started - base if started else 0,
+                started - submitted if started else 0,
+                hop[_ENDED] - started if started and hop[_ENDED] else 0,
+                thread.name if thread is not None else "",
+                hop[_SOURCE],
             )
         )
     return tuple(out)
