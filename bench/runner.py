@@ -18,10 +18,21 @@ from pathlib import Path
 
 from . import attach as attach_bench
 from . import coldstart, memory, overhead, pipeline, procs, projects, tapcost, ui, websocket
+from . import layer as layer_bench
 from .load import tool_name
 from .report import environment, markdown_table
 
-FIGURES = ("overhead", "tapcost", "pipeline", "ui", "memory", "coldstart", "ws", "attach")
+FIGURES = (
+    "overhead",
+    "tapcost",
+    "pipeline",
+    "ui",
+    "memory",
+    "coldstart",
+    "ws",
+    "attach",
+    "layer",
+)
 
 
 @dataclass(frozen=True)
@@ -128,6 +139,15 @@ class Runner:
             attach_bench.table(attach_bench.measure(self.project("demo"), blocks=blocks)),
             f"{blocks} rotating blocks of {attach_bench.BLOCK} requests per variant, in one "
             "process; see bench/attach.py.",
+        )
+
+    def layer(self) -> None:
+        blocks = max(4, self.plan.tapcost_blocks // 4)
+        self.emit(
+            "10. The channel-layer tap (instrument/layer.py): CPU per call, raw vs tapped",
+            layer_bench.table(layer_bench.measure_in_child(blocks=blocks)),
+            f"{blocks} alternating blocks per operation in one child process; Redis against a "
+            "local redis-server; a request that uses no layer pays nothing (see bench/layer.py).",
         )
 
     def pipeline(self) -> None:
