@@ -125,10 +125,11 @@ def collector(sock: Path) -> Iterator[tuple[subprocess.Popen[str], Lines]]:
 
 @contextlib.contextmanager
 def gunicorn(
-    folder: Path, sock: Path, workers: int = 2
+    folder: Path, sock: Path, workers: int = 2, *, preload: bool = False
 ) -> Iterator[tuple[subprocess.Popen[str], int]]:
     """The demo under gunicorn with ``workers`` Uvicorn workers, wrapped by attach; yields the
-    process and its port once it answers."""
+    process and its port once it answers. ``preload``: the master imports (and wraps) the
+    application before forking the workers."""
     (folder / "attached_asgi.py").write_text(ATTACHED_ASGI)
     port = free_port()
     env = {
@@ -148,6 +149,7 @@ def gunicorn(
             f"127.0.0.1:{port}",
             "--pythonpath",
             f"{DEMO_DIR},{folder}",
+            *(["--preload"] if preload else []),
             "attached_asgi:application",
         ],
         stdout=subprocess.DEVNULL,

@@ -85,3 +85,28 @@ def test_without_a_collector_requests_succeed_and_nothing_is_written(tmp_path: P
         with gunicorn(folder, sock_dir / "c.sock") as (_gun, port):
             assert load(port, 50) == [200] * 50
         assert list(sock_dir.iterdir()) == []
+
+
+def test_preloaded_app_each_worker_its_own_connection_and_logs_arrive() -> None:
+    """``--preload``: the master wraps the application, then forks; each worker still connects
+    on its own (the sender starts per process), and a view's error log reaches the collector."""
+    with short_dir() as folder:
+        sock = folder / "c.sock"
+        with gunicorn(folder, sock, preload=True) as (gun, port), collector(sock) as (_, lines):
+            lines.wait_for(lambda ev: len(attached_workers(ev)) == 2, 20)
+            assert load(port, 20) == [200] * 20
+            assert load(port, 1, "/error/") == [500]
+            lines.wait_for(lambda ev: len(named(ev, "request")) >= 21, 20)
+            lines.wait_for(
+                lambda ev: any(e.get("logger") == "django.request" for e in named(ev, "log")),
+                10,
+            )
+            events = lines.events()
+    hellos = named(events, "process-attached")
+    assert gun.pid not in {h["pid"] for h in hellos}  # the master serves nothing: never attached
+    assert {h["ppid"] for h in hellos} == {gun.pid}
+    requests = named(events, "request")
+    assert len(requests) == 21
+    assert [r["status"] for r in requests if r["path"] == "/error/"] == [500]
+    error = next(r for r in requests if r["path"] == "/error/")
+    assert error["error"] is not None
