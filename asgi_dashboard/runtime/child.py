@@ -27,6 +27,7 @@ from ..events import ReloadFinished, ServerFailed
 from ..instrument import InstrumentedApp, PipeSink, identity
 from ..instrument.errors import exception_info
 from ..instrument.logbridge import install_log_bridge
+from . import accepting
 from .bootstrap import LoadedProject, ProjectLoadError, load_application, startup_checks
 from .control import Control, die_with_parent
 from .errorpage import make_error_app
@@ -248,7 +249,8 @@ def _run(spec: ServerSpec, prepared: Prepared | None) -> int:
     )
     trace("app-ready")
     try:
-        asyncio.run(_serve(spec, gen, sink, sock, control))
+        # Several workers on one socket: each accepts one connection per wake-up (accepting.py).
+        accepting.run(_serve(spec, gen, sink, sock, control), one_accept=spec.workers > 1)
     except Exception as exc:  # the server loop itself crashed
         failure = ProjectLoadError("runtime", f"The server stopped with {exc!r}.")
         return _failed(spec, sink, control, sock, failure)
