@@ -18,6 +18,7 @@ from pathlib import Path
 
 from . import attach as attach_bench
 from . import coldstart, memory, overhead, pipeline, procs, projects, tapcost, ui, websocket
+from . import otlp as otlp_bench
 from . import layer as layer_bench
 from .load import tool_name
 from .report import environment, markdown_table
@@ -32,6 +33,7 @@ FIGURES = (
     "ws",
     "attach",
     "layer",
+    "otlp",
 )
 
 
@@ -211,6 +213,21 @@ class Runner:
             websocket.table(r),
             f"{p.ws_rounds} interleaved rounds; per round {p.ws_messages} sequential round trips "
             f"and a pipelined burst of {p.ws_burst} messages on one connection.",
+        )
+
+    def otlp(self) -> None:
+        p, a = self.plan, self.args
+        rounds = max(3, p.overhead_rounds)
+        results = otlp_bench.measure(
+            self.project("demo"), self.tmp, rounds=rounds, seconds=p.overhead_seconds,
+            connections=a.connections, prefer=a.tool,
+        )  # fmt: skip
+        self.emit(
+            "9. OTLP export (--otlp): CPU per request of the server + dashboard processes, "
+            "export on vs off (on/off: median of per-round pairs, min-max in brackets)",
+            otlp_bench.table(results),
+            f"{rounds} alternating rounds x {p.overhead_seconds:g} s per view, {a.connections} "
+            "connections; the receiver accepts and discards; see bench/otlp.py.",
         )
 
 

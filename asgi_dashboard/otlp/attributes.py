@@ -4,8 +4,9 @@ HTTP server spans (https://opentelemetry.io/docs/specs/semconv/http/http-spans/)
 ``"{method} {route}"`` (``"{method}"`` without a route), ``http.request.method``,
 ``http.route``, ``url.path``, ``url.query``, ``url.scheme``, ``http.response.status_code``,
 ``server.address``/``server.port`` (from the ``Host`` header, else where the dashboard serves),
-``client.address``/``client.port``, ``network.protocol.name``, ``user_agent.original``,
-``error.type``. Database spans (https://opentelemetry.io/docs/specs/semconv/database/): name
+``client.address``, ``network.protocol.name``, ``user_agent.original``, ``error.type`` (not
+the opt-in ones: every attribute costs encoding CPU). Database spans
+(https://opentelemetry.io/docs/specs/semconv/database/): name
 ``"{db.operation.name} {table}"``, ``db.query.text`` (the statement with its placeholders: never
 the values), ``db.operation.name``; ``db.system.name`` is left out: the events do not say which
 database it was. ``code.function.name``/``code.file.path``/``code.line.number`` name the view
@@ -17,6 +18,7 @@ SQL parameters (``db.query.parameter.<i>`` only with it), no frame previews.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -88,10 +90,7 @@ def connection_attributes(
     attrs["server.address"] = address
     attrs["server.port"] = port if port is not None else server[1]
     if client:
-        c_address, c_port = split_host(client)
-        attrs["client.address"] = c_address
-        if c_port is not None:
-            attrs["client.port"] = c_port
+        attrs["client.address"] = split_host(client)[0]
     agent = header(headers, "user-agent")
     if agent:
         attrs["user_agent.original"] = agent
@@ -110,10 +109,6 @@ def request_attributes(
         attrs["http.route"] = event.route
     if event.status:
         attrs["http.response.status_code"] = event.status
-    if event.response_size:
-        attrs["http.response.body.size"] = event.response_size
-    if event.view:
-        attrs["code.function.name"] = event.view
     if is_error(event):
         attrs["error.type"] = event.error.type if event.error else str(event.status)
     attrs.update(_asgi_dash_request(event))
@@ -121,29 +116,25 @@ def request_attributes(
 
 
 def _asgi_dash_request(event: RequestFinished) -> Attrs:
+    """asgi-dash's own facts, kept few: every attribute is paid for in the SDK's encoder (the
+    server span's attributes are most of a small request's export cost, bench figure 9)."""
     attrs: Attrs = {
         "asgi_dash.request_id": event.id,
         "asgi_dash.generation": event.generation,
-        "asgi_dash.worker": event.worker,
         "asgi_dash.sql.count": event.sql_count,
     }
-    if event.worker_pid:
+    if event.worker:  # with --workers N (0: the one server process)
+        attrs["asgi_dash.worker"] = event.worker
         attrs["asgi_dash.worker_pid"] = event.worker_pid
     if event.kind:
         attrs["asgi_dash.kind"] = event.kind
-    if event.url_name:
-        attrs["asgi_dash.url_name"] = event.url_name
     if event.answered_by:
         attrs["asgi_dash.answered_by"] = event.answered_by
     if event.cancelled:
         attrs["asgi_dash.cancelled"] = event.cancelled
-    if event.sync_hops:
-        attrs["asgi_dash.sync_hops"] = event.sync_hops
     if event.sql_count > len(event.sql):
         # The event keeps the first statements only (instrument/records.py MAX_SQL_STATEMENTS).
         attrs["asgi_dash.sql.not_exported"] = event.sql_count - len(event.sql)
-    if event.static:
-        attrs["asgi_dash.static"] = True
     return attrs
 
 
@@ -172,9 +163,11 @@ def code_attributes(frame: FrameInfo | None) -> Attrs:
     }
 
 
+@functools.lru_cache(maxsize=1024)
 def sql_span_name(sql: str) -> str:
     """``"{operation} {table}"`` (e.g. ``SELECT demoapp_book``), the operation alone, or
-    ``"SQL"``: low cardinality, as the database conventions ask of span names."""
+    ``"SQL"``: low cardinality, as the database conventions ask of span names. Cached: a page
+    repeats its statements (an N+1 is the same text N times)."""
     operation = sql_operation(sql)
     if operation is None:
         return "SQL"
@@ -187,15 +180,24 @@ def sql_operation(sql: str) -> str | None:
     return match.group(1).upper() if match else None
 
 
-def sql_attributes(query: SqlQuery, keep_secrets: bool) -> Attrs:
-    attrs: Attrs = {"db.query.text": query.sql}
-    operation = sql_operation(query.sql)
+@functools.lru_cache(maxsize=1024)
+def _sql_attributes(sql: str, many: bool, source: FrameInfo | None) -> Attrs:
+    """The statement's attributes without its parameters (shared by every span of the same
+    statement from the same line: never mutated, the SDK only reads them)."""
+    attrs: Attrs = {"db.query.text": sql}
+    operation = sql_operation(sql)
     if operation:
         attrs["db.operation.name"] = operation
-    if query.many:
+    if many:
         attrs["asgi_dash.sql.many"] = True
-    attrs.update(code_attributes(query.source))
-    if keep_secrets:
+    attrs.update(code_attributes(source))
+    return attrs
+
+
+def sql_attributes(query: SqlQuery, keep_secrets: bool) -> Attrs:
+    attrs = _sql_attributes(query.sql, query.many, query.source)
+    if keep_secrets and query.params:
+        attrs = dict(attrs)
         for i, value in enumerate(query.params):
             attrs[f"db.query.parameter.{i}"] = value
     return attrs
@@ -210,8 +212,8 @@ def websocket_attributes(
     attrs["network.protocol.name"] = "websocket"
     attrs["asgi_dash.connection_id"] = event.id
     attrs["asgi_dash.generation"] = event.generation
-    attrs["asgi_dash.worker"] = event.worker
-    if event.worker_pid:
+    if event.worker:
+        attrs["asgi_dash.worker"] = event.worker
         attrs["asgi_dash.worker_pid"] = event.worker_pid
     if event.subprotocols:
         attrs["asgi_dash.ws.subprotocols"] = ", ".join(event.subprotocols)
