@@ -60,6 +60,9 @@ class AppActions(App[int]):
     def action_open_in_editor(self) -> None:
         open_in_editor(self)
 
+    def action_write_test(self) -> None:
+        open_write_test(self)
+
 
 def system_commands(app: DashboardApp, screen: Screen[Any]) -> Iterable[SystemCommand]:
     """The app's own entries, after Textual's (see :meth:`DashboardApp.get_system_commands`)."""
@@ -164,6 +167,11 @@ def diagnostics_commands(app: AppActions, screen: Screen[Any]) -> Iterable[Syste
             "Re-send the selected request and diff the answer (R)",
             app.action_replay_request,
         )
+        yield SystemCommand(
+            "Write test",
+            "A pytest test that replays the selected request or WebSocket connection (t)",
+            app.action_write_test,
+        )
 
 
 def open_middleware_audit(app: AppActions) -> None:
@@ -204,6 +212,31 @@ def open_replay(app: AppActions) -> None:
         app.notify("Select an HTTP request to replay.", severity="warning", timeout=3)
         return
     app.push_screen(ReplayScreen(entry, app.main_screen.base_url()))
+
+
+def open_write_test(app: AppActions) -> None:
+    """The "Write test" dialog for the request (or connection) selected or shown in detail."""
+    from .model import WsConnection
+    from .model.ws import ServerConnection
+    from .screens.testgen import ask_and_write
+
+    screen = app.screen
+    entry: object = screen.entry if isinstance(screen, RequestDetailScreen) else None
+    if screen is app.main_screen:
+        item = app.main_screen.request_log.item_at_cursor()
+        entry = item.entry if item is not None else None
+    target: RequestFinished | ServerConnection | None = None
+    if isinstance(entry, RequestFinished):
+        target = entry
+    elif isinstance(entry, WsConnection):
+        target = app.model.ws.connections.get(entry.id)
+        if target is None:
+            app.notify("This connection's frames are no longer kept.", severity="warning")
+            return
+    if target is None:
+        app.notify("Select a request or a WebSocket connection first.", severity="warning")
+        return
+    ask_and_write(app, target, app.config.project_dir)
 
 
 def editor_target(app: AppActions) -> tuple[Location | None, str]:

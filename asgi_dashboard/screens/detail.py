@@ -40,6 +40,7 @@ class RequestDetailScreen(Screen[None]):
         Binding("escape,backspace", "app.pop_screen", "Back"),
         Binding("c", "copy_curl", "Copy as curl"),
         Binding("E", "app.open_in_editor", "Editor"),
+        Binding("t", "app.write_test", "Write test", show=False),
         # The same key on a WebSocket connection (check_action shows the one that applies).
         Binding("c", "copy_websocat", "Copy websocat"),
         Binding("1", "show_tab(0)", "First tab", show=False),

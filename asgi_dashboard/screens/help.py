@@ -40,6 +40,7 @@ KEYMAP: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("d", "hide the startup-error panel"),
             ("z", "maximize the focused panel (escape restores)"),
             ("u", "copy the server URL"),
+            ("t", "write a pytest test that replays the selected request or connection"),
             ("m / b / R", "middleware audit / compare views under load / replay the request"),
             ("o / O", "Views tab: sort by the next column / reverse (or click a header)"),
             (
@@ -67,6 +68,7 @@ KEYMAP: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         (
             ("1-5", "switch tab"),
             ("c", "copy as curl"),
+            ("t", "write a pytest test that replays it"),
             ("E", "open the error's line or the view in $VISUAL/$EDITOR"),
             ("escape", "back to the log"),
         ),

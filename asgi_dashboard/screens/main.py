@@ -63,6 +63,7 @@ class MainScreen(Screen[None]):
         Binding("5", "show_tab('reloads')", "Reloads", show=False),
         Binding("z", "screen.maximize", "Maximize", show=False),
         Binding("u", "copy_url", "Copy URL", show=False),
+        Binding("t", "app.write_test", "Write test", show=False),
     ]
 
     class EventsIngested(Message, bubble=False):
