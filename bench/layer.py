@@ -52,9 +52,9 @@ class Swapper:
 
     def __init__(self, classes: list[type]) -> None:
         self.raw = {(c, n): c.__dict__[n] for c in classes for n in _SEAMS if n in c.__dict__}
-        from asgi_dashboard.instrument import layer
+        from asgi_dashboard.instrument import layer_backends
 
-        layer.install()
+        layer_backends.install()
         self.tapped = {key: key[0].__dict__[key[1]] for key in self.raw}
 
     def use(self, tapped: bool) -> None:

@@ -45,7 +45,7 @@ from typing import Any
 
 from asgiref.sync import SyncToAsync, iscoroutinefunction
 
-from . import hops, layer, refusals, sql
+from . import hops, layer_backends, refusals, sql
 from .errors import exception_info
 from .handlers import timed_dispatch
 from .naming import view_kind, view_name
@@ -223,7 +223,7 @@ def install(project_dir: str | None = None) -> None:
     _patch_thread_hops()
     hops.install(_timed_view(_identity).__code__)  # the code of the sync view wrapper
     _patch_consumers()
-    layer.install()  # the channel layer's operations and drops (instrument/layer.py)
+    layer_backends.install()  # the channel layer's operations and drops (instrument/layer.py)
 
 
 __all__ = ["ConnectionRecord", "RequestRecord", "install"]

@@ -3,7 +3,8 @@ through the project's layer becomes a :class:`~asgi_dashboard.events.LayerOp`, a
 is lost silently.
 
 Where (read against channels 4.3 ``channels/layers.py`` and channels_redis 4.3 ``core.py`` /
-``pubsub.py``): the four methods are wrapped *on the class* that defines them:
+``pubsub.py``): ``layer_backends.install()`` (from ``hooks.install``) wraps the four methods
+*on the class* that defines them:
 ``InMemoryChannelLayer``, ``RedisChannelLayer``, ``RedisPubSubLoopLayer`` (the per-loop layer
 ``RedisPubSubChannelLayer`` proxies every call to), and the class of every backend named in
 ``settings.CHANNEL_LAYERS`` that defines one of them itself (a project's own layer). A wrapper
@@ -82,6 +83,8 @@ class _Op:
             conns.append(owner)
 
 
+#: The operation seen by layer calls made inside a group_send's per-member send.
+_INNER = _Op("inner")
 _op: contextvars.ContextVar[_Op | None] = contextvars.ContextVar("asgi_dash_layer_op", default=None)
 
 
@@ -100,10 +103,6 @@ def own(channel: str, conn_id: str) -> None:
     if len(_owners) >= MAX_OWNERS:
         _owners.clear()
     _owners[channel] = conn_id
-
-
-def disown(channel: str) -> None:
-    _owners.pop(channel, None)
 
 
 def caller() -> tuple[str | None, str | None]:
@@ -194,13 +193,19 @@ def _wrap_send(original: Callable[..., Any]) -> Callable[..., Any]:
         outer = _op.get()
         if _emit is None or outer is not None:
             # Inside another operation: a group_send's per-member send (in-memory), or a
-            # subclass's send calling this one. Only a group_send needs to hear of a drop.
+            # subclass's send calling this one. Only a group_send needs to hear of a drop, and
+            # once: a send wrapped again below (a subclass's super().send) sees _INNER.
+            if outer is None or outer.name != "group_send":
+                return await original(self, channel, message)
+            token = _op.set(_INNER)
             try:
                 return await original(self, channel, message)
             except BaseException as exc:
-                if outer is not None and outer.name == "group_send" and _is_channel_full(exc):
+                if _is_channel_full(exc):
                     outer.drop(channel)
                 raise
+            finally:
+                _op.reset(token)
         op = _Op("send")
         token = _op.set(op)
         start = time.perf_counter_ns()
@@ -296,15 +301,10 @@ def _wrap_class(cls: type) -> None:
             setattr(cls, name, _mark(make(original)))
 
 
-def install() -> None:
-    """Wrap the layers Channels and channels_redis define, and the project's configured ones."""
+def use_in_memory_classes(classes: tuple[type, ...]) -> None:
+    """The in-memory layer classes (their group members are readable: ``recipients``)."""
     global _in_memory
-    from . import layer_backends
-
-    _in_memory = layer_backends.in_memory_classes()
-    for cls in layer_backends.known_classes():
-        _wrap_class(cls)
-    layer_backends.install_size_and_drop_seams()
+    _in_memory = classes
 
 
-__all__ = ["caller", "disown", "emitter", "install", "own", "set_sink"]
+__all__ = ["caller", "emitter", "own", "set_sink", "use_in_memory_classes"]

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from . import layer
-from .layer import _MARK, _emit_expired, _mark, _op
+from .layer import _MARK, _emit_expired, _mark, _op, _wrap_class
 
 #: The message channels_redis logs after a group_send's Lua script (``core.py`` group_send).
 OVER_CAPACITY = "%s of %s channels over capacity in group %s"
@@ -167,7 +167,12 @@ def _install_in_memory() -> None:
         InMemoryChannelLayer._clean_expired = _mark(_expiring(original))
 
 
-def install_size_and_drop_seams() -> None:
+def install() -> None:
+    """Wrap the layers Channels and channels_redis define, and the project's configured ones
+    (instrument/layer.py), with the size, recipient, drop and expiry seams."""
+    layer.use_in_memory_classes(in_memory_classes())
+    for cls in known_classes():
+        _wrap_class(cls)
     _install_redis()
     _install_in_memory()
 
@@ -176,6 +181,6 @@ __all__ = [
     "OVER_CAPACITY",
     "OverCapacityFilter",
     "in_memory_classes",
-    "install_size_and_drop_seams",
+    "install",
     "known_classes",
 ]

@@ -171,3 +171,32 @@ async def test_a_handler_run_carries_its_sql(instrumented: Instrumented) -> None
     assert "COUNT(*)" in run.sql[0].sql and "LIMIT 1" in run.sql[1].sql
     assert run.duration_ns >= run.sql_ns
     assert run.consumer is not None and run.consumer.endswith("_CountingConsumer")
+
+
+class _ProjectLayer(InMemoryChannelLayer):
+    """A project's own layer whose send adds something and calls the base class."""
+
+    async def send(self, channel: str, message: dict[str, Any]) -> None:
+        await super().send(channel, {**message, "stamped": True})
+
+
+async def test_a_project_layer_calling_super_is_counted_once(
+    instrumented: Instrumented,
+) -> None:
+    from asgi_dashboard.instrument import layer as tap
+
+    tap._wrap_class(_ProjectLayer)  # what install does for a class named in CHANNEL_LAYERS
+    layer = _ProjectLayer(capacity=1)
+    await layer.group_add("g", "never.reader")
+    await layer.group_send("g", {"type": "a.b"})
+    await layer.group_send("g", {"type": "a.b"})
+    with pytest.raises(ChannelFull):
+        await layer.send("never.reader", {"type": "a.c"})
+    ops = instrumented.sink.of(LayerOp)
+    assert [(o.op, o.dropped, o.layer) for o in ops] == [
+        ("group_add", 0, "_ProjectLayer"),
+        ("group_send", 0, "_ProjectLayer"),
+        ("group_send", 1, "_ProjectLayer"),
+        ("send", 1, "_ProjectLayer"),
+    ]
+    assert (await layer.receive("never.reader"))["stamped"] is True
