@@ -18,8 +18,8 @@ from pathlib import Path
 
 from . import attach as attach_bench
 from . import coldstart, memory, overhead, pipeline, procs, projects, tapcost, ui, websocket
-from . import otlp as otlp_bench
 from . import layer as layer_bench
+from . import otlp as otlp_bench
 from .load import tool_name
 from .report import environment, markdown_table
 
