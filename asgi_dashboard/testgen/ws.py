@@ -12,9 +12,11 @@ close when the server closed, and expects the consumer's exception when it raise
 ``django_db(transaction=True)``: the consumer reaches the database from other threads
 (``database_sync_to_async``), which a test transaction would not let it see;
 ``serialized_rollback=True`` restores the rows migrations created (the flush after a
-transactional test empties every table); the ``asyncio`` mark for pytest-asyncio. Frames another connection caused (a message from another member of the
-same chat group) are in the recording too; alone in the test, the connection will not get them,
-and the user deletes those lines (a limit of replaying one connection).
+transactional test empties every table); the ``asyncio`` mark for pytest-asyncio.
+
+Frames another connection caused (a message from another member of the same chat group) are in
+the recording too; alone in the test, the connection will not get them, and the user deletes
+those lines (a limit of replaying one connection).
 """
 
 from __future__ import annotations
