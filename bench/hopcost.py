@@ -48,11 +48,11 @@ async def _captured(app: Any, path: str, request: Callable[..., Any]) -> list[An
         funcs.append(func)
         original(rec, func)
 
-    hops.called = capture  # type: ignore[assignment]
+    hops.called = capture
     try:
         await request(app, path)
     finally:
-        hops.called = original  # type: ignore[assignment]
+        hops.called = original
     return funcs
 
 

@@ -27,6 +27,7 @@ from ..widgets.detail_parts import (
     status_phrase,
 )
 from ..widgets.footer import StableFooter
+from ..widgets.hop_waterfall import HopWaterfall
 from ..widgets.palette import Palette
 from ..widgets.timing_bar import TimingBar
 from ..widgets.ws_forms import websocat_command
@@ -48,6 +49,7 @@ class RequestDetailScreen(Screen[None]):
         Binding("3", "show_tab(2)", show=False),
         Binding("4", "show_tab(3)", show=False),
         Binding("5", "show_tab(4)", show=False),
+        Binding("6", "show_tab(5)", show=False),
     ]
 
     def __init__(
@@ -158,6 +160,9 @@ class RequestDetailScreen(Screen[None]):
                 )
             with TabPane(f"SQL ({e.sql_count})", id="tab-sql"), VerticalScroll():
                 yield Static(sql_table(e, p), id="sql-view")
+            if e.hops:  # the thread-hop timeline (widgets/hop_waterfall.py)
+                with TabPane(f"Hops ({e.sync_hops})", id="tab-hops"), VerticalScroll():
+                    yield HopWaterfall(e, p, id="hop-waterfall")
             with TabPane("curl", id="tab-curl"), VerticalScroll():
                 yield Static(_esc(self.curl), id="curl-command")
                 yield Static(f"[{p.muted}]c copies this command to the clipboard[/]")
