@@ -45,6 +45,7 @@ from .diagnostics.options import (
     add_probe_arguments,
     add_replay_arguments,
 )
+from .otlp import add_otlp_argument, otlp_from_args
 
 if TYPE_CHECKING:
     from .config import DashboardConfig
@@ -152,16 +153,7 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
         help="with --json: print Authorization, Cookie and Set-Cookie values (redacted by "
         "default, as in the HAR export)",
     )
-    p.add_argument(
-        "--otlp",
-        nargs="?",
-        const="",
-        default=None,
-        metavar="URL",
-        help="export each request and WebSocket as OpenTelemetry spans over OTLP/HTTP to URL (a "
-        "collector's base URL, e.g. http://localhost:4318) or where OTEL_EXPORTER_OTLP_ENDPOINT "
-        "says (default localhost:4318); needs pip install 'asgi-dash[otlp]'",
-    )
+    add_otlp_argument(p)
     p.add_argument("--history", type=int, default=5000, help="requests kept in the UI")
     p.add_argument(
         "--graceful-timeout",
@@ -278,23 +270,6 @@ def config_from_args(args: argparse.Namespace) -> DashboardConfig:
         otlp=otlp_from_args(args),
         otlp_keep_secrets=args.keep_secrets,
     )
-
-
-def otlp_from_args(args: argparse.Namespace) -> str | None:
-    """``--otlp [URL]`` (None: off), refused with what to install when the SDK is missing."""
-    if args.otlp is None:
-        return None
-    from .config import DiscoveryError
-    from .otlp import missing_sdk
-
-    if (missing := missing_sdk()) is not None:
-        raise DiscoveryError(missing)
-    if args.otlp and not args.otlp.startswith(("http://", "https://")):
-        raise DiscoveryError(
-            f"--otlp {args.otlp}: give an http:// or https:// URL (a project folder goes "
-            "before --otlp)."
-        )
-    return str(args.otlp)
 
 
 def _stdout_closed() -> int:

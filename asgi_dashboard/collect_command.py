@@ -16,6 +16,8 @@ import argparse
 import os
 import sys
 
+from .otlp import add_otlp_argument, otlp_from_args
+
 COLLECT_DESCRIPTION = (
     "Watch processes asgi-dash did not start (gunicorn workers, daphne, manage.py runworker) "
     "whose asgi.py wraps the application: `application = asgi_dashboard.attach(application)`. "
@@ -38,6 +40,7 @@ def add_collect_arguments(p: argparse.ArgumentParser) -> None:
         help="with --json: print Authorization, Cookie and Set-Cookie values",
     )
     p.add_argument("--history", type=int, default=5000, help="requests kept in the UI")
+    add_otlp_argument(p)
 
 
 def run_collect(args: argparse.Namespace) -> int:
@@ -45,7 +48,7 @@ def run_collect(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .attaching.paths import ENV, socket_path
-    from .config import EXIT_BAD_INPUT, DashboardConfig
+    from .config import EXIT_BAD_INPUT, DashboardConfig, DiscoveryError
 
     path = os.path.abspath(args.socket) if args.socket else socket_path()
     if path is None:
@@ -63,6 +66,11 @@ def run_collect(args: argparse.Namespace) -> int:
     except (CollectorBusy, OSError, ValueError) as exc:
         print(f"asgi-dash: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    try:
+        otlp = otlp_from_args(args)  # --otlp: the spans of attached processes too
+    except DiscoveryError as exc:
+        print(f"asgi-dash: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     config = DashboardConfig(
         project_dir=Path.cwd(),
         settings_module="",
@@ -70,6 +78,8 @@ def run_collect(args: argparse.Namespace) -> int:
         reload=False,
         history=max(100, args.history),
         collect_socket=path,
+        otlp=otlp,
+        otlp_keep_secrets=args.keep_secrets,
     )
     headless = args.headless or args.json or not sys.stdout.isatty()
     if headless:

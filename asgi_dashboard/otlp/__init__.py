@@ -11,11 +11,13 @@ The modules: :mod:`.timeline` (where each child span goes when only durations ar
 :mod:`.attributes` (semantic-convention attributes of each span: pure), :mod:`.spans` (events ->
 SDK spans), :mod:`.exporter` (provider, processor, exporter, warnings, bounded shutdown).
 
-This module imports nothing of the SDK: the CLI asks :func:`missing_sdk` before starting.
+This module imports nothing of the SDK (the CLI imports it to parse ``--otlp``): the SDK's
+presence is checked with :func:`missing_sdk` before anything starts.
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 
 #: What to install when the SDK is missing (the ``otlp`` extra of pyproject.toml).
@@ -49,4 +51,42 @@ def traces_endpoint(url: str) -> str:
     return url.rstrip("/") + "/" + TRACES_PATH
 
 
-__all__ = ["INSTALL_HINT", "TRACES_PATH", "missing_sdk", "traces_endpoint"]
+def add_otlp_argument(p: argparse.ArgumentParser) -> None:
+    """``--otlp [URL]`` (``asgi-dash run`` and ``asgi-dash collect``)."""
+    p.add_argument(
+        "--otlp",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="URL",
+        help="export each request and WebSocket as OpenTelemetry spans over OTLP/HTTP to URL (a "
+        "collector's base URL, e.g. http://localhost:4318) or where OTEL_EXPORTER_OTLP_ENDPOINT "
+        f"says (default localhost:4318); needs {INSTALL_HINT}",
+    )
+
+
+def otlp_from_args(args: argparse.Namespace) -> str | None:
+    """``--otlp [URL]`` for ``DashboardConfig.otlp`` (None: off); a missing SDK or a URL that is
+    not one is refused with one sentence (a ``DiscoveryError``: exit code 2, as bad input)."""
+    if args.otlp is None:
+        return None
+    from ..config import DiscoveryError
+
+    if (missing := missing_sdk()) is not None:
+        raise DiscoveryError(missing)
+    if args.otlp and not args.otlp.startswith(("http://", "https://")):
+        raise DiscoveryError(
+            f"--otlp {args.otlp}: give an http:// or https:// URL (a project folder goes "
+            "before --otlp)."
+        )
+    return str(args.otlp)
+
+
+__all__ = [
+    "INSTALL_HINT",
+    "TRACES_PATH",
+    "add_otlp_argument",
+    "missing_sdk",
+    "otlp_from_args",
+    "traces_endpoint",
+]
