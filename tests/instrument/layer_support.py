@@ -76,8 +76,10 @@ def swapped_layer() -> Iterator[Callable[[Any], Any]]:
         return layer
 
     yield use
-    if old:
+    if old and old[0] is not None:
         channel_layers.set("default", old[0])
+    elif old:  # none was built yet: let the settings build it again when next asked
+        channel_layers.backends.pop("default", None)
 
 
 def conn_ids(inst: Instrumented) -> list[str]:
