@@ -120,7 +120,7 @@ async def _worker(spec: dict[str, Any]) -> list[dict[str, Any]]:
         while not (attached.sink is not None and attached.sink.connected):
             if time.monotonic() > deadline:
                 raise RuntimeError("the wrapper did not connect to the collector within 30 s")
-            await _request(attached, PATHS[0])  # the first call starts the sender
+            attached.start()
             await asyncio.sleep(0.05)
         apps = {"raw": raw, "tap": tapped, "attached": attached}
         busy = [await _blocks(apps, p, spec["blocks"]) for p in PATHS]

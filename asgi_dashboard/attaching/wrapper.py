@@ -98,7 +98,7 @@ class AttachedApp:
         os.register_at_fork(after_in_child=_forget_in_child(weakref.ref(self)))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        sink = self.sink or self._start()
+        sink = self.sink or self.start()
         if sink.connected and scope["type"] in _TRAFFIC:
             if not self._hooked:
                 self._hook()
@@ -106,8 +106,12 @@ class AttachedApp:
         else:
             await self.app(scope, receive, send)
 
-    def _start(self) -> SocketSink:
-        """This process's sink, its tap and its log handler (once per process)."""
+    def start(self) -> SocketSink:
+        """This process's sink, its tap and its log handler (once per process; the first ASGI
+        call starts them, a process that wants to be seen before its first call may start
+        them itself)."""
+        if self.sink is not None:
+            return self.sink
         sink = SocketSink(self.path, self.hello)
         self._tapped = InstrumentedApp(self.app, sink, project_dir=self.project_dir)
         logging.getLogger().addHandler(AttachedLogHandler(sink))

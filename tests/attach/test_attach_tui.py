@@ -40,7 +40,7 @@ async def test_collect_shows_attached_requests_and_refuses_restart() -> None:
                 assert app.model.status.mode == "collect"
                 transport = httpx.ASGITransport(app=attached)
                 async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-                    await client.get("/")  # starts the sender; not recorded (not yet connected)
+                    attached.start()  # the sender (the first call would start it)
                     await wait(pilot, lambda: bool(attached.sink and attached.sink.connected))
                     for _ in range(3):
                         await client.get("/seen")

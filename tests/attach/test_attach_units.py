@@ -174,8 +174,7 @@ async def test_a_collector_receives_hello_requests_and_the_detach() -> None:
         transport = httpx.ASGITransport(app=app)
         try:
             async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-                await client.get("/")  # starts the sender
-                assert app.sink is not None
+                app.start()  # the sender (the first call would start it, racing with it)
                 await until(lambda: app.sink is not None and app.sink.connected)
                 for _ in range(5):
                     assert (await client.get("/x")).status_code == 200
