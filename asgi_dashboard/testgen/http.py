@@ -41,6 +41,7 @@ from .names import (
 _TRANSACTION_SQL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "START TRANSACTION")
 _SHORTCUTS = {"GET", "HEAD", "OPTIONS", "TRACE", "POST", "PUT", "PATCH", "DELETE"}
 _NO_BODY = {"GET", "HEAD", "TRACE"}
+_SAFE = {"GET", "HEAD", "OPTIONS", "TRACE"}
 
 
 def needs_transaction(event: RequestFinished) -> bool:
@@ -53,10 +54,12 @@ def needs_transaction(event: RequestFinished) -> bool:
 def http_test(event: RequestFinished, options: GenOptions | None = None) -> GeneratedTest:
     """The test function that replays ``event``."""
     options = options or GenOptions()
-    todos: list[str] = []
+    todos = _event_todos(event)
     data, ctype, imports = _body(event, options, todos)
     transactional = needs_transaction(event)
-    fixtures = ["client"] + (["django_user_model"] if event.user else [])
+    csrf = _refused_by_csrf(event)
+    fixtures = [] if csrf else ["client"]
+    fixtures += ["django_user_model"] if event.user else []
     fixtures.append("django_assert_num_queries")
     name = function_name(event.method.lower(), event.path, str(event.status))
     i1, i2 = INDENT, INDENT * 2
@@ -66,8 +69,45 @@ def http_test(event: RequestFinished, options: GenOptions | None = None) -> Gene
     )
     target = event.path + (f"?{event.query}" if event.query else "")
     lines.append(docstring(_summary(event, target), recorded_at(event.ts), i1))
-    for todo in todos:
-        lines.append(f"{i1}# TODO: {todo}")
+    lines += [f"{i1}# TODO: {todo}" for todo in todos]
+    lines += _client_setup(event, csrf, i1)
+    lines += _count_comment(transactional, i1)
+    lines.append(f"{i1}with django_assert_num_queries({event.sql_count}):")
+    request = _request_call(event, target, data, ctype)
+    lines.append(statement(request, i2, "response = "))
+    lines.append(f"{i1}assert response.status_code == {event.status}")
+    imports = ("import pytest", *imports, *(["from django.test import Client"] if csrf else []))
+    return GeneratedTest(name, "\n".join(lines), imports, tuple(todos))
+
+
+def _refused_by_csrf(event: RequestFinished) -> bool:
+    return (event.answered_by or "").endswith("CsrfViewMiddleware")
+
+
+def _event_todos(event: RequestFinished) -> list[str]:
+    """What the test cannot reproduce as recorded."""
+    todos: list[str] = []
+    if event.static:
+        todos.append(
+            "a static file: asgi-dash served it (as runserver does); the URLconf, which the "
+            "test Client uses, does not."
+        )
+    if event.cancelled:
+        todos.append(
+            f"the recorded request was cut short ({event.cancelled}): the status is what "
+            "the client got, not what the view answers."
+        )
+    return todos
+
+
+def _client_setup(event: RequestFinished, csrf: bool, i1: str) -> list[str]:
+    """Lines before the request: the client (CSRF), the login, exceptions as a 500."""
+    lines: list[str] = []
+    if csrf:
+        lines.append(f"{i1}# Refused live by CsrfViewMiddleware: this client checks CSRF too.")
+        lines.append(f"{i1}client = Client(enforce_csrf_checks=True)")
+    elif event.method.upper() not in _SAFE:
+        lines.append(f"{i1}# Django's test Client skips CSRF checks by default: no token is sent.")
     if event.user:
         lines.append(f"{i1}# Logged in as the recorded user (force_login: no password, no cookie).")
         user = call("django_user_model.objects.get", username=py_str(event.user))
@@ -75,12 +115,7 @@ def http_test(event: RequestFinished, options: GenOptions | None = None) -> Gene
     if event.status >= 500:
         lines.append(f"{i1}# The recorded request failed: get the 500 instead of the exception.")
         lines.append(f"{i1}client.raise_request_exception = False")
-    lines += _count_comment(transactional, i1)
-    lines.append(f"{i1}with django_assert_num_queries({event.sql_count}):")
-    request = _request_call(event, target, data, ctype)
-    lines.append(statement(request, i2, "response = "))
-    lines.append(f"{i1}assert response.status_code == {event.status}")
-    return GeneratedTest(name, "\n".join(lines), ("import pytest", *imports), tuple(todos))
+    return lines
 
 
 def _mark(transactional: bool) -> str:

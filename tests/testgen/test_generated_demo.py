@@ -2,7 +2,8 @@
 
 A copy of the demo is served by ``asgi-dash --headless --json`` (a real server child). Real
 requests are made (a page, a JSON API with a query, a 404, the admin as the demo user, a POST
-to the admin that creates a row, the admin login itself, a chat WebSocket), the JSON events are
+to the admin that creates a row, the admin login itself, a POST refused for its missing CSRF
+token, a chat and an echo WebSocket), the JSON events are
 read back and a test is generated for each into the copy's ``tests/``. pytest runs them with
 pytest-django in a subprocess (bounded): they pass. Then the copy's views change (one more
 query, a 404 that now resolves, a chat reply with another shape) and exactly the matching
@@ -49,6 +50,8 @@ async def _traffic(base: str) -> None:
         await client.get("/")
         await client.get("/orm/sync/")
         await client.get("/nope/")
+        refused = await client.post("/admin/login/", data={"username": "x"})  # no CSRF token
+        assert refused.status_code == 403
         await client.get("/admin/login/")
         token = client.cookies["csrftoken"]
         form = {"csrfmiddlewaretoken": token, "username": "demo", "password": "demo"}
@@ -65,6 +68,11 @@ async def _traffic(base: str) -> None:
     async with websockets.connect(ws_url, additional_headers={"Origin": origin}) as ws:
         await ws.send('{"message":"hello"}')
         await asyncio.wait_for(ws.recv(), 10)
+    async with websockets.connect(
+        base.replace("http://", "ws://") + "/ws/echo/", additional_headers={"Origin": origin}
+    ) as ws:
+        await ws.send("ping")
+        assert await asyncio.wait_for(ws.recv(), 10) == "You said: ping"
 
 
 async def _record(project: Path, db: Path) -> list[Event]:
@@ -74,7 +82,10 @@ async def _record(project: Path, db: Path) -> list[Event]:
     try:
         started = await run.wait_event("server-started", timeout=60)
         await asyncio.wait_for(_traffic(started["url"].rstrip("/")), 60)
-        await run.wait_event("ws-closed", timeout=20)
+        await run.wait_for(
+            lambda e: e["event"] == "ws-closed" and e.get("consumer", "").endswith("EchoConsumer"),
+            timeout=20,
+        )
     finally:
         await run.stop()
     return [codec.from_dict(e) for e in run.events]
@@ -104,6 +115,7 @@ def _generate(events: list[Event], project: Path) -> dict[str, str]:
             _find(events, "POST", "/admin/login/", "next=/admin/"),
             GenOptions(keep_secrets=True),
         ),
+        "csrf-refused": (_find(events, "POST", "/admin/login/"), GenOptions()),
     }
     names: dict[str, str] = {}
     for label, (event, options) in wanted.items():
@@ -113,6 +125,8 @@ def _generate(events: list[Event], project: Path) -> dict[str, str]:
     records.ingest(events)
     (conn,) = [c for c in records.connections.values() if c.opened.path == "/ws/chat/lobby/"]
     names["chat"] = write_test(GENERATED, ws_test(conn), root=project).name
+    (echo,) = [c for c in records.connections.values() if c.opened.path == "/ws/echo/"]
+    names["echo"] = write_test(GENERATED, ws_test(echo), root=project).name
     return names
 
 
@@ -174,7 +188,8 @@ def test_generated_tests_pass_on_the_demo(recorded: Recorded) -> None:
     compile(text, GENERATED, "exec")
     # The admin page and the POST as the demo user; the login itself came in anonymous.
     assert text.count('client.force_login(django_user_model.objects.get(username="demo"))') == 2
-    assert text.count("def test_") == len(recorded.tests) == 7
+    assert text.count("def test_") == len(recorded.tests) == 9
+    assert "client = Client(enforce_csrf_checks=True)" in text
     code, output = run_generated(recorded.project)
     assert code == 0, output[-6000:]
     assert outcomes(output) == {name: "PASSED" for name in recorded.tests.values()}, output[-4000:]

@@ -210,3 +210,31 @@ def test_function_names() -> None:
     assert function_name("ws", "/ws/chat/lobby/") == "test_ws_chat_lobby"
     assert function_name("post", "/api/items/<weird>/!") == "test_post_api_items_weird"
     assert len(function_name("get", "/x" * 200)) <= 80
+
+
+def test_csrf_refusal_static_and_cut_requests() -> None:
+    refused = http_test(
+        request(
+            method="POST",
+            path="/vote/",
+            status=403,
+            user="demo",
+            answered_by="django.middleware.csrf.CsrfViewMiddleware",
+            request_body="choice=1",
+            request_headers=(("content-type", "application/x-www-form-urlencoded"),),
+        )
+    )
+    assert "def test_post_vote_403(django_user_model, django_assert_num_queries):" in (
+        refused.source
+    )
+    assert "client = Client(enforce_csrf_checks=True)" in refused.source
+    assert "from django.test import Client" in refused.imports
+    assert_formatted(module_of(refused))
+    posted = http_test(request(method="POST", path="/vote/", status=302, request_body="a=1"))
+    assert "skips CSRF checks by default" in posted.source
+    assert "CSRF" not in http_test(request(path="/")).source
+    static = http_test(request(path="/static/app.css", static=True))
+    assert "# TODO: a static file" in static.source
+    cut = http_test(request(path="/slow/", status=0, cancelled="client-gone"))
+    assert "# TODO: the recorded request was cut short (client-gone)" in cut.source
+    assert_formatted(module_of(cut))
