@@ -16,13 +16,27 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import attach as attach_bench
 from . import coldstart, memory, overhead, pipeline, procs, projects, tapcost, ui, websocket
+from . import layer as layer_bench
 from . import otlp as otlp_bench
 from . import workers as workers_bench
 from .load import tool_name
 from .report import environment, markdown_table
 
-FIGURES = ("overhead", "tapcost", "pipeline", "ui", "memory", "coldstart", "ws", "otlp", "workers")
+FIGURES = (
+    "overhead",
+    "tapcost",
+    "pipeline",
+    "ui",
+    "memory",
+    "coldstart",
+    "ws",
+    "attach",
+    "layer",
+    "otlp",
+    "workers",
+)
 
 
 @dataclass(frozen=True)
@@ -118,7 +132,26 @@ class Runner:
             "directly, raw vs tapped, CPU time of all threads)",
             tapcost.table(results),
             f"{blocks} alternating blocks of 20 requests per view and variant, in one process "
-            "per project. " + " ".join(notes),
+            "per project. " + " ".join([*notes, tapcost.timeline_note(results)]),
+        )
+
+    def attach(self) -> None:
+        blocks = max(10, self.plan.tapcost_blocks // 2)
+        self.emit(
+            "8. The attach wrapper (asgi_dashboard.attach): CPU per request with no collector "
+            "listening, and with one (asgi-dash collect) against the child's tap",
+            attach_bench.table(attach_bench.measure(self.project("demo"), blocks=blocks)),
+            f"{blocks} rotating blocks of {attach_bench.BLOCK} requests per variant, in one "
+            "process; see bench/attach.py.",
+        )
+
+    def layer(self) -> None:
+        blocks = max(4, self.plan.tapcost_blocks // 4)
+        self.emit(
+            "10. The channel-layer tap (instrument/layer.py): CPU per call, raw vs tapped",
+            layer_bench.table(layer_bench.measure_in_child(blocks=blocks)),
+            f"{blocks} alternating blocks per operation in one child process; Redis against a "
+            "local redis-server; a request that uses no layer pays nothing (see bench/layer.py).",
         )
 
     def pipeline(self) -> None:
@@ -198,6 +231,7 @@ class Runner:
             f"{rounds} alternating rounds x {p.overhead_seconds:g} s per view, {a.connections} "
             "connections; the receiver accepts and discards; see bench/otlp.py.",
         )
+
     def workers(self) -> None:
         p, a = self.plan, self.args
         rounds, seconds = max(4, p.ws_rounds), 2 * p.overhead_seconds
@@ -206,7 +240,7 @@ class Runner:
             connections=a.connections,
         )  # fmt: skip
         self.emit(
-            f"10. --workers 2 vs --workers 1 on a CPU-bound view (demo {workers_bench.CPU_PATH}; "
+            f"11. --workers 2 vs --workers 1 on a CPU-bound view (demo {workers_bench.CPU_PATH}; "
             "target >= 1.6x on 2 cores, one event per request)",
             workers_bench.table(sides),
             f"Both servers up side by side, {rounds} alternating rounds x {seconds:g} s, "
