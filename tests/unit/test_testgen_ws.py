@@ -173,3 +173,20 @@ def test_invalid_code_is_never_written(tmp_path: Path) -> None:
     with pytest.raises(SyntaxError):
         write_test(target, bad)
     assert not target.exists()
+
+
+def test_written_file_is_formatted_with_or_without_ruff(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chat = connection([("in", '{"message":"hi"}'), ("out", '{"message": "hi"}')])
+    with_ruff = write_test(tmp_path / "a.py", ws_test(chat))
+    assert with_ruff.formatted_by == "ruff"
+    # Where ruff is not installed, the generator's own layout is what ruff would write.
+    from asgi_dashboard.testgen import files
+
+    monkeypatch.setattr(files, "ruff_command", lambda: None)
+    without = write_test(tmp_path / "b.py", ws_test(chat))
+    assert without.formatted_by == "asgi-dash"
+    assert (tmp_path / "b.py").read_text() == (tmp_path / "a.py").read_text()
+    write_test(tmp_path / "b.py", http_test(request(path="/x/", method="POST", request_body="a=1")))
+    assert_formatted((tmp_path / "b.py").read_text())
