@@ -148,7 +148,11 @@ def _layer_op(e: LayerOp) -> Description:
 
 @describes(HandlerRun)
 def _handler_run(e: HandlerRun) -> Description:
-    # Not console news even when it raised: the connection's close (ws-closed) reports it.
+    # Not console news even when it raised: the connection's close (ws-closed) reports it. A
+    # client frame's handler with no SQL gets no line (it would double every frame's line),
+    # as in the WebSocket panel; --json has every one.
+    if not (e.from_layer or e.sql_count or e.error is not None):
+        return Description()
     return Description(
         f"HANDLER {_who(e.conn_id, None)} {e.handler or e.msg_type} ({e.msg_type}) "
         f"{ms(e.duration_ns, unit=True)} sql {e.sql_count} ({ms(e.sql_ns, unit=True)})"

@@ -200,3 +200,33 @@ async def test_a_project_layer_calling_super_is_counted_once(
         ("send", 1, "_ProjectLayer"),
     ]
     assert (await layer.receive("never.reader"))["stamped"] is True
+
+
+async def test_a_request_that_uses_the_layer_is_named_on_its_operations(
+    instrumented: Instrumented, layer_with: Any
+) -> None:
+    import httpx
+
+    from asgi_dashboard.events import RequestFinished
+
+    layer = layer_with(InMemoryChannelLayer())
+
+    async def publish(scope: Any, receive: Any, send: Any) -> None:
+        # What a view notifying a group does (async_to_sync(layer.group_send) in a sync view).
+        await layer.group_send("news", {"type": "news.item", "title": "x"})
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    app = InstrumentedApp(publish, instrumented.sink, generation=1)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+        assert (await client.post("/publish/")).status_code == 204
+    (request,) = instrumented.sink.of(RequestFinished)
+    (op,) = instrumented.sink.of(LayerOp)
+    assert (op.op, op.group, op.request_id, op.conn_id, op.recipients) == (
+        "group_send",
+        "news",
+        request.id,
+        None,
+        0,
+    )

@@ -109,3 +109,10 @@ def test_headless_lines() -> None:
     assert (
         describe(run).line == "HANDLER WS [1-1] chat_message (chat.message) 0.0 ms sql 2 (0.0 ms)"
     )
+
+
+def test_a_frame_handler_without_sql_gets_no_headless_line() -> None:
+    quiet = HandlerRun(conn_id="1-1", msg_type="websocket.receive", handler="websocket_receive")
+    assert describe(quiet).line is None
+    busy = HandlerRun(conn_id="1-1", msg_type="websocket.receive", sql_count=1)
+    assert describe(busy).line is not None
