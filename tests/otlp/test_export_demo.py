@@ -12,6 +12,7 @@ import asyncio
 import socket
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -41,13 +42,14 @@ SHOWN = (
 )
 
 
-async def start_demo(tmp_path: Path, endpoint: str) -> tuple[HeadlessRun, str]:
+async def start_demo(tmp_path: Path, endpoint: str, *extra: str) -> tuple[HeadlessRun, str]:
     run = await launch(
         str(DEMO_DIR),
         "--port",
         "0",
         "--no-reload",
         "--otlp",
+        *extra,
         env={
             "ASGI_DASH_DEMO_DB": str(tmp_path / "demo.sqlite3"),
             "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
@@ -62,6 +64,37 @@ async def start_demo(tmp_path: Path, endpoint: str) -> tuple[HeadlessRun, str]:
 def server_span(spans: list[ReceivedSpan], request_id: str) -> ReceivedSpan:
     (span,) = [s for s in spans if s.attributes.get("asgi_dash.request_id") == request_id]
     return span
+
+
+def check_n_plus_one_trace(spans: list[ReceivedSpan], n1: dict[str, Any], url: str) -> None:
+    """The N+1 page's trace: server span attributes, the view, one span per statement (with the
+    statement's own duration), every child within its parent. Printed (the closing note's tree)."""
+    root = server_span(spans, n1["id"])
+    print("\n" + render_tree(spans, root, SHOWN))
+    assert root.name == "GET orm/n-plus-one/" and root.parent_span_id == ""
+    assert root.resource["service.name"] == "demo-under-test"
+    assert root.attributes["http.request.method"] == "GET"
+    assert root.attributes["http.route"] == "orm/n-plus-one/"
+    assert root.attributes["url.path"] == "/orm/n-plus-one/"
+    assert root.attributes["http.response.status_code"] == 200
+    assert root.attributes["server.address"] == "127.0.0.1"
+    assert root.attributes["server.port"] == int(url.rsplit(":", 1)[1])
+    assert root.attributes["asgi_dash.kind"] == n1["kind"]
+    assert root.end_ns - root.start_ns == n1["total_ns"]
+    tree = [s for s in spans if s.trace_id == root.trace_id]
+    (view,) = [s for s in tree if s.name.startswith("view ")]
+    sql = [s for s in tree if "db.query.text" in s.attributes]
+    assert view.parent_span_id == root.span_id
+    assert len(sql) == n1["sql_count"] == len(n1["sql"]) > 5  # the N+1 page
+    assert all(s.kind == Span.SPAN_KIND_CLIENT for s in sql)
+    assert [s.end_ns - s.start_ns for s in sorted(sql, key=lambda s: s.start_ns)] == [
+        q["duration_ns"] for q in n1["sql"]
+    ]
+    for span in tree:
+        parent = next((p for p in tree if p.span_id == span.parent_span_id), None)
+        if parent is not None:  # every child nests within its parent
+            assert parent.start_ns <= span.start_ns <= span.end_ns <= parent.end_ns
+    assert len(tree) == 1 + len(children_of(tree, root)) + len(children_of(tree, view))
 
 
 async def test_requests_and_a_websocket_become_traces(tmp_path: Path) -> None:
@@ -98,33 +131,7 @@ async def test_requests_and_a_websocket_become_traces(tmp_path: Path) -> None:
     servers = [s for s in spans if s.kind == Span.SPAN_KIND_SERVER and "http.route" in s.attributes]
     assert sorted(s.attributes["asgi_dash.request_id"] for s in servers) == sorted(ids)
 
-    n1 = events["/orm/n-plus-one/"]
-    root = server_span(spans, n1["id"])
-    print("\n" + render_tree(spans, root, SHOWN))
-    assert root.name == "GET orm/n-plus-one/" and root.parent_span_id == ""
-    assert root.resource["service.name"] == "demo-under-test"
-    assert root.attributes["http.request.method"] == "GET"
-    assert root.attributes["http.route"] == "orm/n-plus-one/"
-    assert root.attributes["url.path"] == "/orm/n-plus-one/"
-    assert root.attributes["http.response.status_code"] == 200
-    assert root.attributes["server.address"] == "127.0.0.1"
-    assert root.attributes["server.port"] == int(url.rsplit(":", 1)[1])
-    assert root.attributes["asgi_dash.kind"] == n1["kind"]
-    assert root.end_ns - root.start_ns == n1["total_ns"]
-    tree = [s for s in spans if s.trace_id == root.trace_id]
-    (view,) = [s for s in tree if s.name.startswith("view ")]
-    sql = [s for s in tree if "db.query.text" in s.attributes]
-    assert view.parent_span_id == root.span_id
-    assert len(sql) == n1["sql_count"] == len(n1["sql"]) > 5  # the N+1 page
-    assert all(s.kind == Span.SPAN_KIND_CLIENT for s in sql)
-    assert [s.end_ns - s.start_ns for s in sorted(sql, key=lambda s: s.start_ns)] == [
-        q["duration_ns"] for q in n1["sql"]
-    ]
-    for span in tree:
-        parent = next((p for p in tree if p.span_id == span.parent_span_id), None)
-        if parent is not None:  # every child nests within its parent
-            assert parent.start_ns <= span.start_ns <= span.end_ns <= parent.end_ns
-    assert len(tree) == 1 + len(children_of(tree, root)) + len(children_of(tree, view))
+    check_n_plus_one_trace(spans, events["/orm/n-plus-one/"], url)
 
     template = server_span(spans, events["/template/"]["id"])
     names = {s.name for s in spans if s.parent_span_id == template.span_id}
@@ -172,3 +179,24 @@ async def test_collector_down_the_dashboard_keeps_working(tmp_path: Path) -> Non
     warnings = [e for e in run.events if e.get("check_id") == "asgi_dash.otlp"]
     assert len(warnings) == 1  # rate-limited: one a minute, not one per failed batch
     assert "Traceback" not in run.stderr.decode(errors="replace")
+
+
+async def test_in_process_runtime_exports_too(tmp_path: Path) -> None:
+    """``--in-process`` reports through the same hook (its sink calls the runtime's callback)."""
+    with OtlpReceiver() as receiver:
+        run, url = await start_demo(tmp_path, receiver.endpoint, "--in-process")
+        try:
+            async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+                assert (await client.get("/orm/sync/")).status_code == 200
+            event = await run.wait_event("request", path="/orm/sync/")
+            spans = await asyncio.to_thread(
+                receiver.wait_for,
+                lambda got: any(
+                    s.attributes.get("asgi_dash.request_id") == event["id"] for s in got
+                ),
+            )
+        finally:
+            assert await run.stop() == 0
+    root = server_span(spans, event["id"])
+    sql = [s for s in spans if s.trace_id == root.trace_id and "db.query.text" in s.attributes]
+    assert root.name == "GET orm/sync/" and len(sql) == event["sql_count"] > 0
