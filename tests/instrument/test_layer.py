@@ -11,7 +11,7 @@ import msgspec
 import pytest
 from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.generic.websocket import AsyncJsonWebsocketConsumer, JsonWebsocketConsumer
 from channels.layers import InMemoryChannelLayer
 
 from asgi_dashboard.events import HandlerRun, LayerOp
@@ -173,7 +173,7 @@ async def test_a_handler_run_carries_its_sql(instrumented: Instrumented) -> None
     assert run.consumer is not None and run.consumer.endswith("_CountingConsumer")
 
 
-class _ProjectLayer(InMemoryChannelLayer):
+class _ProjectLayer(InMemoryChannelLayer):  # type: ignore[misc]
     """A project's own layer whose send adds something and calls the base class."""
 
     async def send(self, channel: str, message: dict[str, Any]) -> None:
@@ -230,3 +230,27 @@ async def test_a_request_that_uses_the_layer_is_named_on_its_operations(
         None,
         0,
     )
+
+
+class _SyncCountingConsumer(JsonWebsocketConsumer):  # type: ignore[misc]
+    """A sync consumer: Channels runs each handler in a thread (database_sync_to_async)."""
+
+    def connect(self) -> None:
+        self.accept()
+
+    def receive_json(self, content: Any, **kwargs: Any) -> None:
+        from django.contrib.auth.models import User
+
+        self.send_json({"users": User.objects.count()})
+
+
+async def test_a_sync_consumer_handler_run_carries_its_sql(instrumented: Instrumented) -> None:
+    app = InstrumentedApp(_SyncCountingConsumer.as_asgi(), instrumented.sink, generation=1)
+    client = Communicator(app, "/ws/count/")
+    await client.connect()
+    await client.send_json({})
+    assert "users" in await client.receive_json()
+    await client.disconnect()
+    (run,) = [r for r in instrumented.sink.of(HandlerRun) if r.msg_type == "websocket.receive"]
+    assert run.sql_count == 1 and "COUNT(*)" in run.sql[0].sql
+    assert run.error is None and run.duration_ns >= run.sql_ns > 0
