@@ -123,6 +123,9 @@ class WsAccepted(Event):
     subprotocol: str | None = None
     consumer: str | None = None
     url_kwargs: tuple[tuple[str, str], ...] = ()
+    #: Username of the authenticated user of the handshake (``scope["user"]``, which Channels'
+    #: ``AuthMiddleware`` loads), None when anonymous or not known (instrument/users.py).
+    user: str | None = None
 
 
 @dataclass(frozen=True, slots=True, repr=False, eq=False, kw_only=True)

@@ -50,6 +50,7 @@ from .errors import exception_info
 from .handlers import timed_dispatch
 from .naming import view_kind, view_name
 from .records import ConnectionRecord, RequestRecord, current, current_connection
+from .users import user_name
 
 _installed = False
 _project_dir: str | None = None
@@ -201,6 +202,7 @@ def _patch_consumers() -> None:
             conn.consumer = f"{cls.__module__}.{cls.__qualname__}"
             kwargs = (scope.get("url_route") or {}).get("kwargs") or {}
             conn.url_kwargs = tuple((str(k), str(v)) for k, v in kwargs.items())
+            conn.user = user_name(scope.get("user"))  # instrument/users.py: never loads it
         # Each handled message is timed with its SQL (instrument/handlers.py); the instance's
         # dispatch is what await_many_dispatch calls (channels/consumer.py).
         self.dispatch = timed_dispatch(self, self.dispatch, conn, _project_dir)

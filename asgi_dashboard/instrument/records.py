@@ -103,6 +103,8 @@ class ConnectionRecord:
     url_kwargs: tuple[tuple[str, str], ...] = ()
     #: The tap's id of the connection (channel-layer operations and handler runs carry it).
     conn_id: str | None = None
+    #: Username of the authenticated ``scope["user"]`` (Channels' AuthMiddleware), if loaded.
+    user: str | None = None
 
 
 #: The record of the request (or connection) whose code is running now, if any.

@@ -28,18 +28,27 @@ def username_of(request: Any) -> str | None:
     user = attrs.get("user")
     if user is None:
         return None
-    try:
-        from django.utils.functional import LazyObject, empty
-    except ImportError:  # pragma: no cover - the tap only runs beside Django
+    if not isinstance(user, _lazy_types()[0]):
+        user = attrs.get("_cached_user")  # replaced by login()/logout(): who came in
+    return user_name(user)
+
+
+def _lazy_types() -> tuple[Any, object]:
+    from django.utils.functional import LazyObject, empty
+
+    return LazyObject, empty
+
+
+def user_name(user: Any) -> str | None:
+    """The username of an authenticated user object; None for anonymous, None, or a lazy
+    object not loaded yet (``request.user``, Channels' ``scope["user"]``: never loaded here)."""
+    if user is None:
         return None
-    if isinstance(user, LazyObject):
+    lazy, empty = _lazy_types()
+    if isinstance(user, lazy):
         # ``LazyObject.__getattribute__`` returns ``_wrapped`` itself without loading it.
         user = user._wrapped
-        if user is empty:
-            return None
-    else:
-        user = attrs.get("_cached_user")  # replaced by login()/logout(): who came in
-        if user is None:
+        if user is empty or user is None:
             return None
     try:
         if not user.is_authenticated:

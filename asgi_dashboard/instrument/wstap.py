@@ -155,6 +155,7 @@ class WebSocketTap:
                 subprotocol=subprotocol,
                 consumer=self.conn.consumer,
                 url_kwargs=self.conn.url_kwargs,
+                user=self.conn.user,
             )
         )
 

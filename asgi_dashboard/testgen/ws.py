@@ -33,6 +33,7 @@ _IMPORTS = (
     "from django.conf import settings",
     "from django.utils.module_loading import import_string",
 )
+_LOGIN_IMPORTS = ("from asgiref.sync import sync_to_async", "from django.test import Client")
 #: ``channels/testing/__init__.py`` also imports its live-server test case, which needs daphne
 #: (``channels/testing/live.py``): a project served by Uvicorn often has no daphne, and then
 #: ``from channels.testing import WebsocketCommunicator`` fails although the communicator itself
@@ -70,29 +71,46 @@ WebsocketCommunicator = _websocket_communicator()'''
 def ws_test(conn: ServerConnection) -> GeneratedTest:
     """The test function that replays the connection ``conn``."""
     opened, i1 = conn.opened, INDENT
+    user = conn.accepted.user if conn.accepted is not None else None
     todos: list[str] = []
     name = function_name("ws", opened.path)
     target = opened.path + (f"?{opened.query}" if opened.query else "")
     lines = [
         "@pytest.mark.asyncio",
         "@pytest.mark.django_db(transaction=True, serialized_rollback=True)",
-        f"async def {name}():",
+        f"async def {name}({'django_user_model' if user else ''}):",
         docstring(_summary(conn, target), recorded_at(conn.opened.ts), i1),
         f"{i1}application = import_string(settings.ASGI_APPLICATION)",
-        statement(_communicator(conn, target), i1, "communicator = "),
+        *_login_lines(user, i1),
+        statement(_communicator(conn, target, bool(user)), i1, "communicator = "),
         f"{i1}connected, _ = await communicator.connect()",
     ]
+    imports = _IMPORTS + (_LOGIN_IMPORTS if user else ())
     if conn.accepted is not None and not conn.accepted.accepted:
         lines.append(
             f"{i1}assert not connected  # rejected with HTTP {conn.accepted.status or 403}"
         )
-        return GeneratedTest(name, "\n".join(lines), _IMPORTS, (), COMMUNICATOR_SHIM)
+        return GeneratedTest(name, "\n".join(lines), imports, (), COMMUNICATOR_SHIM)
     lines.append(f"{i1}assert connected")
     for frame in conn.frames:
         lines += _frame_lines(frame, todos)
     lines += _close_lines(conn)
     body = [*lines[:4], *(f"{i1}# TODO: {t}" for t in todos), *lines[4:]]
-    return GeneratedTest(name, "\n".join(body), _IMPORTS, tuple(todos), COMMUNICATOR_SHIM)
+    return GeneratedTest(name, "\n".join(body), imports, tuple(todos), COMMUNICATOR_SHIM)
+
+
+def _login_lines(user: str | None, i1: str) -> list[str]:
+    """A session for the recorded user, made by the test Client; its cookie goes in the
+    handshake (Channels' AuthMiddleware reads it as it read the browser's)."""
+    if not user:
+        return []
+    get_user = Atom(f"await django_user_model.objects.aget(username={py_str(user)})")
+    return [
+        f"{i1}# Logged in as the recorded user: force_login's session, sent as its cookie.",
+        f"{i1}client = Client()",
+        statement(call("await sync_to_async(client.force_login)", get_user), i1),
+        f"{i1}session = client.cookies[settings.SESSION_COOKIE_NAME].value",
+    ]
 
 
 def _summary(conn: ServerConnection, target: str) -> str:
@@ -102,12 +120,15 @@ def _summary(conn: ServerConnection, target: str) -> str:
     frames_out = len(conn.frames) - frames_in
     end = f"closed by {closed.by} ({closed.code})" if closed is not None else "open"
     who = f" ({consumer})" if consumer else ""
+    if conn.accepted is not None and conn.accepted.user:
+        who += f" as {conn.accepted.user}"
     return f"WebSocket {target}{who}: {frames_in} in, {frames_out} out, {end}."
 
 
-def _communicator(conn: ServerConnection, target: str) -> Node:
+def _communicator(conn: ServerConnection, target: str, login: bool) -> Node:
     args: list[Node] = [Atom("application"), Atom(py_str(target))]
     headers = kept_headers(conn.opened.request_headers)
+    pairs: tuple[Node, ...] = ()
     if headers:
         pairs = tuple(
             Brackets(
@@ -118,6 +139,10 @@ def _communicator(conn: ServerConnection, target: str) -> Node:
             )
             for k, v in headers.items()
         )
+    if login:
+        cookie = Atom('f"{settings.SESSION_COOKIE_NAME}={session}".encode()')
+        pairs = (*pairs, Brackets("", "(", (Atom('b"cookie"'), cookie), ")"))
+    if pairs:
         args.append(Pair("headers", Brackets("", "[", pairs, "]")))
     if conn.opened.subprotocols:
         protocols = tuple(Atom(py_str(p)) for p in conn.opened.subprotocols)

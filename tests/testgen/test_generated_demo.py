@@ -63,11 +63,14 @@ async def _traffic(base: str) -> None:
         add["csrfmiddlewaretoken"] = token
         added = await client.post("/admin/demoapp/category/add/", data=add)
         assert added.status_code == 302, added.text[:500]
+        session = client.cookies["sessionid"]
     ws_url = base.replace("http://", "ws://") + "/ws/chat/lobby/"
     origin = base.rstrip("/")
-    async with websockets.connect(ws_url, additional_headers={"Origin": origin}) as ws:
+    # The chat as the logged-in demo user (its session cookie), the echo anonymous.
+    headers = {"Origin": origin, "Cookie": f"sessionid={session}"}
+    async with websockets.connect(ws_url, additional_headers=headers) as ws:
         await ws.send('{"message":"hello"}')
-        await asyncio.wait_for(ws.recv(), 10)
+        assert '"user": "demo"' in await asyncio.wait_for(ws.recv(), 10)
     async with websockets.connect(
         base.replace("http://", "ws://") + "/ws/echo/", additional_headers={"Origin": origin}
     ) as ws:
@@ -190,6 +193,8 @@ def test_generated_tests_pass_on_the_demo(recorded: Recorded) -> None:
     assert text.count('client.force_login(django_user_model.objects.get(username="demo"))') == 2
     assert text.count("def test_") == len(recorded.tests) == 9
     assert "client = Client(enforce_csrf_checks=True)" in text
+    assert "async def test_ws_chat_lobby(django_user_model):" in text
+    assert '"user": "demo"' in text
     code, output = run_generated(recorded.project)
     assert code == 0, output[-6000:]
     assert outcomes(output) == {name: "PASSED" for name in recorded.tests.values()}, output[-4000:]

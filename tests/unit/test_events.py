@@ -54,7 +54,9 @@ def _sample(cls: type[ev.Event]) -> ev.Event:
             user="demo",
         ),
         ev.WsOpened: dict(id="1", path="/ws/", subprotocols=("chat",)),
-        ev.WsAccepted: dict(id="1", accepted=False, status=403, url_kwargs=(("room", "a"),)),
+        ev.WsAccepted: dict(
+            id="1", accepted=False, status=403, url_kwargs=(("room", "a"),), user="demo"
+        ),
         ev.WsFrame: dict(id="1", direction="out", size=3, binary=True, preview="00 01 02"),
         ev.WsClosed: dict(id="1", code=1011, by="error", duration_ns=5),
         ev.LogRecord: dict(logger="django.request", level="ERROR", message="boom", exc_text="tb"),

@@ -190,3 +190,23 @@ def test_written_file_is_formatted_with_or_without_ruff(
     assert (tmp_path / "b.py").read_text() == (tmp_path / "a.py").read_text()
     write_test(tmp_path / "b.py", http_test(request(path="/x/", method="POST", request_body="a=1")))
     assert_formatted((tmp_path / "b.py").read_text())
+
+
+def test_logged_in_connection_sends_a_force_login_session_cookie() -> None:
+    conn = connection([("in", '{"message": "hi"}'), ("out", '{"user": "demo"}')])
+    assert conn.accepted is not None
+    conn.accepted = WsAccepted(
+        ts=TS, id="0-9", consumer="demoapp.consumers.ChatConsumer", user="demo"
+    )
+    test = ws_test(conn)
+    src = test.source
+    assert "async def test_ws_chat_lobby(django_user_model):" in src
+    assert "(demoapp.consumers.ChatConsumer) as demo:" in src
+    assert "await sync_to_async(client.force_login)(" in src
+    assert 'await django_user_model.objects.aget(username="demo")' in src
+    assert '(b"cookie", f"{settings.SESSION_COOKIE_NAME}={session}".encode())' in src
+    assert "s3cret" not in src  # the recorded cookie is never copied
+    assert {"from asgiref.sync import sync_to_async", "from django.test import Client"} <= set(
+        test.imports
+    )
+    assert_formatted(module_of(test))
