@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import attach as attach_bench
+from . import attach as attach_bench
 from . import coldstart, memory, overhead, pipeline, procs, projects, tapcost, ui, websocket
 from . import layer as layer_bench
 from . import otlp as otlp_bench
@@ -35,8 +36,7 @@ FIGURES = (
     "attach",
     "layer",
     "otlp",
-    "workers",
-)
+    "workers", "attach")
 
 
 @dataclass(frozen=True)
@@ -152,6 +152,17 @@ class Runner:
             layer_bench.table(layer_bench.measure_in_child(blocks=blocks)),
             f"{blocks} alternating blocks per operation in one child process; Redis against a "
             "local redis-server; a request that uses no layer pays nothing (see bench/layer.py).",
+        )
+
+    def attach(self) -> None:
+        blocks = max(10, self.plan.tapcost_blocks // 2)
+        rows = attach_bench.measure(self.project("demo"), blocks=blocks)
+        self.emit(
+            "8. The attach wrapper (asgi_dashboard.attach): CPU per request with no collector "
+            "listening, and with one (asgi-dash collect) against the child's tap",
+            attach_bench.table(rows),
+            f"{blocks} rotating blocks of {attach_bench.BLOCK} requests per variant, in one "
+            "process; see bench/attach.py. " + attach_bench.note(rows),
         )
 
     def pipeline(self) -> None:
