@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import attach as attach_bench
-from . import attach as attach_bench
 from . import coldstart, memory, overhead, pipeline, procs, projects, tapcost, ui, websocket
 from . import layer as layer_bench
 from . import otlp as otlp_bench
@@ -36,7 +35,8 @@ FIGURES = (
     "attach",
     "layer",
     "otlp",
-    "workers", "attach")
+    "workers",
+)
 
 
 @dataclass(frozen=True)
@@ -133,16 +133,6 @@ class Runner:
             tapcost.table(results),
             f"{blocks} alternating blocks of 20 requests per view and variant, in one process "
             "per project. " + " ".join([*notes, tapcost.timeline_note(results)]),
-        )
-
-    def attach(self) -> None:
-        blocks = max(10, self.plan.tapcost_blocks // 2)
-        self.emit(
-            "8. The attach wrapper (asgi_dashboard.attach): CPU per request with no collector "
-            "listening, and with one (asgi-dash collect) against the child's tap",
-            attach_bench.table(attach_bench.measure(self.project("demo"), blocks=blocks)),
-            f"{blocks} rotating blocks of {attach_bench.BLOCK} requests per variant, in one "
-            "process; see bench/attach.py.",
         )
 
     def layer(self) -> None:
