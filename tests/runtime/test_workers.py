@@ -108,12 +108,19 @@ async def test_exact_count_over_two_workers_and_layer_warning(
     events: list[dict[str, Any]] = []
     while len(events) < 200:
         events.append(await run.wait_event("request", timeout=20, path="/cpu/"))
-    # Exactly one event per request: unique ids, no 201st within a bounded wait (a barrier: a
-    # request sent after the load comes after any late duplicate on the same worker's pipe).
+    # Exactly one event per request: unique ids, and no 201st. A barrier per worker: a request
+    # answered after the load comes after any late duplicate on that worker's pipe, so new
+    # connections until both workers have answered one.
     assert len({e["id"] for e in events}) == 200
-    async with httpx.AsyncClient(base_url=url, timeout=10) as client:
-        assert (await client.get("/sync/?ms=0")).status_code == 200
-    await run.wait_event("request", timeout=20, path="/sync/")
+    barrier_workers: set[int] = set()
+    headers = {"connection": "close"}
+    async with httpx.AsyncClient(base_url=url, timeout=10, headers=headers) as client:
+        for _ in range(50):
+            assert (await client.get("/sync/?ms=0")).status_code == 200
+            barrier_workers.add((await run.wait_event("request", path="/sync/"))["worker"])
+            if barrier_workers == {1, 2}:
+                break
+    assert barrier_workers == {1, 2}
     assert [e for e in run.events if e["event"] == "request" and e["path"] == "/cpu/"] == events
     pids = {w: s["pid"] for w, s in started.items()}
     assert {e["worker"] for e in events} == {1, 2}, "one worker took every connection"

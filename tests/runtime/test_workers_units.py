@@ -15,7 +15,10 @@ from asgi_dashboard.headless import HeadlessPrinter
 from asgi_dashboard.model import Dashboard
 from asgi_dashboard.model.rows import LogItem, WsConnection
 from asgi_dashboard.model.status import ServerStatus, channel_layer_warning
+from asgi_dashboard.model.ws import ServerConnection
 from asgi_dashboard.widgets.log_cells import Layout
+from asgi_dashboard.widgets.palette import Palette
+from asgi_dashboard.widgets.ws_views import describe_server
 from tests.conftest import DEMO_DIR
 from tests.ui.scripted import T0, make_config
 
@@ -172,3 +175,11 @@ def test_cli_workers_option() -> None:
         config_for("--workers", "2", "--in-process")
     with pytest.raises(DiscoveryError, match="1 or more"):
         config_for("--workers", "0")
+
+
+def test_websocket_panel_server_side_names_the_worker() -> None:
+    opened = WsOpened(id="1.2-4", path="/ws/echo/", worker=2, worker_pid=502)
+    text = describe_server(ServerConnection(opened), Palette()).plain
+    assert "worker 2 (pid 502)" in text
+    single = WsOpened(id="1-4", path="/ws/echo/")
+    assert "worker" not in describe_server(ServerConnection(single), Palette()).plain
