@@ -99,21 +99,26 @@ class OtlpExporter:
         keep_secrets: bool = False,
         span_exporter: SpanExporter | None = None,
     ) -> None:
+        self.warn = warn
+        self._loop: asyncio.AbstractEventLoop | None = None
+        # First: what the SDK logs while it is set up (a bad OTEL_* value) must not reach stderr.
+        self.relay = WarningRelay(self._say, endpoint or "the OTLP endpoint")
+        self._logger = logging.getLogger(OTEL_LOGGER)
+        self._logger.addHandler(self.relay)
+        self._logger.propagate = False
+        self._logger.disabled = False
         exporter = span_exporter or OTLPSpanExporter(endpoint=endpoint)
         self.span_exporter = exporter
         self.endpoint = endpoint or str(getattr(exporter, "_endpoint", "the OTLP endpoint"))
+        self.relay.endpoint = self.endpoint
         self.provider = TracerProvider(resource=_resource(service_name), shutdown_on_exit=False)
         delay = None if os.environ.get("OTEL_BSP_SCHEDULE_DELAY") else SCHEDULE_DELAY_MS
         self.processor = BatchSpanProcessor(exporter, schedule_delay_millis=delay)
         self.provider.add_span_processor(self.processor)
         self.writer = SpanWriter(self.provider, self.processor.on_end, server, keep_secrets)
-        self.warn = warn
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self.relay = WarningRelay(self._say, self.endpoint)
-        self._logger = logging.getLogger(OTEL_LOGGER)
-        self._logger.addHandler(self.relay)
-        self._logger.propagate = False
-        self._logger.disabled = False
+        #: ``OTEL_SDK_DISABLED=true`` turns the SDK off; the request spans, built without the
+        #: tracer, must honour it too.
+        self.disabled = os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true"
         self.closed = False
         #: Events that could not become spans (a bug here must never stop the dashboard).
         self.failed = 0
@@ -130,7 +135,7 @@ class OtlpExporter:
         )
 
     def __call__(self, batch: Sequence[Event]) -> None:
-        if self.closed:
+        if self.closed or self.disabled:
             return
         if self._loop is None:
             with contextlib.suppress(RuntimeError):  # called outside a loop (tests, bench)

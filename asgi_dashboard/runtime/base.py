@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -107,7 +108,11 @@ def subscribed(
     def warn(text: str) -> None:
         emit(CheckMessage(level="warning", message=text, check_id="asgi_dash.otlp"))
 
-    exporter = OtlpExporter.from_config(config, warn, config.otlp_keep_secrets)
+    try:
+        exporter = OtlpExporter.from_config(config, warn, config.otlp_keep_secrets)
+    except Exception as exc:  # the SDK refused its settings: the dashboard runs without export
+        print(f"asgi-dash: warning: --otlp is off: {exc}", file=sys.stderr)
+        return on_events
 
     def publish(batch: Sequence[Event]) -> None:
         on_events(batch)

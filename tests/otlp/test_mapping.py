@@ -230,6 +230,15 @@ def test_sampler_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert finished(exporter, spans) == []
 
 
+def test_sdk_disabled_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_SDK_DISABLED", "true")
+    spans = InMemorySpanExporter()
+    exporter = OtlpExporter(service_name="s", server=("h", 1), warn=print, span_exporter=spans)
+    exporter([request(), WsOpened(id="w", path="/ws/"), WsClosed(id="w")])
+    exporter.close()
+    assert list(spans.get_finished_spans()) == []
+
+
 def test_service_name_from_the_environment_wins(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OTEL_SERVICE_NAME", "from-env")
     spans = InMemorySpanExporter()
