@@ -166,7 +166,77 @@ def _settings() -> None:
     from django.conf import settings
 
     if not settings.configured:
-        settings.configure(CHANNEL_LAYERS={})
+        layer = {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}
+        settings.configure(CHANNEL_LAYERS={"default": layer})
+
+
+class _Client:
+    """One WebSocket client of the demo's ChatConsumer (asgiref's communicator, no server)."""
+
+    def __init__(self, room: str, tapped: bool, conn_id: str) -> None:
+        import sys
+
+        from asgiref.testing import ApplicationCommunicator
+
+        from .projects import DEMO_DIR
+
+        if str(DEMO_DIR) not in sys.path:
+            sys.path.insert(0, str(DEMO_DIR))
+        from demoapp.consumers import ChatConsumer
+
+        from asgi_dashboard.instrument.handlers import timed_dispatch
+        from asgi_dashboard.instrument.records import ConnectionRecord, current_connection
+
+        async def app(scope: Any, receive: Any, send: Any) -> None:
+            consumer = ChatConsumer()
+            conn = ConnectionRecord(conn_id=conn_id)
+            if tapped:  # what the WebSocket tap and hooks.py's consumer patch do
+                current_connection.set(conn)
+                consumer.dispatch = timed_dispatch(consumer, consumer.dispatch, conn, None)
+            await consumer(scope, receive, send)
+
+        scope: dict[str, Any] = {"type": "websocket", "path": f"/ws/chat/{room}/", "headers": []}
+        scope["url_route"] = {"args": (), "kwargs": {"room": room}}
+        self.io = ApplicationCommunicator(app, scope)
+
+    async def put(self, message: dict[str, Any]) -> None:
+        await self.io.send_input(message)
+
+    async def get(self) -> dict[str, Any]:
+        got: dict[str, Any] = await self.io.receive_output(5)
+        return got
+
+
+async def _chat(swap: Swapper, blocks: int, n: int, out: list[Result]) -> None:
+    """A chat message end to end: client frame, consumer's group_send to two members, both
+    chat_message handlers, both frames out. Raw and tapped rooms alternate by block."""
+    import json
+
+    rooms: dict[bool, tuple[_Client, _Client]] = {}
+    for tapped in (False, True):
+        swap.use(tapped)
+        pair = (_Client(f"r{tapped:d}", tapped, "1-1"), _Client(f"r{tapped:d}", tapped, "1-2"))
+        for client in pair:
+            await client.put({"type": "websocket.connect"})
+            assert (await client.get())["type"] == "websocket.accept"
+        rooms[tapped] = pair
+    frame = {"type": "websocket.receive", "text": json.dumps({"message": "hello " * 8})}
+
+    async def one(tapped: bool) -> None:
+        alice, bob = rooms[tapped]
+        await alice.put(frame)
+        await alice.get()
+        await bob.get()
+
+    times: dict[bool, list[float]] = {False: [], True: []}
+    for block in range(blocks * 2):
+        tapped = block % 2 == 1
+        swap.use(tapped)
+        times[tapped].append(await _cpu_per_call(lambda t=tapped: one(t), n))  # type: ignore[misc]
+        _events.clear()
+    swap.use(True)
+    raw, tapped_us = statistics.median(times[False]), statistics.median(times[True])
+    out.append(Result("in-memory", "chat message end to end (2 members)", raw, tapped_us))
 
 
 async def _run(blocks: int, n: int, redis_url: str | None) -> list[Result]:
@@ -189,6 +259,7 @@ async def _run(blocks: int, n: int, redis_url: str | None) -> list[Result]:
         await redis.close_pools()
         _events.clear()
     await _dispatch(blocks, n, out)
+    await _chat(swap, blocks, max(50, n // 5), out)
     layer.set_sink(None)
     return out
 
