@@ -48,6 +48,10 @@ def _starting(e: ServerStarting) -> Description:
 
 @describes(ServerStarted, console=True)
 def _started(e: ServerStarted) -> Description:
+    if e.mode == "collect":  # asgi-dash collect: no server of ours, a socket others report to
+        shown = f"collecting at {e.url}  pid {e.pid}"
+        line = f"{shown}  (processes whose asgi.py calls asgi_dashboard.attach report here)"
+        return Description(line, entry("SERVER", "server", shown))
     line = (
         f"server running at {e.url}  pid {e.pid}  {e.mode}  app {e.asgi_app} "
         f"({e.asgi_app_source})  Django {e.django}  Uvicorn {e.uvicorn}"

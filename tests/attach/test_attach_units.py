@@ -195,3 +195,21 @@ async def test_a_collector_receives_hello_requests_and_the_detach() -> None:
     detached = next(e for e in got if isinstance(e, ProcessDetached))
     assert (detached.worker, detached.events) == (1, 5)
     assert not sock.exists()
+
+
+def test_headless_lines_for_collect_events() -> None:
+    from asgi_dashboard.describe import describe
+
+    started = ServerStarted(url="unix:/r/c.sock", pid=9, mode="collect", host="unix", port=0)
+    assert describe(started).line == (
+        "collecting at unix:/r/c.sock  pid 9  "
+        "(processes whose asgi.py calls asgi_dashboard.attach report here)"
+    )
+    hello = ProcessAttached(pid=41, worker=2, server="gunicorn", app="m.App", django="5.2")
+    assert describe(hello).line == (
+        "process attached: worker 2  pid 41  gunicorn  app m.App  settings -  Django 5.2"
+    )
+    gone = ProcessDetached(pid=41, worker=2, reason="collector-stopped", events=7)
+    assert describe(gone).line == (
+        "process detached: worker 2  pid 41  the collector stopped  (7 events)"
+    )
