@@ -13,6 +13,7 @@ from textual.widgets import RichLog, Static
 from websockets.asyncio.server import ServerConnection, serve
 
 from asgi_dashboard.events import (
+    Event,
     HandlerRun,
     LayerOp,
     SqlQuery,
@@ -49,6 +50,54 @@ def pane_lines(app: PanelApp) -> list[str]:
     return [strip.text for strip in log.lines]
 
 
+def _chat_batch(marker: tuple[tuple[str, str], ...]) -> list[Event]:
+    """One chat connection's frames, layer operations and handler runs (out of order on purpose:
+    the pane sorts by time), and another connection's message this one lost."""
+    return [
+        WsOpened(ts=T0, id="1-7", path="/ws/chat/lobby/", request_headers=marker),
+        WsAccepted(ts=T0 + 0.1, id="1-7", consumer="demoapp.consumers.ChatConsumer"),
+        LayerOp(ts=T0 + 0.05, op="group_add", group="chat_lobby", channel="c!x", conn_id="1-7"),
+        WsFrame(ts=T0 + 1, id="1-7", direction="in", size=18, preview='{"message": "hi"}'),
+        LayerOp(
+            ts=T0 + 1.1,
+            op="group_send",
+            group="chat_lobby",
+            msg_type="chat.message",
+            size=54,
+            recipients=3,
+            duration_ns=120_000,
+            conn_id="1-7",
+            dropped=1,
+            error="ChannelFull",
+        ),
+        HandlerRun(
+            ts=T0 + 1.2,
+            conn_id="1-7",
+            msg_type="chat.message",
+            handler="chat_message",
+            from_layer=True,
+            duration_ns=300_000,
+            sql_count=1,
+            sql_ns=100_000,
+            sql=(SqlQuery("SELECT 1", 100_000),),
+        ),
+        # The frame's own handler, without SQL: not drawn (it would double every frame).
+        HandlerRun(ts=T0 + 1.15, conn_id="1-7", msg_type="websocket.receive"),
+        WsFrame(ts=T0 + 1.3, id="1-7", direction="out", size=40, preview='{"m": "hi"}'),
+        # Another connection's message that this one's full channel lost.
+        LayerOp(
+            ts=T0 + 2,
+            op="group_send",
+            group="chat_lobby",
+            msg_type="chat.message",
+            conn_id="1-8",
+            dropped=1,
+            dropped_conns=("1-7",),
+            error="ChannelFull",
+        ),
+    ]
+
+
 async def test_layer_operations_appear_beside_the_frames(echo_url: str) -> None:
     app = PanelApp(echo_url)
     async with app.run_test(size=(160, 48)) as pilot:
@@ -58,49 +107,7 @@ async def test_layer_operations_appear_beside_the_frames(echo_url: str) -> None:
         session = panel.current
         assert session is not None
         marker = ((MARKER_HEADER, session.id),)
-        batch = [
-            WsOpened(ts=T0, id="1-7", path="/ws/chat/lobby/", request_headers=marker),
-            WsAccepted(ts=T0 + 0.1, id="1-7", consumer="demoapp.consumers.ChatConsumer"),
-            LayerOp(ts=T0 + 0.05, op="group_add", group="chat_lobby", channel="c!x", conn_id="1-7"),
-            WsFrame(ts=T0 + 1, id="1-7", direction="in", size=18, preview='{"message": "hi"}'),
-            LayerOp(
-                ts=T0 + 1.1,
-                op="group_send",
-                group="chat_lobby",
-                msg_type="chat.message",
-                size=54,
-                recipients=3,
-                duration_ns=120_000,
-                conn_id="1-7",
-                dropped=1,
-                error="ChannelFull",
-            ),
-            HandlerRun(
-                ts=T0 + 1.2,
-                conn_id="1-7",
-                msg_type="chat.message",
-                handler="chat_message",
-                from_layer=True,
-                duration_ns=300_000,
-                sql_count=1,
-                sql_ns=100_000,
-                sql=(SqlQuery("SELECT 1", 100_000),),
-            ),
-            # The frame's own handler, without SQL: not drawn (it would double every frame).
-            HandlerRun(ts=T0 + 1.15, conn_id="1-7", msg_type="websocket.receive"),
-            WsFrame(ts=T0 + 1.3, id="1-7", direction="out", size=40, preview='{"m": "hi"}'),
-            # Another connection's message that this one's full channel lost.
-            LayerOp(
-                ts=T0 + 2,
-                op="group_send",
-                group="chat_lobby",
-                msg_type="chat.message",
-                conn_id="1-8",
-                dropped=1,
-                dropped_conns=("1-7",),
-                error="ChannelFull",
-            ),
-        ]
+        batch = _chat_batch(marker)
         panel.show_changes(app.model.ingest(batch))
         await pilot.pause()
         lines = [line for line in pane_lines(app) if line.strip()]
