@@ -113,6 +113,11 @@ class ViewAggregate:
     last_n_plus_one: NPlusOne | None = None
     recent: deque[int] = field(default_factory=lambda: deque(maxlen=SAMPLE_WINDOW))
     _sorted: list[int] | None = None
+    #: Thread hops (``RequestFinished.sync_hops``) summed, and the waits of the recent hops that
+    #: ran (``Hop.wait_ns``, a window as for latencies) for their p95.
+    hops_sum: int = 0
+    hop_waits: deque[int] = field(default_factory=lambda: deque(maxlen=SAMPLE_WINDOW))
+    _hop_waits_sorted: list[int] | None = None
 
     def add(self, request: RequestFinished, is_error: bool) -> None:
         self.count += 1
@@ -128,12 +133,28 @@ class ViewAggregate:
             self.last_n_plus_one = request.n_plus_one[0]
         self.recent.append(request.total_ns)
         self._sorted = None  # percentiles are recomputed lazily, once per table refresh
+        self.hops_sum += request.sync_hops
+        if request.hops:
+            self.hop_waits.extend(h.wait_ns for h in request.hops if h.started_ns)
+            self._hop_waits_sorted = None
 
     def p(self, q: float) -> float:
         """Percentile ``q`` of total time over the recent window, in nanoseconds."""
         if self._sorted is None:
             self._sorted = sorted(self.recent)
         return percentile(self._sorted, q)
+
+    def hop_wait_p(self, q: float) -> float | None:
+        """Percentile ``q`` of the recent hops' waits for their thread (ns); None: no hops."""
+        if not self.hop_waits:
+            return None
+        if self._hop_waits_sorted is None:
+            self._hop_waits_sorted = sorted(self.hop_waits)
+        return percentile(self._hop_waits_sorted, q)
+
+    @property
+    def mean_hops(self) -> float:
+        return self.hops_sum / self.count if self.count else 0.0
 
     @property
     def mean_total_ns(self) -> float:
@@ -162,6 +183,8 @@ SORT_KEYS: dict[str, Callable[[ViewAggregate], float | str]] = {
     "view_mean": lambda a: a.mean_view_ns or 0.0,
     "sql_mean": lambda a: a.mean_sql,
     "n_plus_one": lambda a: a.n_plus_one,
+    "hops": lambda a: a.mean_hops,
+    "hop_wait_p95": lambda a: a.hop_wait_p(95) or 0.0,
     #: The sparkline column sorts by the newest latency it shows.
     "spark": lambda a: a.recent[-1] if a.recent else 0,
 }

@@ -28,12 +28,20 @@ COLUMNS: tuple[tuple[str, str, bool], ...] = (
     ("view_mean", "view avg", True),
     ("sql_mean", "sql avg", True),
     ("n_plus_one", "N+1", True),
+    ("hops", "hops", True),
+    ("hop_wait_p95", "hop wait p95", True),
     ("spark", "recent", False),
 )
 #: At 100 columns: no route or p99 column, shorter labels and widths (the sort mark included).
-#: (N+1 too: the view column would be below its minimum at 100; the sql column warns instead.)
-NARROW_HIDDEN = frozenset({"route", "p99", "n_plus_one"})
+#: (N+1 and the hop columns too: the view column would be below its minimum at 100; the sql
+#: column warns of N+1 instead.)
+NARROW_HIDDEN = frozenset({"route", "p99", "n_plus_one", "hops", "hop_wait_p95"})
+#: Below MEDIUM_WIDTH (and not narrow, e.g. 160 or 220): every column, with the narrow labels and
+#: MEDIUM_WIDTHS, so that all of them (the hop columns too) fit without scrolling.
+MEDIUM_WIDTH = 240
+MEDIUM_WIDTHS = {"route": 20, "view": 30, "spark": 8}
 NARROW_LABELS = {"p50": "p50", "p95": "p95", "max": "max", "view_mean": "view", "sql_mean": "sql"}
+NARROW_LABELS |= {"p99": "p99", "hop_wait_p95": "hop p95"}
 NARROW_WIDTHS = {
     "view": 22,
     "kind": 6,
@@ -70,6 +78,10 @@ class ViewStatsTable(DataTable[Text | str]):
         self.sort_key = "p95"
         self.sort_reverse = True
         self.narrow = False
+        #: Between narrow and MEDIUM_WIDTH: short labels and widths (see MEDIUM_WIDTHS).
+        self.medium = False
+        #: The columns not shown at the current width (NARROW_HIDDEN when narrow).
+        self.hidden: frozenset[str] = frozenset()
         #: Width of the view column: the free width of the table, at least MIN_VIEW_WIDTH.
         self.view_width = WIDE_WIDTHS["view"]
         self._width: int | None = None
@@ -83,16 +95,17 @@ class ViewStatsTable(DataTable[Text | str]):
         """(key, label, right-aligned, width) of the shown columns, the view at its minimum."""
         shown = []
         for key, label, right in COLUMNS:
-            if self.narrow and key in NARROW_HIDDEN:
+            if key in self.hidden:
                 continue
-            if self.narrow:
+            if self.narrow or self.medium:
                 label = NARROW_LABELS.get(key, label)
             if key == self.sort_key:
                 label += " ▼" if self.sort_reverse else " ▲"
             if self.narrow:
                 width = NARROW_WIDTHS[key]
             else:
-                width = WIDE_WIDTHS.get(key) or max(len(label) + 2, 6)
+                widths = MEDIUM_WIDTHS if self.medium else WIDE_WIDTHS
+                width = widths.get(key) or max(len(label) + 2, 6)
             shown.append((key, label, right, width))
         return shown
 
@@ -140,6 +153,7 @@ class ViewStatsTable(DataTable[Text | str]):
             p95_style = p.warning
         view_style = p.muted if agg.view.startswith("(") else ""
         view = short_view(agg.view, self.view_width)
+        spark_width = 8 if self.narrow or self.medium else 12
         if agg.answered_by:  # a row of requests a middleware answered before the view ran
             view += " ← " + agg.answered_by.rsplit(".", 1)[-1]
         cells: dict[str, Text] = {
@@ -162,17 +176,21 @@ class ViewStatsTable(DataTable[Text | str]):
                 f"{agg.mean_sql:.1f}", justify="right", style=p.warning if agg.n_plus_one else ""
             ),
             "n_plus_one": n_plus_one_cell(agg, p),
-            "spark": Text(sparkline(list(agg.recent), 8 if self.narrow else 12), style=p.primary),
+            "hops": Text(f"{agg.mean_hops:.1f}", justify="right"),
+            "hop_wait_p95": hop_wait_cell(agg, p),
+            "spark": Text(sparkline(list(agg.recent), spark_width), style=p.primary),
         }
-        return [cells[key] for key, _, _ in COLUMNS if not (self.narrow and key in NARROW_HIDDEN)]
+        return [cells[key] for key, _, _ in COLUMNS if key not in self.hidden]
 
     def relayout(self, width: int) -> None:
         narrow = width < 130
         self._width = width
-        old = (self.narrow, self.view_width)
+        old = (self.narrow, self.medium, self.view_width)
         self.narrow = narrow
+        self.medium = not narrow and width < MEDIUM_WIDTH
+        self.hidden = NARROW_HIDDEN if narrow else frozenset()
         self.view_width = self.free_view_width(width)
-        if (self.narrow, self.view_width) != old:
+        if (self.narrow, self.medium, self.view_width) != old:
             self.refresh_stats(force_columns=True)
 
     def _resort(self) -> None:
@@ -204,7 +222,7 @@ class ViewStatsTable(DataTable[Text | str]):
         self.sort_by(str(event.column_key.value))
 
     def action_next_sort(self) -> None:
-        keys = [k for k in SORTABLE if not (self.narrow and k in NARROW_HIDDEN)]
+        keys = [k for k in SORTABLE if k not in self.hidden]
         index = keys.index(self.sort_key) if self.sort_key in keys else -1
         nxt = keys[(index + 1) % len(keys)]
         self.sort_key, self.sort_reverse = nxt, nxt not in NAME_COLUMNS
@@ -220,6 +238,15 @@ def n_plus_one_cell(agg: ViewAggregate, p: Palette) -> Text:
     if not agg.n_plus_one:
         return Text("-", style=p.muted, justify="right")
     return Text(str(agg.n_plus_one), style=f"bold {p.warning}", justify="right")
+
+
+def hop_wait_cell(agg: ViewAggregate, p: Palette) -> Text:
+    """p95 of the view's hops' waits for their thread, in ms ("-": no hop seen)."""
+    wait = agg.hop_wait_p(95)
+    if wait is None:
+        return Text("-", style=p.muted, justify="right")
+    style = p.warning if wait >= 5_000_000 else ""  # 5 ms queued behind other sync work
+    return Text(ms(round(wait), digits=2), justify="right", style=style)
 
 
 def route_text(agg: ViewAggregate) -> str:
