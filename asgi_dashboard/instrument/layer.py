@@ -18,7 +18,8 @@ What each field is:
   tasks it starts), else the HTTP request (``records.current``: a view calling ``group_send``).
 * **size**: bytes of the message. On Redis layers, the length of what channels_redis itself
   serialized (its ``serialize`` is wrapped: msgpack, encrypted when configured; for a
-  ``group_send`` the largest per-recipient copy, which carries ``__asgi_channel__``). On the
+  ``group_send`` the largest per-recipient copy, which carries ``__asgi_channel__``; a message
+  nothing serialized, e.g. to an empty group, gets the in-memory measure). On the
   in-memory layer nothing is serialized: the size is ``len(msgspec.msgpack.encode(message))``,
   what Redis would carry; its cost grows with the message like the layer's own ``deepcopy`` of
   it per recipient, and is below it (bench/layer.py). None when the message is not msgpack-able.
@@ -139,7 +140,15 @@ def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
 
 
-def _report(layer: Any, op: _Op, took: int, error: str | None, **fields: Any) -> None:
+def _report(
+    layer: Any,
+    op: _Op,
+    took: int,
+    error: str | None,
+    group: str | None = None,
+    channel: str | None = None,
+    msg_type: str | None = None,
+) -> None:
     emit = _emit
     if emit is None:
         return
@@ -156,7 +165,9 @@ def _report(layer: Any, op: _Op, took: int, error: str | None, **fields: Any) ->
             dropped=op.dropped,
             dropped_conns=tuple(op.dropped_conns),
             error=error if error is not None else ("ChannelFull" if op.dropped else None),
-            **fields,
+            group=group,
+            channel=channel,
+            msg_type=msg_type,
         )
     )
 
@@ -221,7 +232,7 @@ def _wrap_send(original: Callable[..., Any]) -> Callable[..., Any]:
         finally:
             took = time.perf_counter_ns() - start
             _op.reset(token)
-            if op.size is None and not hasattr(self, "serialize"):
+            if op.size is None:  # (on Redis layers ``serialize`` told it, see layer_backends)
                 op.size = _msgpack_size(message)
             _report(self, op, took, error, channel=channel, msg_type=_type_of(message))
 
@@ -247,7 +258,7 @@ def _wrap_group_send(original: Callable[..., Any]) -> Callable[..., Any]:
         finally:
             took = time.perf_counter_ns() - start
             _op.reset(token)
-            if op.size is None and not hasattr(self, "serialize"):
+            if op.size is None:  # (on Redis layers ``serialize`` told it, see layer_backends)
                 op.size = _msgpack_size(message)
             _report(self, op, took, error, group=group, msg_type=_type_of(message))
 
