@@ -26,8 +26,7 @@ Terms:
 ``slow:>200ms``     total time: ``>``, ``>=``, ``<``, ``<=`` or ``=`` (bare number means ``>=``),
                     units ``us``, ``ms`` (default), ``s``
 ``sql:>10``         number of SQL statements, same comparisons (bare number means ``>=``)
-``worker:2``        served by worker 2 (``--workers N``) or by the process with that pid;
-                    commas for alternatives: ``worker:1,2``
+``worker:2``        served by worker 2 (``--workers N``) or by that pid; ``worker:1,2``
 ``ws``              WebSocket connections only
 ``error``           server errors: the view raised, or the status is 5xx
 ``n+1``             requests the server flagged N+1 (``--n-plus-one``); ``-n+1`` the others
@@ -359,15 +358,15 @@ def _sql(value: str, pos: int) -> tuple[Predicate, bool]:
 
 def _worker(value: str, pos: int) -> tuple[Predicate, bool]:
     """``worker:2``: the worker index, or the pid, of the server process that served the row."""
-    wanted: set[int] = set()
-    for alt in (v.strip() for v in value.split(",")):
-        if not alt.isdigit():
-            raise FilterError(
-                f"worker:{alt or value} is not a worker at column {pos + 1}: use e.g. "
-                + _EXAMPLES["worker"],
-                pos,
-            )
-        wanted.add(int(alt))
+    alts = [v.strip() for v in value.split(",")]
+    bad = next((alt for alt in alts if not alt.isdigit()), None)
+    if bad is not None:
+        raise FilterError(
+            f"worker:{bad or value} is not a worker at column {pos + 1}: use e.g. "
+            + _EXAMPLES["worker"],
+            pos,
+        )
+    wanted = {int(alt) for alt in alts}
     return (lambda item: item.worker in wanted or item.worker_pid in wanted), False
 
 

@@ -93,11 +93,8 @@ class RequestLog(ScrollView, can_focus=True):
         self.order: LogOrder = "finish"
         self.palette = Palette()
         self.following = True
-        self.layout_spec = Layout.for_width(160)
-        #: The screen width the columns are laid out for, and whether a worker column is shown
-        #: (``--workers N``, once two workers have been seen: :meth:`show_workers`).
-        self._layout_width = 160
-        self.worker_column = False
+        #: Columns for the screen width; a worker column (--workers N) after show_workers(True).
+        self.layout_spec, self._layout_width, self.worker_column = Layout.for_width(160), 160, False
         #: The rows shown, oldest first.
         self._items: list[LogItem] = []
         #: The rows shown, in order: row key -> item.
