@@ -6,7 +6,8 @@ append to a bounded deque, one writer thread packs batches into
 collector that comes and goes needs:
 
 * **Connecting** happens on the writer thread, never on the request path: a cheap
-  ``os.path.exists`` then a connect every ``retry_s`` (1 s) while no collector listens.
+  ``os.path.exists`` then a connect every ``retry_s`` (1 s) while no collector listens. A
+  listener of another user (``SO_PEERCRED``) is not sent anything.
 * **The hello.** The first frame of a connection is a
   :class:`~asgi_dashboard.events.ProcessAttached` (plus an ``EventsDropped`` for what was lost
   since the last connection); the collector answers with one line, this process's worker index,
@@ -26,6 +27,7 @@ import contextlib
 import os
 import select
 import socket
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -35,6 +37,8 @@ from ..events import Event, EventsDropped, ProcessAttached
 from ..instrument.identity import set_worker
 from ..instrument.sink import PipeSink
 
+#: ``struct ucred``: pid, uid, gid.
+_CREDS = struct.Struct("3i")
 #: What the collector answers a hello with: the worker index, then a newline (bounded read).
 MAX_REPLY = 32
 
@@ -93,6 +97,8 @@ class SocketSink(PipeSink):
         try:
             sock.settimeout(self.send_timeout_s)
             sock.connect(self.path)
+            if peer_uid(sock) not in (None, os.getuid()):
+                raise PermissionError("the socket's listener runs as another user")
             first: list[Event] = [self.hello(self.connections)]
             if self.lost:
                 first.append(EventsDropped(count=self.lost))
@@ -161,6 +167,20 @@ class SocketSink(PipeSink):
         if sock is not None:
             # close(2) on this process's copy of the fd: no shutdown, the parent's stays open.
             sock.close()
+
+
+def peer_uid(sock: socket.socket) -> int | None:
+    """The uid of the process on the other end (Linux ``SO_PEERCRED``; None elsewhere).
+
+    The traffic goes only to a collector of the same user: with the default socket under
+    ``/tmp`` (no ``XDG_RUNTIME_DIR``), another user could otherwise have created it first.
+    """
+    option = getattr(socket, "SO_PEERCRED", None)
+    if option is None:
+        return None
+    creds = sock.getsockopt(socket.SOL_SOCKET, option, _CREDS.size)
+    _pid, uid, _gid = _CREDS.unpack(creds)
+    return int(uid)
 
 
 def _read_line(sock: socket.socket) -> bytes:

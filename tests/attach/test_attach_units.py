@@ -213,3 +213,51 @@ def test_headless_lines_for_collect_events() -> None:
     assert describe(gone).line == (
         "process detached: worker 2  pid 41  the collector stopped  (7 events)"
     )
+
+
+def test_the_sender_checks_who_listens() -> None:
+    from asgi_dashboard.attaching.sender import peer_uid
+
+    a, b = socket.socketpair()
+    with a, b:
+        assert peer_uid(a) == os.getuid()
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="needs root to listen as another user")
+def test_a_listener_of_another_user_gets_nothing() -> None:
+    """A socket someone else created where the wrapper looks: connected to, sent nothing."""
+    import select
+
+    with short_dir() as folder:
+        os.chown(folder, 65534, 65534)
+        path = str(folder / "c.sock")
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the other user's listener (no exec: the venv is not theirs to read)
+            try:
+                os.setgid(65534)
+                os.setuid(65534)
+                server = socket.socket(socket.AF_UNIX)
+                server.bind(path)
+                server.listen()
+                server.settimeout(10)
+                os.write(write_end, b"L")
+                conn, _ = server.accept()
+                conn.settimeout(5)
+                os.write(write_end, b"D" if conn.recv(100) else b"E")
+            except BaseException:
+                os.write(write_end, b"X")
+            os._exit(0)
+        try:
+            assert select.select([read_end], [], [], 10)[0] and os.read(read_end, 1) == b"L"
+            app = AttachedApp(hello_app, path, project_dir=str(folder))
+            sink = app.start()
+            assert select.select([read_end], [], [], 10)[0]
+            said = os.read(read_end, 1)
+            sink.close()
+        finally:
+            os.waitpid(pid, 0)
+            os.close(read_end)
+            os.close(write_end)
+    assert said == b"E"  # connected, then closed without a byte: no hello, no traffic
+    assert sink.connections == 0
