@@ -26,6 +26,7 @@ import atexit
 import contextlib
 import logging
 import os
+import re
 import sys
 import threading
 import time
@@ -80,10 +81,22 @@ class WarningRelay(logging.Handler):
             message = record.getMessage()
         except (TypeError, ValueError):
             message = str(record.msg)
-        text = f"OTLP export to {self.endpoint}: {message[:300]}"
+        text = f"OTLP export to {self.endpoint}: {summary(message)}"
         if more:
             text += f" ({more} more in the last {self.interval_s:.0f} s)"
         self.say(text + "; the dashboard goes on, spans are dropped meanwhile")
+
+
+_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
+
+
+def summary(message: str, limit: int = 200) -> str:
+    """The SDK's message, short: the OS error when there is one ("Connection refused" instead
+    of urllib3's whole retry story), else the message cut at ``limit`` characters."""
+    errno = _ERRNO.search(message)
+    if errno:
+        return errno.group(1).strip()
+    return message if len(message) <= limit else message[: limit - 3] + "..."
 
 
 class OtlpExporter:
