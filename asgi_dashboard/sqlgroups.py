@@ -147,8 +147,11 @@ class LoopGroup:
         return len(self.indexes)
 
 
-def _line(source: FrameInfo | None) -> tuple[str, int] | None:
-    return None if source is None else (source.filename, source.lineno)
+@functools.lru_cache(maxsize=4096)
+def _loop_shape(sql: str) -> str | None:
+    """The statement's shape, None for a transaction statement (cached: the check runs on every
+    request with enough statements, ~0.2 µs per statement when cached, ~2 µs when not)."""
+    return None if is_transaction_statement(sql) else sql_shape(sql)
 
 
 def loop_groups(queries: Sequence[SqlQuery], threshold: int) -> list[LoopGroup]:
@@ -156,14 +159,27 @@ def loop_groups(queries: Sequence[SqlQuery], threshold: int) -> list[LoopGroup]:
 
     *Similar*, not identical: a group whose statements all have the same SQL and parameters is
     the same value fetched again (a cache opportunity, see :func:`repeats`), not a query per
-    row. ``threshold`` < 2 finds nothing (0 turns the check off).
+    row. ``threshold`` 0 (or less) turns the check off; 1 counts as 2 (one statement is no loop).
     """
-    if threshold < 2 or len(queries) < threshold:
+    if threshold <= 0:
+        return []
+    threshold = max(2, threshold)
+    if len(queries) < threshold:
+        return []
+    # Most requests repeat nothing that often: one pass in C (Counter over the cached shapes)
+    # says so before any grouping by line.
+    shapes = Counter(map(_loop_shape, [q.sql for q in queries]))
+    shapes.pop(None, None)
+    if not shapes or max(shapes.values()) < threshold:
         return []
     by_key: dict[tuple[str, tuple[str, int] | None], list[int]] = defaultdict(list)
     for index, query in enumerate(queries):
-        if not is_transaction_statement(query.sql):
-            by_key[(sql_shape(query.sql), _line(query.source))].append(index)
+        shape = _loop_shape(query.sql)
+        if shape is not None:
+            source = query.source
+            by_key[(shape, None if source is None else (source.filename, source.lineno))].append(
+                index
+            )
     found = []
     for (shape, _), indexes in by_key.items():
         if len(indexes) < threshold:
@@ -197,7 +213,17 @@ def n_plus_one_text(found: NPlusOne) -> str:
     fix = n_plus_one_fix(found)
     if fix is not None:
         return f"{text} — use {fix}"
-    return f"{text} — load the relation with the rows (select_related / prefetch_related)"
+    verb = found.shape.lstrip().split(" ", 1)[0].upper()
+    return f"{text} — {_BULK.get(verb, _BULK['SELECT'])}"
+
+
+#: What to do about a loop with no relation found, by the repeated statement's verb.
+_BULK = {
+    "SELECT": "fetch them in one query (select_related / prefetch_related, or pk__in=[...])",
+    "INSERT": "create them in one statement: bulk_create()",
+    "UPDATE": "update them together: bulk_update() or queryset.update()",
+    "DELETE": "delete them together: filter(...).delete()",
+}
 
 
 __all__ = [

@@ -49,17 +49,19 @@ Relation = tuple[str, str, Any, Any]
 
 
 def configure(n: int) -> None:
-    """Set the threshold for this process (``--n-plus-one N``; 0 or 1 disables the check)."""
+    """Set the threshold for this process (``--n-plus-one N``; 0 disables the check)."""
     global threshold
     threshold = n
 
 
+@functools.lru_cache(maxsize=1024)
 def from_table(sql: str) -> str | None:
     """The first table after ``FROM`` (unquoted), if any."""
     match = _FROM_RE.search(sql)
     return match.group(1) if match else None
 
 
+@functools.lru_cache(maxsize=1024)
 def where_column(sql: str) -> tuple[str, str] | None:
     """The first ``table.column`` the ``WHERE`` clause compares (``=`` or ``IN``), if any."""
     match = _WHERE_RE.search(sql)

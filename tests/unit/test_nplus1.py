@@ -34,7 +34,9 @@ FOUND = NPlusOne(
 )
 
 
-def statements(n: int, source: FrameInfo | None = LOOP, *, same_params: bool = False) -> list[SqlQuery]:
+def statements(
+    n: int, source: FrameInfo | None = LOOP, *, same_params: bool = False
+) -> list[SqlQuery]:
     """The list query, then ``n`` lookups from one line (params 1..n, or all 1)."""
     rows = [SqlQuery(LIST, 1000, source=FrameInfo("/p/shop/views.py", 183, "items"))]
     rows += [
@@ -71,10 +73,16 @@ def test_a_loop_at_the_threshold_is_one_group_below_it_none() -> None:
     assert loop_groups(statements(4), 5) == []
 
 
-@pytest.mark.parametrize("threshold", [0, 1])
-def test_threshold_zero_or_one_turns_it_off(threshold: int) -> None:
+@pytest.mark.parametrize("threshold", [0, -1])
+def test_threshold_zero_turns_it_off(threshold: int) -> None:
     assert loop_groups(statements(20), threshold) == []
     assert find(statements(20), threshold) == ()
+
+
+def test_threshold_one_counts_as_two() -> None:
+    """One statement is no loop: ``--n-plus-one 1`` flags what 2 flags."""
+    assert loop_groups(statements(1), 1) == []
+    assert [g.count for g in loop_groups(statements(2), 1)] == [2]
 
 
 def test_the_same_value_fetched_again_is_not_n_plus_one() -> None:
@@ -159,10 +167,20 @@ def test_the_fix_names_the_queryset_to_change() -> None:
     )
 
 
-def test_without_a_derived_fix_the_words_still_say_what_to_do() -> None:
-    bare = NPlusOne(6, "SELECT ?", None)
+@pytest.mark.parametrize(
+    ("shape", "advice"),
+    [
+        ("SELECT ? FROM t WHERE id = ?", "fetch them in one query (select_related"),
+        ('INSERT INTO "t" ("a") VALUES (?)', "bulk_create()"),
+        ('UPDATE "t" SET "a" = ? WHERE "id" = ?', "bulk_update() or queryset.update()"),
+        ('DELETE FROM "t" WHERE "id" = ?', "filter(...).delete()"),
+    ],
+)
+def test_without_a_derived_fix_the_words_still_say_what_to_do(shape: str, advice: str) -> None:
+    bare = NPlusOne(6, shape, None)
     assert n_plus_one_fix(bare) is None
-    assert n_plus_one_text(bare).startswith("N+1: 6 queries from library code — load the relation")
+    text = n_plus_one_text(bare)
+    assert text.startswith("N+1: 6 queries from library code — ") and advice in text
 
 
 def test_the_headless_line_carries_it() -> None:
@@ -222,3 +240,19 @@ def test_the_views_column_counts_flagged_requests() -> None:
         "shop.views.other",
     ]
     assert n_plus_one_cell(dash.views.rows("n_plus_one")[1], Palette()).plain == "-"
+
+
+def test_the_sql_tab_names_the_fix_once() -> None:
+    from rich.console import Console
+
+    from asgi_dashboard.widgets.detail_parts import sql_table
+
+    queries = tuple(statements(10))
+    console = Console(width=200, record=True)
+    console.print(sql_table(request(sql=queries, sql_count=len(queries)), Palette()))
+    text = console.export_text()
+    assert text.count("N+1: 10 queries from shop/views.py:184 — use Item.objects.") == 1
+    assert "similar statements" not in text  # the repeat group the N+1 line already names
+    console = Console(width=200, record=True)
+    console.print(sql_table(request((), sql=queries, sql_count=len(queries)), Palette()))
+    assert "10 similar statements" in console.export_text()
