@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.context import Context
@@ -73,7 +74,7 @@ class OpenConnection:
 
 
 class SpanWriter:
-    """Turns events into spans on ``tracer`` (see the module docstring)."""
+    """Turns events into spans (see the module docstring)."""
 
     def __init__(
         self,
@@ -95,22 +96,21 @@ class SpanWriter:
         self.server = server
         self.keep_secrets = keep_secrets
         self.connections: OrderedDict[str, OpenConnection] = OrderedDict()
+        #: Event class -> what makes its span (a dict lookup per event: most are requests).
+        self._handlers: dict[type[Event], Callable[[Any], None]] = {
+            RequestFinished: self.request,
+            WsFrame: self.frame,
+            WsOpened: self.ws_opened,
+            WsAccepted: self.ws_accepted,
+            WsClosed: self.ws_closed,
+            ServerStopped: self.generation_stopped,
+        }
 
     def write(self, event: Event) -> None:
         """One event (any type: those without a span are ignored)."""
-        kind = type(event)
-        if kind is RequestFinished:
-            self.request(event)  # type: ignore[arg-type]
-        elif kind is WsFrame:
-            self.frame(event)  # type: ignore[arg-type]
-        elif kind is WsOpened:
-            self.ws_opened(event)  # type: ignore[arg-type]
-        elif kind is WsAccepted:
-            self.ws_accepted(event)  # type: ignore[arg-type]
-        elif kind is WsClosed:
-            self.ws_closed(event)  # type: ignore[arg-type]
-        elif kind is ServerStopped:
-            self.generation_stopped(event)  # type: ignore[arg-type]
+        handler = self._handlers.get(type(event))
+        if handler is not None:
+            handler(event)
 
     # -- HTTP ------------------------------------------------------------------------------
 
