@@ -165,13 +165,9 @@ def _group_line(group: RepeatGroup, p: Palette) -> Text:
 
 
 def n_plus_one_line(found: NPlusOne, p: Palette) -> Text:
-    """``N+1: 10 queries from demoapp/views.py:184 — use Item.objects.select_related(...)``,
-    with the loop's source line and the statement's shape under it."""
-    line = Text(f"⚠ {n_plus_one_text(found)}", style=f"bold {p.warning}")
-    if found.source is not None and found.source.line:
-        line.append(f"\n    {found.source.line}", style=p.warning)
-    line.append(f"\n    {found.shape[:160]}", style=p.muted)
-    return line
+    """``N+1: 10 queries from demoapp/views.py:184 — use Item.objects.select_related(...)``:
+    one line; the repeat group under it shows the loop's source line and the statement."""
+    return Text(f"⚠ {n_plus_one_text(found)}", style=f"bold {p.warning}")
 
 
 def _repeat_mark(mark: Repeats, p: Palette) -> Text:
@@ -200,10 +196,7 @@ def sql_table(request: RequestFinished, p: Palette) -> RenderableType:
         header.append(f" (showing the first {len(request.sql)})", style=p.muted)
     parts: list[RenderableType] = [header]
     parts += [n_plus_one_line(found, p) for found in request.n_plus_one]
-    # A repeat group the N+1 line above already names (same shape) is not said twice.
-    flagged = {found.shape for found in request.n_plus_one}
-    groups = [g for g in repeat_groups(request.sql) if g.shape not in flagged]
-    parts += [_group_line(g, p) for g in groups[:SQL_GROUPS]]
+    parts += [_group_line(g, p) for g in repeat_groups(request.sql)[:SQL_GROUPS]]
     marks = repeats(request.sql)
     table = Table(box=None, padding=(0, 1), expand=True, show_edge=False)
     table.add_column("#", justify="right", style=p.muted, no_wrap=True)
