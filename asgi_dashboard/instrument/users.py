@@ -33,10 +33,18 @@ def username_of(request: Any) -> str | None:
     return user_name(user)
 
 
-def _lazy_types() -> tuple[Any, object]:
-    from django.utils.functional import LazyObject, empty
+_lazy: tuple[Any, object] | None = None
 
-    return LazyObject, empty
+
+def _lazy_types() -> tuple[Any, object]:
+    """Django's ``LazyObject`` and its ``empty`` marker, imported once (an import statement
+    per request cost ~2 us)."""
+    global _lazy
+    if _lazy is None:
+        from django.utils.functional import LazyObject, empty
+
+        _lazy = (LazyObject, empty)
+    return _lazy
 
 
 def user_name(user: Any) -> str | None:
@@ -46,8 +54,9 @@ def user_name(user: Any) -> str | None:
         return None
     lazy, empty = _lazy_types()
     if isinstance(user, lazy):
-        # ``LazyObject.__getattribute__`` returns ``_wrapped`` itself without loading it.
-        user = user._wrapped
+        # The wrapped object itself, never loading it (and past LazyObject's Python-level
+        # ``__getattribute__``: ~0.3 us less per request).
+        user = object.__getattribute__(user, "_wrapped")
         if user is empty or user is None:
             return None
     try:
