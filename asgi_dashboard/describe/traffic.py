@@ -117,6 +117,8 @@ def _who(conn_id: str | None, request_id: str | None) -> str:
 
 def format_layer_op(e: LayerOp) -> str:
     """The headless line of a channel-layer operation (or of messages it dropped)."""
+    if e.op == "overflow":
+        return f"LAYER {e.layer}: {e.error} ({e.msg_type or 'type unknown'}, {e.dropped} lost)"
     if e.op == "expired":
         owner = f" of WS [{', '.join(e.dropped_conns)}]" if e.dropped_conns else ""
         return f"LAYER {e.channel}{owner}: {e.dropped} message(s) expired unreceived (dropped)"

@@ -161,15 +161,17 @@ class WsClosed(Event):
 
 # -- channel layer (instrument/layer.py) -------------------------------------------------------
 
-LayerOpName = Literal["send", "group_send", "group_add", "group_discard", "expired"]
+LayerOpName = Literal["send", "group_send", "group_add", "group_discard", "expired", "overflow"]
 
 
 @dataclass(frozen=True, slots=True, repr=False, eq=False, kw_only=True)
 class LayerOp(Event):
     """One operation through the project's channel layer, or messages it dropped.
 
-    ``op`` "expired" is not a call: the in-memory layer threw away ``dropped`` messages of
-    ``channel`` that waited longer than its ``expiry`` (seen in ``_clean_expired``).
+    ``op`` "expired" is not a call: the layer threw away ``dropped`` messages of ``channel``
+    that waited longer than its ``expiry`` (in-memory ``_clean_expired``; channels_redis' clean-up
+    at a send or group_send, where ``channel`` is the Redis key). ``op`` "overflow": a process's
+    channels_redis receive buffer was full and dropped its oldest message (``BoundedQueue``).
     """
 
     name: ClassVar[str] = "layer"

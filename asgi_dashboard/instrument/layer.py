@@ -67,7 +67,7 @@ _in_memory: tuple[type, ...] = ()
 class _Op:
     """What an operation in progress learns from the layer's inner calls."""
 
-    __slots__ = ("dropped", "dropped_conns", "name", "recipients", "size")
+    __slots__ = ("dropped", "dropped_conns", "expired", "name", "recipients", "size")
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -75,6 +75,8 @@ class _Op:
         self.recipients: int | None = None
         self.dropped = 0
         self.dropped_conns: list[str] = []
+        #: (Redis key, messages) that channels_redis removed as expired during the call.
+        self.expired: list[tuple[str, int]] | None = None
 
     def drop(self, channel: str | None, count: int = 1) -> None:
         self.dropped += count
@@ -172,26 +174,43 @@ def _report(
     )
 
 
-def _emit_expired(layer: Any, channel: str, lost: int) -> None:
-    """``lost`` messages of ``channel`` expired unreceived (in-memory ``_clean_expired``)."""
+IN_MEMORY_EXPIRED = "expired (channel removed from its groups)"
+REDIS_EXPIRED = "expired in Redis before anyone received them"
+
+
+def _emit_expired(
+    layer: Any,
+    channel: str | None,
+    lost: int,
+    why: str = IN_MEMORY_EXPIRED,
+    op: LayerOpName = "expired",
+    msg_type: str | None = None,
+) -> None:
+    """``lost`` messages of ``channel`` dropped unreceived: expired (in-memory
+    ``_clean_expired``, Redis' clean-up in send/group_send), or ``op`` "overflow"."""
     emit = _emit
     if emit is None:
         return
     conn_id, request_id = caller()
-    owner = _owners.get(channel)
+    owner = _owners.get(channel) if channel else None
     emit(
         LayerOp(
-            op="expired",
-            layer=_layer_name(layer),
+            op=op,
+            layer=layer if isinstance(layer, str) else _layer_name(layer),
             channel=channel,
+            msg_type=msg_type,
             conn_id=conn_id,
             request_id=request_id,
             dropped=lost,
             dropped_conns=(owner,) if owner else (),
-            # The layer also took the channel out of every group it was in.
-            error="expired (channel removed from its groups)",
+            error=why,
         )
     )
+
+
+def _report_expired(layer: Any, expired: list[tuple[str, int]]) -> None:
+    for key, lost in expired:
+        _emit_expired(layer, key, lost, REDIS_EXPIRED)
 
 
 def _is_channel_full(exc: BaseException) -> bool:
@@ -235,6 +254,8 @@ def _wrap_send(original: Callable[..., Any]) -> Callable[..., Any]:
             if op.size is None:  # (on Redis layers ``serialize`` told it, see layer_backends)
                 op.size = _msgpack_size(message)
             _report(self, op, took, error, channel=channel, msg_type=_type_of(message))
+            if op.expired:
+                _report_expired(self, op.expired)
 
     return send
 
@@ -261,6 +282,8 @@ def _wrap_group_send(original: Callable[..., Any]) -> Callable[..., Any]:
             if op.size is None:  # (on Redis layers ``serialize`` told it, see layer_backends)
                 op.size = _msgpack_size(message)
             _report(self, op, took, error, group=group, msg_type=_type_of(message))
+            if op.expired:
+                _report_expired(self, op.expired)
 
     return group_send
 

@@ -8,11 +8,19 @@
 * **recipients** of a Redis ``group_send``: ``_map_channel_keys_to_connection(channel_names,
   message)`` is called with the group's members;
 * **drops** a Redis ``group_send`` only logs (the Lua script's over-capacity count);
-* **expiry** on the in-memory layer: ``_clean_expired``.
+* **expiry** on the in-memory layer: ``_clean_expired``; on channels_redis, what its own
+  clean-up removes: ``send`` awaits ``ZREMRANGEBYSCORE`` on the channel's key, ``group_send``
+  runs one per member key in a pipeline; both results are read (redis-py's async
+  ``Redis.zremrangebyscore`` and ``Pipeline.execute``, only inside a layer call). Messages whose
+  whole key expired (its ``EXPIRE``, when nothing was sent to it for ``expiry`` seconds) vanish
+  inside Redis: not observable without extra round trips, not counted;
+* **overflow**: channels_redis' receive buffer (``BoundedQueue``, per channel, in the receiving
+  process) drops its oldest message when full.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import logging
@@ -112,6 +120,87 @@ class OverCapacityFilter(logging.Filter):
         return record.levelno >= self.threshold
 
 
+def _expiry_counted(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def zremrangebyscore(self: Any, name: Any, min: Any, max: Any) -> Any:
+        result = original(self, name, min, max)
+        op = _op.get()
+        if op is None or op.name != "send" or not asyncio.iscoroutine(result):
+            return result  # not channels_redis' send (a pipeline returns itself)
+        return _removed(result, op, name)
+
+    return zremrangebyscore
+
+
+async def _removed(pending: Any, op: Any, key: Any) -> Any:
+    removed = await pending
+    if isinstance(removed, int) and removed > 0:
+        _note_expired(op, key, removed)
+    return removed
+
+
+def _note_expired(op: Any, key: Any, removed: int) -> None:
+    name = key.decode("utf-8", "replace") if isinstance(key, bytes) else str(key)
+    if op.expired is None:
+        op.expired = []
+    op.expired.append((name, removed))
+
+
+def _pipeline_counted(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    async def execute(self: Any, *args: Any, **kwargs: Any) -> Any:
+        op = _op.get()
+        if op is None or op.name != "group_send":
+            return await original(self, *args, **kwargs)
+        stack = list(getattr(self, "command_stack", ()))
+        results = await original(self, *args, **kwargs)
+        for (command, _options), removed in zip(stack, results or (), strict=False):
+            counted = command and command[0] == "ZREMRANGEBYSCORE" and isinstance(removed, int)
+            if counted and removed > 0:
+                _note_expired(op, command[1], removed)
+        return results
+
+    return execute
+
+
+def _overflow_counted(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def put_nowait(self: Any, item: Any) -> Any:
+        if self.full() and layer.emitter() is not None:
+            oldest = self._queue[0] if self._queue else None
+            what = oldest.get("type") if isinstance(oldest, dict) else None
+            _emit_expired(
+                "RedisChannelLayer",
+                None,  # the queue does not know its channel (the receive_buffer's key)
+                1,
+                "receive buffer full: channels_redis dropped the oldest message",
+                "overflow",
+                what if isinstance(what, str) else None,
+            )
+        return original(self, item)
+
+    return put_nowait
+
+
+def _wrap(cls: Any, name: str, make: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
+    original = cls.__dict__.get(name)
+    if original is None:  # inherited: wrap what the class resolves to, on the class itself
+        original = getattr(cls, name, None)
+    if callable(original) and not getattr(original, _MARK, False):
+        setattr(cls, name, _mark(make(original)))
+
+
+def _install_redis_drops() -> None:
+    try:
+        from channels_redis.core import BoundedQueue
+        from redis.asyncio.client import Pipeline, Redis
+    except ImportError:
+        return
+    _wrap(Redis, "zremrangebyscore", _expiry_counted)
+    _wrap(Pipeline, "execute", _pipeline_counted)
+    _wrap(BoundedQueue, "put_nowait", _overflow_counted)
+
+
 def _install_redis() -> None:
     try:
         from channels_redis.core import RedisChannelLayer
@@ -174,6 +263,7 @@ def install() -> None:
     for cls in known_classes():
         _wrap_class(cls)
     _install_redis()
+    _install_redis_drops()
     _install_in_memory()
 
 

@@ -23,6 +23,8 @@ MAX_CONNECTIONS = 300
 MAX_FRAMES = 500
 #: Channel-layer operations and handler runs kept per connection.
 MAX_LAYER = 500
+#: Layer events that are losses found by a call, not calls: not the caller's operations.
+LOSSES = ("expired", "overflow")
 #: What the channel-layer tap reports (instrument/layer.py, instrument/handlers.py).
 LayerEvent = LayerOp | HandlerRun
 
@@ -61,7 +63,7 @@ class ServerConnection:
 def _lost_by(event: LayerOp, conn_id: str) -> int:
     """Messages ``event`` lost that count against ``conn_id``: all of them for the connection
     that sent them, one per recipient connection (all for the owner of an expired channel)."""
-    if event.op == "expired":
+    if event.op in LOSSES:
         return event.dropped if conn_id in event.dropped_conns else 0
     if conn_id == event.conn_id:
         return event.dropped
@@ -118,7 +120,7 @@ class ServerRecords:
         """Attach a layer operation or handler run to the connections it concerns: the one that
         made it, and the ones that lost a message by it; the ids of those known."""
         ids: list[str] = []
-        if event.conn_id and not (isinstance(event, LayerOp) and event.op == "expired"):
+        if event.conn_id and not (isinstance(event, LayerOp) and event.op in LOSSES):
             ids.append(event.conn_id)  # (an expiry is found by whoever cleaned: not theirs)
         if isinstance(event, LayerOp):
             ids += [c for c in event.dropped_conns if c not in ids]
@@ -130,7 +132,7 @@ class ServerRecords:
             conn.layer.append(event)
             if isinstance(event, LayerOp):
                 conn.layer_drops += _lost_by(event, conn_id)
-                if conn_id == event.conn_id and event.op != "expired":
+                if conn_id == event.conn_id and event.op not in LOSSES:
                     conn.layer_ops += 1
             changed.add(conn_id)
         return changed

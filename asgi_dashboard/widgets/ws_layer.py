@@ -18,6 +18,7 @@ from rich.text import Text
 from ..events import HandlerRun, LayerOp, WsFrame
 from ..formatting import clock, duration, size
 from ..model import ServerConnection
+from ..model.ws import LOSSES
 from .palette import Palette
 
 _MARKS = {"send": "⇉", "group_send": "⇉", "group_add": "+", "group_discard": "-"}
@@ -37,7 +38,7 @@ def timeline(conn: ServerConnection) -> Iterator[WsFrame | LayerOp | HandlerRun]
 
 
 def _lost(op: LayerOp, conn_id: str) -> str:
-    if op.op == "expired":
+    if op.op in LOSSES:
         return f"{op.dropped} message(s) for this consumer expired unreceived (dropped)"
     if conn_id != op.conn_id:
         origin = f"from {op.conn_id}" if op.conn_id else "from outside a connection"
@@ -48,7 +49,7 @@ def _lost(op: LayerOp, conn_id: str) -> str:
 def render_layer_op(op: LayerOp, conn_id: str, palette: Palette) -> Text:
     """One layer operation (or a loss) as one line of the server pane."""
     out = Text.assemble((clock(op.ts), palette.muted), " ")
-    if op.op == "expired" or (op.dropped and conn_id != op.conn_id):
+    if op.op in LOSSES or (op.dropped and conn_id != op.conn_id):
         out.append("✖ layer ", style=f"bold {palette.error}")
         out.append(_lost(op, conn_id), style=palette.error)
         return out

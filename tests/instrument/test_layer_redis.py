@@ -4,6 +4,7 @@ group member over capacity counted from what channels_redis only logs."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -105,3 +106,56 @@ async def test_redis_pubsub_layer_is_recorded(
     assert [o.op for o in ops] == ["group_add", "group_send", "group_discard"]
     assert all(o.layer == "RedisPubSubChannelLayer" for o in ops)
     assert ops[1].size is not None and ops[1].size > 0 and ops[1].recipients is None
+
+
+async def test_redis_expiry_seen_by_send_and_group_send_is_counted(
+    instrumented: Instrumented, layer_with: Any, redis_url: str
+) -> None:
+    # expiry=1: channels_redis removes messages older than a whole second at the next send to
+    # the same key (the key itself lives while sends keep refreshing its EXPIRE).
+    layer = layer_with(RedisChannelLayer(hosts=[redis_url], prefix="asgi-dash-test-exp", expiry=1))
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 6  # the second boundary is at most ~2 s away
+    try:
+        await layer.group_add("room", "ghost.two")
+        while loop.time() < deadline:
+            await layer.send("ghost.one", {"type": "a.b"})
+            await layer.group_send("room", {"type": "a.c"})
+            found = {o.channel for o in instrumented.sink.of(LayerOp) if o.op == "expired"}
+            if len(found) == 2:
+                break
+            await asyncio.sleep(0.2)  # waiting for time itself to pass: the thing under test
+    finally:
+        await layer.flush()
+    expired = [o for o in instrumented.sink.of(LayerOp) if o.op == "expired"]
+    assert {o.channel for o in expired} == {
+        "asgi-dash-test-expghost.one",
+        "asgi-dash-test-expghost.two",
+    }
+    assert all(o.dropped >= 1 and o.error and "Redis" in o.error for o in expired)
+
+
+async def test_redis_receive_buffer_overflow_is_counted(
+    instrumented: Instrumented, layer_with: Any, redis_url: str
+) -> None:
+    # Two process-local channels share one Redis key; the receiver of one buffers the other's
+    # messages in a BoundedQueue of ``capacity`` (1 here), which drops the oldest when full.
+    layer = layer_with(
+        RedisChannelLayer(
+            hosts=[redis_url],
+            prefix="asgi-dash-test-ovf",
+            capacity=1,
+            channel_capacity={"specific*": 10},  # the Redis side takes them all
+        )
+    )
+    try:
+        x, y = await layer.new_channel(), await layer.new_channel()
+        await layer.send(x, {"type": "first.one"})
+        await layer.send(x, {"type": "second.one"})
+        await layer.send(y, {"type": "for.y"})
+        assert (await asyncio.wait_for(layer.receive(y), 10))["type"] == "for.y"
+        assert (await asyncio.wait_for(layer.receive(x), 10))["type"] == "second.one"
+    finally:
+        await layer.flush()
+    (lost,) = [o for o in instrumented.sink.of(LayerOp) if o.op == "overflow"]
+    assert (lost.dropped, lost.msg_type, lost.layer) == (1, "first.one", "RedisChannelLayer")

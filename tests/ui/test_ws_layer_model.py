@@ -116,3 +116,23 @@ def test_a_frame_handler_without_sql_gets_no_headless_line() -> None:
     assert describe(quiet).line is None
     busy = HandlerRun(conn_id="1-1", msg_type="websocket.receive", sql_count=1)
     assert describe(busy).line is not None
+
+
+def test_a_receive_buffer_overflow_is_an_error_of_no_connection() -> None:
+    model = Dashboard()
+    lost = LayerOp(
+        op="overflow",
+        layer="RedisChannelLayer",
+        msg_type="chat.message",
+        conn_id="1-1",  # whose receive found it, not whose message it was
+        dropped=1,
+        error="receive buffer full: channels_redis dropped the oldest message",
+    )
+    changes = model.ingest([WsOpened(id="1-1", path="/ws/chat/x/"), lost])
+    assert model.status.errors == 1 and changes.console == (lost,)
+    conn = model.ws.connections["1-1"]
+    assert (conn.layer_ops, conn.layer_drops, len(conn.layer)) == (0, 0, 0)
+    assert describe(lost).line == (
+        "LAYER RedisChannelLayer: receive buffer full: channels_redis dropped the oldest "
+        "message (chat.message, 1 lost)"
+    )
