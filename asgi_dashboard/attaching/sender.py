@@ -51,6 +51,7 @@ class SocketSink(PipeSink):
         path: str,
         hello: Callable[[int], ProcessAttached],
         *,
+        on_change: Callable[[SocketSink], None] | None = None,
         retry_s: float = 1.0,
         idle_check_s: float = 0.5,
         send_timeout_s: float = 5.0,
@@ -59,6 +60,8 @@ class SocketSink(PipeSink):
         self.path = path
         #: Builds the hello of a connection, given how many connections came before it.
         self.hello = hello
+        #: Called on the writer thread once :attr:`connected` changed (either way).
+        self.on_change = on_change
         self.retry_s = retry_s
         self.idle_check_s = idle_check_s
         self.send_timeout_s = send_timeout_s
@@ -113,6 +116,8 @@ class SocketSink(PipeSink):
         set_worker(index, os.getpid())
         self._sock = sock
         self.connected = True
+        if self.on_change is not None:
+            self.on_change(self)
         return sock
 
     def _pump(self, sock: socket.socket) -> None:
@@ -138,6 +143,8 @@ class SocketSink(PipeSink):
 
     def _disconnect(self, sock: socket.socket) -> None:
         self.connected = False
+        if self.on_change is not None:
+            self.on_change(self)
         self._sock = None
         self._busy = False
         sock.close()

@@ -31,12 +31,13 @@ import logging
 import os
 import platform
 import sys
+import threading
 import weakref
 from collections.abc import Callable
 from typing import Any
 
 from ..events import ProcessAttached
-from ..instrument import InstrumentedApp, install
+from ..instrument import InstrumentedApp, install, layer
 from ..instrument.identity import set_worker
 from ..instrument.logbridge import EventLogHandler
 from ..instrument.previews import ASGIApp, Receive, Scope, Send
@@ -95,6 +96,7 @@ class AttachedApp:
         self.sink: SocketSink | None = None
         self._tapped: InstrumentedApp | None = None
         self._hooked = False
+        self._layer_lock = threading.Lock()
         os.register_at_fork(after_in_child=_forget_in_child(weakref.ref(self)))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -112,11 +114,21 @@ class AttachedApp:
         them itself)."""
         if self.sink is not None:
             return self.sink
-        sink = SocketSink(self.path, self.hello)
+        sink = SocketSink(self.path, self.hello, on_change=self._follow_connection)
         self._tapped = InstrumentedApp(self.app, sink, project_dir=self.project_dir)
+        # The tap points the channel-layer wrappers at its sink; with no collector they must
+        # pass straight through (no LayerOp/HandlerRun built): only while connected.
+        self._follow_connection(sink)
         logging.getLogger().addHandler(AttachedLogHandler(sink))
         self.sink = sink
         return sink
+
+    def _follow_connection(self, sink: SocketSink) -> None:
+        """Channel-layer events on while ``sink`` is connected, off otherwise (called by the
+        sender's thread on each change, and once by :meth:`start`: the lock makes the last
+        call read the latest state)."""
+        with self._layer_lock:
+            layer.set_sink(sink.emit if sink.connected else None)
 
     def _hook(self) -> None:
         """The Django hooks, installed when a collector first listens (on the loop thread)."""
@@ -145,7 +157,9 @@ class AttachedApp:
     def forget(self) -> None:
         """After a fork, in the child: start afresh on the first call (a thread of its own)."""
         sink, self.sink = self.sink, None
+        self._layer_lock = threading.Lock()  # the parent's threads may have held it
         if sink is not None:
+            layer.set_sink(None)
             sink.forget_after_fork()
             root = logging.getLogger()
             for handler in list(root.handlers):

@@ -31,7 +31,7 @@ from asgi_dashboard.events import (
     RequestFinished,
     ServerStarted,
 )
-from asgi_dashboard.instrument import identity
+from asgi_dashboard.instrument import identity, layer
 from asgi_dashboard.runtime.collector import (
     CollectorBusy,
     CollectorRuntime,
@@ -156,6 +156,7 @@ async def test_without_a_collector_nothing_is_recorded() -> None:
                 assert (await client.get("/")).status_code == 200
         assert app.sink is not None and not app.sink.connected
         assert len(app.sink._queue) == 0 and app.sink.lost == 0
+        assert layer.emitter() is None  # channel-layer calls pass straight through
         app.sink.close()
         assert list(folder.iterdir()) == []
 
@@ -176,6 +177,7 @@ async def test_a_collector_receives_hello_requests_and_the_detach() -> None:
             async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
                 app.start()  # the sender (the first call would start it, racing with it)
                 await until(lambda: app.sink is not None and app.sink.connected)
+                assert app.sink is not None and layer.emitter() == app.sink.emit
                 for _ in range(5):
                     assert (await client.get("/x")).status_code == 200
             await until(lambda: sum(isinstance(e, RequestFinished) for e in got) == 5)
@@ -184,6 +186,7 @@ async def test_a_collector_receives_hello_requests_and_the_detach() -> None:
                 app.sink.close()
             await until(lambda: any(isinstance(e, ProcessDetached) for e in got))
             await runtime.stop()
+    assert layer.emitter() is None  # the sender closed: layer events off again
     assert isinstance(got[0], ServerStarted) and got[0].mode == "collect"
     hello = next(e for e in got if isinstance(e, ProcessAttached))
     assert (hello.pid, hello.worker, hello.server) == (os.getpid(), 1, server_kind(sys.argv))
