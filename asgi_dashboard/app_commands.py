@@ -223,6 +223,9 @@ def open_write_test(app: AppActions) -> None:
     screen = app.screen
     entry: object = screen.entry if isinstance(screen, RequestDetailScreen) else None
     if screen is app.main_screen:
+        if app.main_screen.query_one(TabbedContent).active == "websocket":
+            open_write_ws_test(app)
+            return
         item = app.main_screen.request_log.item_at_cursor()
         entry = item.entry if item is not None else None
     target: RequestFinished | ServerConnection | None = None
@@ -237,6 +240,19 @@ def open_write_test(app: AppActions) -> None:
         app.notify("Select a request or a WebSocket connection first.", severity="warning")
         return
     ask_and_write(app, target, app.config.project_dir)
+
+
+def open_write_ws_test(app: AppActions) -> None:
+    """On the WebSocket tab: the test of the panel's current session's connection."""
+    from .screens.testgen import ask_and_write
+    from .widgets.ws_panel import WebSocketPanel
+
+    session = app.main_screen.query_one(WebSocketPanel).current
+    conn = app.model.ws.for_client(session.id) if session is not None else None
+    if conn is None:
+        app.notify("Connect this session first: its connection is what the test replays.")
+        return
+    ask_and_write(app, conn, app.config.project_dir)
 
 
 def editor_target(app: AppActions) -> tuple[Location | None, str]:

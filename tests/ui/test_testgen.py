@@ -83,3 +83,24 @@ async def test_escape_cancels_and_writes_nothing(tmp_path: Path) -> None:
         await pilot.press("escape")
         assert isinstance(app.screen, MainScreen)
         assert not (tmp_path / DEFAULT_PATH).exists()
+
+
+async def test_t_on_the_websocket_tab_writes_the_sessions_connection(tmp_path: Path) -> None:
+    from tests.ui.test_ws_tab import build as build_ws
+    from tests.ui.test_ws_tab import crashed_session
+
+    app, runtimes = build_ws()
+    app.config = dataclasses.replace(app.config, project_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        panel = await crashed_session(pilot, runtimes)
+        panel.focus()  # out of the message box: the tab's keys work
+        await pilot.pause()
+        await pilot.press("t")
+        assert isinstance(app.screen, WriteTestDialog)
+        assert app.screen.websocket and app.screen.what == "WebSocket /ws/chat/lobby/"
+        await pilot.click("#testgen-ok")
+        target = tmp_path / DEFAULT_PATH
+        await wait_for(pilot, target.exists, what="the WebSocket tab's test")
+        # The session's newest connection (the reconnect), not the crashed one.
+        assert "async def test_ws_chat_lobby():" in target.read_text()
+        assert "0 in, 0 out, open" in target.read_text()
