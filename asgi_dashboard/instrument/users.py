@@ -8,6 +8,10 @@ ORM on the event loop (Django refuses: ``SynchronousOnlyOperation``). So only a 
 already loaded is read: a view, a decorator (``login_required``), the admin, a template showing
 the user, or ``login()`` (which sets ``request.user`` to the user object) loaded it. Otherwise the
 answer is None. The username is not a secret; the test generator logs in as that user.
+
+WebSocket handshakes: Channels' ``AuthMiddleware`` loads ``scope["user"]`` (a ``UserLazyObject``)
+before the consumer runs; the consumer hook reads it with :func:`user_name`, again never loading.
+Cost: ~0.7 us per request (timeit minima, 2 cores at load ~5).
 """
 
 from __future__ import annotations
