@@ -158,5 +158,6 @@ def _handler_run(e: HandlerRun) -> Description:
     return Description(
         f"HANDLER {_who(e.conn_id, None)} {e.handler or e.msg_type} ({e.msg_type}) "
         f"{ms(e.duration_ns, unit=True)} sql {e.sql_count} ({ms(e.sql_ns, unit=True)})"
+        + (f" {e.sync_hops} thread hop(s)" if e.sync_hops else "")
         + error_line(e.error)
     )

@@ -212,7 +212,10 @@ class HandlerRun(Event):
     handler: str = ""
     #: True for a channel-layer message (a type not starting with ``websocket.``).
     from_layer: bool = False
+    #: The whole ``dispatch``: Channels' own ``aclose_old_connections()`` (a thread hop, counted
+    #: in ``sync_hops``) and then the handler.
     duration_ns: int = 0
+    sync_hops: int = 0
     sql_count: int = 0
     sql_ns: int = 0
     sql: tuple[SqlQuery, ...] = ()

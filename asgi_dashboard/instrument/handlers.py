@@ -8,6 +8,11 @@ subclass's own ``dispatch`` and ``SyncConsumer``'s (a ``database_sync_to_async``
 are timed the same way. While the handler runs, ``records.current`` is a fresh
 :class:`~.records.RequestRecord`: the SQL recording of instrument/sql.py fills it exactly as it
 fills a request's (``database_sync_to_async`` copies the context into its thread).
+
+The time is the whole ``dispatch``: Channels' ``AsyncConsumer.dispatch`` first awaits
+``aclose_old_connections()``, a ``sync_to_async`` hop to a thread, then the handler; under load
+the hop can cost more than the handler. The hops are counted (``sync_hops``, by hooks.py's
+``SyncToAsync`` wrapper on the handler's record).
 """
 
 from __future__ import annotations
@@ -65,6 +70,7 @@ def timed_dispatch(
                     handler=mtype.replace(".", "_"),
                     from_layer=bool(mtype) and not mtype.startswith("websocket."),
                     duration_ns=time.perf_counter_ns() - rec.start_ns,
+                    sync_hops=rec.sync_hops,
                     sql_count=rec.sql_count,
                     sql_ns=rec.sql_ns,
                     sql=tuple(rec.sql),

@@ -254,3 +254,15 @@ async def test_a_sync_consumer_handler_run_carries_its_sql(instrumented: Instrum
     (run,) = [r for r in instrumented.sink.of(HandlerRun) if r.msg_type == "websocket.receive"]
     assert run.sql_count == 1 and "COUNT(*)" in run.sql[0].sql
     assert run.error is None and run.duration_ns >= run.sql_ns > 0
+
+
+async def test_a_handler_run_counts_the_thread_hop_channels_makes(
+    instrumented: Instrumented, layer_with: Any
+) -> None:
+    layer_with(InMemoryChannelLayer())
+    async with chat(instrumented.app) as alice:
+        await alice.send_json({"message": "hop"})
+        await alice.receive_json()
+    (run,) = [r for r in instrumented.sink.of(HandlerRun) if r.from_layer]
+    # AsyncConsumer.dispatch awaits aclose_old_connections() (sync_to_async) first.
+    assert run.sync_hops == 1
