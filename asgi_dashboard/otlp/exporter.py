@@ -99,6 +99,33 @@ def summary(message: str, limit: int = 200) -> str:
     return message if len(message) <= limit else message[: limit - 3] + "..."
 
 
+#: The relay on the SDK's logger. The SDK's loggers are per module, not per exporter, so a
+#: record cannot be told apart by exporter: one relay at a time, the newest exporter's (there
+#: is one per dashboard process; tests make more).
+_installed: list[WarningRelay] = []
+
+
+def install_relay(relay: WarningRelay) -> logging.Logger:
+    """Put ``relay`` on the SDK's logger in place of the previous one; nothing reaches stderr."""
+    logger = logging.getLogger(OTEL_LOGGER)
+    for old in _installed:
+        logger.removeHandler(old)
+    _installed[:] = [relay]
+    logger.addHandler(relay)
+    logger.propagate = False
+    logger.disabled = False
+    return logger
+
+
+def uninstall_relay(relay: WarningRelay) -> None:
+    """Take ``relay`` off (if it is still the one installed) and give the logger back."""
+    if relay in _installed:
+        logger = logging.getLogger(OTEL_LOGGER)
+        logger.removeHandler(relay)
+        logger.propagate = True
+        _installed.clear()
+
+
 class OtlpExporter:
     """Called with every batch of events (the runtime's subscriber); ``close()`` at the end."""
 
@@ -116,10 +143,7 @@ class OtlpExporter:
         self._loop: asyncio.AbstractEventLoop | None = None
         # First: what the SDK logs while it is set up (a bad OTEL_* value) must not reach stderr.
         self.relay = WarningRelay(self._say, endpoint or "the OTLP endpoint")
-        self._logger = logging.getLogger(OTEL_LOGGER)
-        self._logger.addHandler(self.relay)
-        self._logger.propagate = False
-        self._logger.disabled = False
+        self._logger = install_relay(self.relay)
         exporter = span_exporter or OTLPSpanExporter(endpoint=endpoint)
         self.span_exporter = exporter
         self.endpoint = endpoint or str(getattr(exporter, "_endpoint", "the OTLP endpoint"))
@@ -195,8 +219,7 @@ class OtlpExporter:
             # A second shutdown only warns, a closed session may raise: both are fine here.
             with contextlib.suppress(Exception):
                 self.span_exporter.shutdown()
-        self._logger.removeHandler(self.relay)
-        self._logger.propagate = True
+        uninstall_relay(self.relay)
         return flushed
 
 
