@@ -1,9 +1,8 @@
 """``application = asgi_dashboard.attach(application)``: the one line a deployment adds.
 
-:class:`AttachedApp` wraps the project's ASGI application. On its first ASGI call in a process
-(the lifespan scope Uvicorn's gunicorn worker sends at boot, else the first request) it starts
-a :class:`~.sender.SocketSink`, whose thread looks for a collector (``asgi-dash collect``) every
-second. Per call it reads one flag:
+:class:`AttachedApp` wraps the project's ASGI application and starts a
+:class:`~.sender.SocketSink` (see "When it connects" below), whose thread looks for a collector
+(``asgi-dash collect``) every second. Per call it reads one flag:
 
 * **no collector** (:attr:`SocketSink.connected` False): the call goes straight to the
   application. Nothing is recorded, no event is built, the Django hooks are not even installed
@@ -19,10 +18,13 @@ keep printing, and the root logger's level is left as configured (the child's
 ``install_log_bridge`` lowers it to INFO and ``strip_console_handlers`` takes over the terminal;
 both are right for a dashboard's child and wrong for a deployment).
 
+**When it connects.** :func:`attach` starts the sender at once (daphne sends no lifespan scope,
+``runworker`` calls the application only when a message comes), except under gunicorn, where the
+first ASGI call of each worker (Uvicorn's lifespan scope, at boot) does.
+
 **Fork safety.** A gunicorn master with ``--preload`` imports (and so wraps) the application
-before forking its workers. The sink is started on the first ASGI call, which happens in the
-worker; and a fork hook (``os.register_at_fork``) forgets any sink the parent had, so every
-process has its own thread and its own connection.
+before forking its workers: it does not connect (above). A fork hook (``os.register_at_fork``)
+forgets any sender the parent had, so every process has its own thread and its own connection.
 """
 
 from __future__ import annotations
@@ -101,12 +103,15 @@ class AttachedApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         sink = self.sink or self.start()
-        if sink.connected and scope["type"] in _TRAFFIC:
+        if sink.connected:
             if not self._hooked:
+                # Also for a "channel" scope (``manage.py runworker``): the consumer hooks
+                # report the handlers it runs (HandlerRun) through the channel-layer tap.
                 self._hook()
-            await self._tapped(scope, receive, send)  # type: ignore[misc]
-        else:
-            await self.app(scope, receive, send)
+            if scope["type"] in _TRAFFIC:
+                await self._tapped(scope, receive, send)  # type: ignore[misc]
+                return
+        await self.app(scope, receive, send)
 
     def start(self) -> SocketSink:
         """This process's sink, its tap and its log handler (once per process; the first ASGI
@@ -189,7 +194,14 @@ def attach(app: ASGIApp, *, project_dir: str | None = None) -> ASGIApp:
     path = socket_path()
     if path is None:
         return app
-    return AttachedApp(app, path, project_dir=project_dir)
+    wrapped = AttachedApp(app, path, project_dir=project_dir)
+    if server_kind(sys.argv) != "gunicorn":
+        # Connect now: daphne sends no lifespan scope, runworker calls the application only
+        # when a message comes, and the first call would otherwise go unrecorded. Not under
+        # gunicorn: a master with --preload wraps the application too, and would attach as
+        # a process that serves nothing (its workers start their own on their lifespan call).
+        wrapped.start()
+    return wrapped
 
 
 __all__ = ["AttachedApp", "AttachedLogHandler", "app_name", "attach", "server_kind"]

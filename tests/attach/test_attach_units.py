@@ -143,6 +143,8 @@ def test_attach_is_exported_lazily_and_off_returns_the_app(monkeypatch: pytest.M
     wrapped = asgi_dashboard.attach(hello_app)
     assert isinstance(wrapped, AttachedApp)
     assert asgi_dashboard.attach(wrapped) is wrapped
+    assert wrapped.sink is not None  # started at once (not under gunicorn)
+    wrapped.sink.close()
     assert server_kind(["/venv/bin/gunicorn", "x:app"]) == "gunicorn"
     assert server_kind(["manage.py", "runworker", "chat"]) == "runworker"
 
