@@ -29,6 +29,7 @@ forgets any sender the parent had, so every process has its own thread and its o
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import platform
@@ -125,6 +126,9 @@ class AttachedApp:
         # pass straight through (no LayerOp/HandlerRun built): only while connected.
         self._follow_connection(sink)
         logging.getLogger().addHandler(AttachedLogHandler(sink))
+        # A worker that exits (gunicorn's graceful stop, max_requests) sends what it queued in
+        # its last 20 ms batch window first (bounded: SocketSink.flush gives up after 2 s).
+        atexit.register(sink.close)
         self.sink = sink
         return sink
 

@@ -51,3 +51,45 @@ async def test_parent_and_forked_child_report_separately() -> None:
         (parent, "/parent-after-fork"),
         (child, "/child"),
     }
+
+
+EXITS_AT_ONCE = """
+import asyncio, sys, time
+from asgi_dashboard.attaching.wrapper import AttachedApp
+
+async def app(scope, receive, send):
+    await send({"type": "http.response.start", "status": 204, "headers": []})
+    await send({"type": "http.response.body", "body": b""})
+
+async def call(wrapped):
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+    async def send(message):
+        pass
+    await wrapped({"type": "http", "method": "GET", "path": "/last", "headers": []}, receive, send)
+
+wrapped = AttachedApp(app, sys.argv[1])
+sink = wrapped.start()
+deadline = time.monotonic() + 10
+while not sink.connected and time.monotonic() < deadline:
+    time.sleep(0.01)
+asyncio.run(call(wrapped))
+sys.exit(0)  # at once: the event is still in the 20 ms batch window
+"""
+
+
+async def test_a_process_that_exits_sends_what_it_queued_first() -> None:
+    got: list[Event] = []
+    with short_dir() as folder:
+        sock = folder / "c.sock"
+        runtime = CollectorRuntime(collecting(sock), got.extend)
+        await runtime.start()
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-c", EXITS_AT_ONCE, str(sock)
+            )
+            assert await asyncio.wait_for(proc.wait(), 30) == 0
+            await until(lambda: any(isinstance(e, ProcessDetached) for e in got))
+        finally:
+            await runtime.stop()
+    assert [e.path for e in got if isinstance(e, RequestFinished)] == ["/last"]
