@@ -52,13 +52,14 @@ def _started(e: ServerStarted) -> Description:
         shown = f"collecting at {e.url}  pid {e.pid}"
         line = f"{shown}  (processes whose asgi.py calls asgi_dashboard.attach report here)"
         return Description(line, entry("SERVER", "server", shown))
+    pid = f"{e.pid} (worker {e.worker} of {e.workers})" if e.worker else str(e.pid)
     line = (
-        f"server running at {e.url}  pid {e.pid}  {e.mode}  app {e.asgi_app} "
+        f"server running at {e.url}  pid {pid}  {e.mode}  app {e.asgi_app} "
         f"({e.asgi_app_source})  Django {e.django}  Uvicorn {e.uvicorn}"
         f"  started in {e.startup_s:.2f} s"
     )
     line += f"  env {e.env_file}" if e.env_file else ""
-    parts: list[Segment | str] = [f"running at {e.url}  pid {e.pid}  in {e.startup_s:.2f} s"]
+    parts: list[Segment | str] = [f"running at {e.url}  pid {pid}  in {e.startup_s:.2f} s"]
     if e.env_file:
         parts.append(Segment(f"  env {e.env_file}", "muted"))
     return Description(line, entry("SERVER", "server", *parts))
@@ -67,12 +68,13 @@ def _started(e: ServerStarted) -> Description:
 @describes(ServerStopped, console=True)
 def _stopped(e: ServerStopped) -> Description:
     how = f"exit code {e.exit_code}" if e.signal is None else f"signal {e.signal}"
-    line = f"server pid {e.pid} stopped ({e.reason}, {how})"
+    pid = f"{e.pid} (worker {e.worker})" if e.worker else str(e.pid)
+    line = f"server pid {pid} stopped ({e.reason}, {how})"
     if e.reason == "crashed":
         line += f"; {crash_next_step(e)}"
     role: Role = "error" if e.reason != "requested" else "server"
     how = f"signal {e.signal}" if e.signal else f"exit code {e.exit_code}"
-    parts: list[Segment | str] = [f"pid {e.pid} stopped ({e.reason}, {how})"]
+    parts: list[Segment | str] = [f"pid {pid} stopped ({e.reason}, {how})"]
     if e.reason == "crashed":
         parts.append(Segment(f"; {crash_next_step(e)}", role))
     return Description(line, entry("SERVER", role, *parts))

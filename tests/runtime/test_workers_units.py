@@ -9,7 +9,8 @@ import pytest
 
 from asgi_dashboard.cli import build_parser, config_from_args, with_command
 from asgi_dashboard.config import DashboardConfig, DiscoveryError
-from asgi_dashboard.events import RequestFinished, ServerStarted, ServerStopped, WsOpened
+from asgi_dashboard.describe import describe
+from asgi_dashboard.events import Event, RequestFinished, ServerStarted, ServerStopped, WsOpened
 from asgi_dashboard.filters import FilterError, parse
 from asgi_dashboard.headless import HeadlessPrinter
 from asgi_dashboard.model import Dashboard
@@ -183,3 +184,15 @@ def test_websocket_panel_server_side_names_the_worker() -> None:
     assert "worker 2 (pid 502)" in text
     single = WsOpened(id="1-4", path="/ws/echo/")
     assert "worker" not in describe_server(ServerConnection(single), Palette()).plain
+
+
+def line(event: Event) -> str:
+    return describe(event).line or ""
+
+
+def test_console_lines_name_the_worker() -> None:
+    assert "pid 502 (worker 2 of 2)" in line(started(2, 502))
+    stopped = ServerStopped(pid=502, generation=1, worker=2, reason="crashed", restart_in_s=0.5)
+    assert "pid 502 (worker 2) stopped" in line(stopped)
+    assert "pid 42 stopped" in line(ServerStopped(pid=42, reason="requested"))
+    assert "pid 42 " in line(started(0, 42, workers=1))
