@@ -194,9 +194,8 @@ class SpanWriter:
             attrs = at.sql_attributes(query, self.keep_secrets)
             return at.sql_span_name(query.sql), SpanKind.CLIENT, attrs
         if part == "view":
+            # The view's kind (sync/async) is on the server span, once.
             attrs = {"code.function.name": event.view} if event.view else {}
-            if event.kind:
-                attrs["asgi_dash.kind"] = event.kind
             return (f"view {event.view}" if event.view else "view"), SpanKind.INTERNAL, attrs
         if part == "template":
             return (
