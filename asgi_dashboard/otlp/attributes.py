@@ -5,8 +5,8 @@ HTTP server spans (https://opentelemetry.io/docs/specs/semconv/http/http-spans/)
 ``http.route``, ``url.path``, ``url.query``, ``url.scheme``, ``http.response.status_code``,
 ``server.address``/``server.port`` (from the ``Host`` header, else where the dashboard serves),
 ``client.address``, ``network.protocol.name``, ``user_agent.original``, ``error.type`` (not
-the opt-in ones: each attribute costs the SDK's encoder ~3 us, a span ~20 us, under load). Database spans
-(https://opentelemetry.io/docs/specs/semconv/database/): name
+the opt-in ones: each attribute costs the SDK's encoder ~3 us, a span ~20 us, under load).
+Database spans (https://opentelemetry.io/docs/specs/semconv/database/): name
 ``"{db.operation.name} {table}"``, ``db.query.text`` (the statement with its placeholders: never
 the values), ``db.operation.name``; ``db.system.name`` is left out: the events do not say which
 database it was. ``code.function.name``/``code.file.path``/``code.line.number`` name the view
