@@ -186,6 +186,18 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
         "settings load with python-dotenv or django-environ)",
     )
     env.add_argument("--no-env-file", action="store_true", help="load no .env file")
+    p.add_argument(
+        "--web",
+        action="store_true",
+        help="serve the dashboard in a browser tab (textual-serve) on 127.0.0.1, with a token",
+    )
+    p.add_argument(
+        "--web-port",
+        type=int,
+        default=0,
+        metavar="PORT",
+        help="with --web: the page's port (default: any free one)",
+    )
     p.add_argument("--version", action="version", version=f"asgi-dash {__version__}")
 
 
@@ -323,6 +335,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(run_collect(args))
     if args.command != "run":
         sys.exit(run_diagnostic(args))
+    if args.web:
+        if args.headless or args.json:
+            print("asgi-dash: --web shows the TUI in a browser: drop --headless", file=sys.stderr)
+            sys.exit(2)
+        from .web import run_web
+
+        sys.exit(run_web(sys.argv[1:] if argv is None else argv, args.web_port))
     run_dashboard(args)
 
 
@@ -342,7 +361,9 @@ def run_dashboard(args: argparse.Namespace) -> None:
         if notice is not None:
             config = config.with_port(port)
             notices.append(notice)
-    headless = args.headless or args.json or not sys.stdout.isatty()
+    # Under textual-serve (``--web``) stdout is the relay to the browser, not a terminal: the TUI.
+    web_driver = os.environ.get("TEXTUAL_DRIVER", "").endswith(":WebDriver")
+    headless = args.headless or args.json or not (sys.stdout.isatty() or web_driver)
     if not config.is_loopback and headless:
         # The TUI shows it in its status bar for as long as it runs (a line printed here would
         # be wiped by the TUI at once).
