@@ -336,13 +336,21 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.command != "run":
         sys.exit(run_diagnostic(args))
     if args.web:
-        if args.headless or args.json:
-            print("asgi-dash: --web shows the TUI in a browser: drop --headless", file=sys.stderr)
-            sys.exit(2)
-        from .web import run_web
-
-        sys.exit(run_web(sys.argv[1:] if argv is None else argv, args.web_port))
+        sys.exit(run_web_command(args, sys.argv[1:] if argv is None else argv))
     run_dashboard(args)
+
+
+def run_web_command(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """``asgi-dash --web``: the TUI in a browser tab (asgi_dashboard/web.py)."""
+    if args.headless or args.json:
+        print("asgi-dash: --web shows the TUI in a browser: drop --headless", file=sys.stderr)
+        return 2
+    try:
+        from .web import run_web
+    except ImportError:
+        print("asgi-dash: --web needs textual-serve: pip install 'asgi-dash[web]'", file=sys.stderr)
+        return 2
+    return run_web(argv, args.web_port)
 
 
 def run_dashboard(args: argparse.Namespace) -> None:

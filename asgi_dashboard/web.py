@@ -30,11 +30,12 @@ import signal
 import socket
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from aiohttp import web
-    from textual_serve.server import Server as TextualServer
+# textual-serve is the `web` extra: the CLI imports this module only for --web, and says what to
+# install when the import fails.
+from aiohttp import web
+from textual_serve.app_service import AppService
+from textual_serve.server import Server
 
 #: The cookie the page sets, carrying the token to the WebSocket and download requests.
 COOKIE = "asgi_dash_web"
@@ -99,98 +100,93 @@ def _closer(websocket: web.WebSocketResponse) -> Callable[[], Awaitable[None]]:
     return close
 
 
-def make_server(command: str, port: int, token: str) -> TextualServer:
-    """A textual-serve ``Server`` for ``command``: the token checks, one session at a time."""
-    from aiohttp import web
-    from textual_serve.server import Server
+class GuardedServer(Server):
+    """textual-serve's server for ``command``, answering only to the holder of ``token``, and
+    running one dashboard at a time."""
 
-    class GuardedServer(Server):
-        """textual-serve's server, answering only to the holder of the token."""
+    def __init__(self, command: str, port: int, token: str) -> None:
+        super().__init__(command, host="127.0.0.1", port=port, title="asgi-dash")
+        self.token = token
+        self.origin = f"http://127.0.0.1:{port}"
+        self._session: web.WebSocketResponse | None = None
+        self._session_done = asyncio.Event()
+        self._session_done.set()
 
-        def __init__(self) -> None:
-            super().__init__(command, host="127.0.0.1", port=port, title="asgi-dash")
-            self.origin = f"http://127.0.0.1:{port}"
-            self._session: web.WebSocketResponse | None = None
-            self._session_done = asyncio.Event()
-            self._session_done.set()
+    async def _make_app(self) -> web.Application:
+        app = await super()._make_app()
+        app.middlewares.append(self._guard)
+        return app
 
-        async def _make_app(self) -> web.Application:
-            app = await super()._make_app()
-            app.middlewares.append(self._guard)
-            return app
+    @web.middleware
+    async def _guard(
+        self,
+        request: web.Request,
+        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+    ) -> web.StreamResponse:
+        if request.path.startswith("/static/"):
+            return await handler(request)  # textual-serve's own JS, CSS and fonts
+        if request.path == "/":
+            if not _token_ok(request.query.get("token"), self.token):
+                raise web.HTTPForbidden(text="asgi-dash: open the URL with its token\n")
+            response = await handler(request)
+            response.set_cookie(COOKIE, self.token, httponly=True, samesite="Strict", path="/")
+            response.headers["Cache-Control"] = "no-store"
+            response.headers["Referrer-Policy"] = "no-referrer"
+            return response
+        if not _token_ok(request.cookies.get(COOKIE), self.token):
+            raise web.HTTPForbidden(text="asgi-dash: no token\n")
+        origin = request.headers.get("Origin")
+        if request.path == "/ws" and origin is not None and origin != self.origin:
+            raise web.HTTPForbidden(text="asgi-dash: wrong origin\n")
+        return await handler(request)
 
-        @web.middleware
-        async def _guard(
-            self,
-            request: web.Request,
-            handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
-        ) -> web.StreamResponse:
-            if request.path.startswith("/static/"):
-                return await handler(request)  # textual-serve's own JS, CSS and fonts
-            if request.path == "/":
-                if not _token_ok(request.query.get("token"), token):
-                    raise web.HTTPForbidden(text="asgi-dash: open the URL with its token\n")
-                response = await handler(request)
-                response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", path="/")
-                response.headers["Cache-Control"] = "no-store"
-                response.headers["Referrer-Policy"] = "no-referrer"
-                return response
-            if not _token_ok(request.cookies.get(COOKIE), token):
-                raise web.HTTPForbidden(text="asgi-dash: no token\n")
-            origin = request.headers.get("Origin")
-            if request.path == "/ws" and origin is not None and origin != self.origin:
-                raise web.HTTPForbidden(text="asgi-dash: wrong origin\n")
-            return await handler(request)
+    async def _replace_session(self) -> asyncio.Event:
+        """Close the previous connection and wait (bounded) until its dashboard has stopped."""
+        previous, self._session = self._session, None
+        if previous is not None:
+            await previous.close()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._session_done.wait(), REPLACE_TIMEOUT_S)
+        done = self._session_done = asyncio.Event()
+        return done
 
-        async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
-            """textual-serve's handler (start the command, relay both ways), after the previous
-            connection's dashboard has stopped."""
-            from textual_serve.app_service import AppService
+    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+        """textual-serve's handler (start the command, relay both ways), after the previous
+        connection's dashboard has stopped."""
+        done = await self._replace_session()
+        websocket = self._session = web.WebSocketResponse(heartbeat=15)
+        width = _int(request.query.get("width"), 80)
+        height = _int(request.query.get("height"), 24)
+        service: AppService | None = None
+        try:
+            await websocket.prepare(request)
+            service = AppService(
+                self.command,
+                write_bytes=websocket.send_bytes,
+                write_str=websocket.send_str,
+                close=_closer(websocket),
+                download_manager=self.download_manager,
+                debug=False,
+            )
+            await service.start(width, height)
+            await self._process_messages(websocket, service)
+        except asyncio.CancelledError:
+            await websocket.close()
+        finally:
+            if service is not None:
+                await service.stop()
+            if self._session is websocket:
+                self._session = None
+            done.set()
+        return websocket
 
-            previous, self._session = self._session, None
-            if previous is not None:
-                await previous.close()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._session_done.wait(), REPLACE_TIMEOUT_S)
-            done = self._session_done = asyncio.Event()
-            websocket = self._session = web.WebSocketResponse(heartbeat=15)
-            width = _int(request.query.get("width"), 80)
-            height = _int(request.query.get("height"), 24)
-            service: AppService | None = None
-            try:
-                await websocket.prepare(request)
-                service = AppService(
-                    self.command,
-                    write_bytes=websocket.send_bytes,
-                    write_str=websocket.send_str,
-                    close=_closer(websocket),
-                    download_manager=self.download_manager,
-                    debug=False,
-                )
-                await service.start(width, height)
-                await self._process_messages(websocket, service)
-            except asyncio.CancelledError:
-                await websocket.close()
-            finally:
-                if service is not None:
-                    await service.stop()
-                if self._session is websocket:
-                    self._session = None
-                done.set()
-            return websocket
-
-        async def on_startup(self, app: web.Application) -> None:
-            return None
-
-    return GuardedServer()
+    async def on_startup(self, app: web.Application) -> None:
+        return None  # textual-serve prints a banner here; run_web prints the URL instead
 
 
 async def serve(command: str, sock: socket.socket, token: str) -> None:
     """Serve the page on ``sock`` until SIGINT/SIGTERM; stop the open dashboard on the way out."""
-    from aiohttp import web
-
-    port = sock.getsockname()[1]
-    server = make_server(command, port, token)
+    server = GuardedServer(command, sock.getsockname()[1], token)
     runner = web.AppRunner(await server._make_app(), handle_signals=False)
     await runner.setup()
     site = web.SockSite(runner, sock)
