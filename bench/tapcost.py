@@ -31,6 +31,8 @@ class TapCost:
     #: and the hops of one request.
     timeline_us: float = 0.0
     hops: int = 0
+    #: One empty Python function call in the same process, us (the machine's speed at the time).
+    empty_call_us: float = 0.0
 
     @property
     def delta_us(self) -> float:
@@ -87,6 +89,7 @@ def measure(
         TapCost(
             labels[r["path"]], r["raw_us"], r["tapped_us"], r["pair_ratio"], r["requests"],
             timeline_us=r["timeline"]["total_us"], hops=r["timeline"]["hops"],
+            empty_call_us=r["timeline"]["empty_call_us"],
         )
         for r in result["views"]
     ]  # fmt: skip
@@ -113,13 +116,15 @@ def timeline_note(results: list[TapCost]) -> str:
     """The thread-hop timeline's share (instrument/hops.py, bench/hopcost.py: call side per hop,
     thread side per hop, the event's ``hops`` once; target <= 10 us per request)."""
     parts = [
-        f"{r.view} {r.hops} hops {r.timeline_us:.1f} us "
-        + ("(met)" if r.timeline_us <= 10 else "(NOT met)")
+        f"{r.view} {r.hops} hops {r.timeline_us:.1f} us = {r.timeline_us / r.empty_call_us:.0f} "
+        "empty calls " + ("(met)" if r.timeline_us <= 10 else "(NOT met)")
         for r in results
+        if r.empty_call_us
     ]
     return (
         "Thread-hop timeline, CPU per request timed by its parts (bench/hopcost.py; target "
-        "<= 10 us): " + "; ".join(parts) + "."
+        "<= 10 us; also in empty Python function calls of the same process, which scale "
+        "with the machine's load): " + "; ".join(parts) + "."
     )
 
 
