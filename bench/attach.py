@@ -15,15 +15,21 @@ counted). Two parts, in this order:
    in rotating order. Target: the attached application costs no more than the tap (the same tap,
    the frames written to a socket instead of a pipe).
 
+   Measured twice: first against a null listener (answers the hello, discards the rest: the
+   wrapper's own cost), then against the real collector, whose decoding and printing of every
+   event share the machine's two cores with the measured process during the attached blocks.
+
 The collector's own CPU is in its process, not counted, as the dashboard's is not in figure 1b.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -51,6 +57,8 @@ class AttachCost:
     attached_us: float
     tap_ratio: float
     attached_ratio: float
+    #: With a listener that only discards: tap CPU / attached CPU (from the median ratios).
+    null_ratio: float
     #: ns the wrapper adds to a call with no collector (a no-op app, best of 5).
     fast_path_ns: float = 0.0
 
@@ -95,13 +103,40 @@ def _pipe_sink() -> Any:
     return PipeSink(write_end)
 
 
-def _start_collector(sock: str) -> subprocess.Popen[bytes]:
+def _start_listener(sock: str, *, real: bool) -> subprocess.Popen[bytes]:
+    """``asgi-dash collect`` (``real``), or a listener that answers the hello and discards the
+    rest (the wrapper's own cost, without the collector's decoding on the same two cores)."""
     env = {**os.environ, "ASGI_DASH_COLLECT": sock}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
+    command = ["-m", "asgi_dashboard", "collect", "--headless", "--json"]
     return subprocess.Popen(
-        [sys.executable, "-m", "asgi_dashboard", "collect", "--headless", "--json"],
+        [sys.executable, *(command if real else ["-m", "bench.attach", "--listen", sock])],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
     )  # fmt: skip
+
+
+def _listen(path: str) -> None:
+    """``python -m bench.attach --listen PATH``: the null listener (see _start_listener)."""
+
+    def serve(conn: socket.socket) -> None:
+        if conn.recv(1 << 16):
+            conn.sendall(b"1\n")  # worker 1: the wrapper's hello is answered
+            while conn.recv(1 << 16):
+                pass
+
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(path)
+    server.listen()
+    while True:
+        threading.Thread(target=serve, args=(server.accept()[0],), daemon=True).start()
+
+
+async def _connected(attached: Any, up: bool, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while attached.start().connected != up:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the wrapper's connection not {'up' if up else 'down'} in time")
+        await asyncio.sleep(0.05)
 
 
 async def _fast_path_ns(attached_of: Any, calls: int = 100_000) -> float:
@@ -137,22 +172,24 @@ async def _worker(spec: dict[str, Any]) -> list[dict[str, Any]]:
     idle = [await _blocks({"raw": raw, "attached": attached}, p, spec["blocks"]) for p in PATHS]
     install(spec["project_dir"])
     tapped = InstrumentedApp(raw, _pipe_sink(), generation=1, project_dir=spec["project_dir"])
-    collector = _start_collector(sock)
-    try:
-        deadline = time.monotonic() + 30
-        while not (attached.sink is not None and attached.sink.connected):
-            if time.monotonic() > deadline:
-                raise RuntimeError("the wrapper did not connect to the collector within 30 s")
-            attached.start()
-            await asyncio.sleep(0.05)
-        apps = {"raw": raw, "tap": tapped, "attached": attached}
-        busy = [await _blocks(apps, p, spec["blocks"]) for p in PATHS]
-    finally:
-        collector.terminate()
-        collector.wait(10)
+    apps = {"raw": raw, "tap": tapped, "attached": attached}
+    busy: dict[str, list[dict[str, Any]]] = {}
+    for real in (False, True):
+        listener = _start_listener(sock, real=real)
+        try:
+            await _connected(attached, True)
+            busy["real" if real else "null"] = [
+                await _blocks(apps, p, spec["blocks"]) for p in PATHS
+            ]
+        finally:
+            listener.terminate()
+            listener.wait(10)
+            with contextlib.suppress(OSError):
+                os.unlink(sock)  # the null listener leaves its socket file
+        await _connected(attached, False)
     return [
-        {"path": p, "idle": i, "busy": b, "fast_path_ns": fast_ns}
-        for p, i, b in zip(PATHS, idle, busy, strict=True)
+        {"path": p, "idle": i, "busy": b, "null": n, "fast_path_ns": fast_ns}
+        for p, i, b, n in zip(PATHS, idle, busy["real"], busy["null"], strict=True)
     ]
 
 
@@ -185,6 +222,7 @@ def measure(project: Project, *, blocks: int) -> list[AttachCost]:
                 busy["attached"]["us"],
                 busy["tap"]["ratio"],
                 busy["attached"]["ratio"],
+                r["null"]["attached"]["ratio"] / r["null"]["tap"]["ratio"],
                 r["fast_path_ns"],
             )
         )
@@ -212,6 +250,7 @@ def table(rows: list[AttachCost]) -> list[list[str]]:
             "attached, collector µs",
             "raw/tap",
             "raw/attached (target ≥ raw/tap)",
+            "tap/attached CPU, null listener (target ≥ 1)",
         ]
     ]
     for r in rows:
@@ -225,12 +264,16 @@ def table(rows: list[AttachCost]) -> list[list[str]]:
                 f"{r.attached_us:.1f}",
                 f"{r.tap_ratio:.3f}",
                 f"{r.attached_ratio:.3f}",
+                f"{r.null_ratio:.3f}",
             ]
         )
     return out
 
 
 def main() -> None:
+    if sys.argv[1] == "--listen":
+        _listen(sys.argv[2])
+        return
     spec = json.loads(sys.argv[1])
     sys.path.insert(0, spec["project_dir"])
     result = asyncio.run(_worker(spec))
