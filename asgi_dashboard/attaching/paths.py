@@ -2,7 +2,8 @@
 
 ``$ASGI_DASH_COLLECT`` names it (``off`` disables the wrapper altogether); else
 ``$XDG_RUNTIME_DIR/asgi-dash/collect.sock`` (the per-user runtime directory systemd-logind makes
-0700), else a 0700 folder named for the uid under the temp directory. Never a TCP port: a
+0700; ``/run/user/UID`` when the variable is unset but the folder exists, as for a service), else
+a 0700 folder named for the uid under the temp directory. Never a TCP port: a
 socket file in a folder only its user can enter is reachable by that user alone.
 """
 
@@ -31,8 +32,10 @@ def socket_path(environ: Mapping[str, str] | None = None) -> str | None:
         return None
     if value:
         return os.path.abspath(os.path.expanduser(value))
-    runtime = env.get("XDG_RUNTIME_DIR", "")
-    if runtime and os.path.isdir(runtime):
+    # A service (systemd unit, container entry point) often runs without XDG_RUNTIME_DIR while
+    # the user's shell has it: /run/user/UID, where logind makes it, keeps both ends agreeing.
+    runtime = env.get("XDG_RUNTIME_DIR", "") or f"/run/user/{os.getuid()}"
+    if os.path.isdir(runtime):
         return os.path.join(runtime, "asgi-dash", "collect.sock")
     return os.path.join(tempfile.gettempdir(), f"asgi-dash-{os.getuid()}", "collect.sock")
 
