@@ -266,3 +266,32 @@ def test_a_listener_of_another_user_gets_nothing() -> None:
             os.close(write_end)
     assert said == b"E"  # connected, then closed without a byte: no hello, no traffic
     assert sink.connections == 0
+
+
+async def test_events_lost_while_no_collector_listens_are_reported_on_reconnect() -> None:
+    from asgi_dashboard.events import EventsDropped, LogRecord
+
+    first: list[Event] = []
+    second: list[Event] = []
+    with short_dir() as folder:
+        sock = folder / "c.sock"
+        runtime = CollectorRuntime(collecting(sock), first.extend)
+        await runtime.start()
+        sink = AttachedApp(hello_app, str(sock)).start()
+        try:
+            await until(lambda: sink.connected)
+            await runtime.stop()  # the collector goes away: the sender notices within 0.5 s
+            await until(lambda: not sink.connected)
+            for n in range(5):  # e.g. requests that were in flight when it went
+                sink.emit(LogRecord(logger="x", level="INFO", message=f"lost {n}"))
+            await until(lambda: sink.lost == 5)  # counted, not kept
+            runtime = CollectorRuntime(collecting(sock), second.extend)
+            await runtime.start()
+            await until(lambda: sum(isinstance(e, EventsDropped) for e in second) == 1)
+        finally:
+            sink.close()
+            await runtime.stop()
+    hello, dropped = (e for e in second if isinstance(e, ProcessAttached | EventsDropped))
+    assert isinstance(hello, ProcessAttached) and hello.reconnects == 1
+    assert isinstance(dropped, EventsDropped) and dropped.count == 5
+    assert not [e for e in first + second if isinstance(e, LogRecord)]
