@@ -102,6 +102,9 @@ class SocketSink(PipeSink):
             sock.connect(self.path)
             if peer_uid(sock) not in (None, os.getuid()):
                 raise PermissionError("the socket's listener runs as another user")
+            # Events recorded for a collector that left (requests that started before its
+            # going was noticed) are counted, not sent to this one.
+            self._discard()
             first: list[Event] = [self.hello(self.connections)]
             if self.lost:
                 first.append(EventsDropped(count=self.lost))
