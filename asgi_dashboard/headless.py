@@ -67,6 +67,9 @@ class HeadlessPrinter:
         self.json_lines = json_lines
         self.keep_secrets = keep_secrets
         self.out = out
+        #: stdout's file descriptor, written with ``os.write`` (see :meth:`write`); None for a
+        #: stream without one (tests print into a StringIO).
+        self.out_fd = _fileno(out)
         self.err = err
         self.done = asyncio.Event()
         self.exit_code = 0
@@ -103,9 +106,22 @@ class HeadlessPrinter:
             self.write("\n".join(lines) + "\n")
 
     def write(self, text: str) -> None:
+        """Write ``text`` whole, or not at all once the reader is gone.
+
+        To a file descriptor, with an ``os.write`` loop: a reader slower than the server fills the
+        pipe, and a write blocked on a full pipe can return early (a signal: Ctrl+C arrives
+        exactly then). Through ``sys.stdout``'s buffered writer, text of more than a pipe's 64 KiB
+        was then seen cut in its middle (a line of hops and SQL is several KiB); the loop writes
+        what is left (``os.write`` itself retries an interrupted call, PEP 475)."""
         try:
-            self.out.write(text)
-            self.out.flush()
+            if self.out_fd is None:
+                self.out.write(text)
+                self.out.flush()
+                return
+            view = memoryview(text.encode("utf-8", errors="replace"))
+            while view:
+                written = os.write(self.out_fd, view)
+                view = view[written:]
         except OSError as exc:  # BrokenPipeError, or EPIPE wrapped otherwise
             if isinstance(exc, BrokenPipeError) or exc.errno == errno.EPIPE:
                 self.stdout_closed()
@@ -170,6 +186,15 @@ class HeadlessPrinter:
             self.done.set()
             return True
         return False
+
+
+def _fileno(out: TextIO) -> int | None:
+    """``out``'s descriptor, after flushing what was buffered (the order of output is kept)."""
+    try:
+        out.flush()
+        return out.fileno()
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def watch_stdout_reader(
