@@ -175,6 +175,11 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
         metavar="N",
         help="flag a request N+1 when one line issues the same SQL N times (default 5, 0 = off)",
     )
+    p.add_argument(
+        "--no-hops",
+        action="store_true",
+        help="record no thread-hop timeline (saves ~3 us of CPU per hop, bench/hopcost.py)",
+    )
     p.add_argument("--reload-dir", action="append", default=[], help="folder to watch (repeat)")
     p.add_argument("--reload-include", action="append", default=[], help="glob to watch")
     p.add_argument("--reload-exclude", action="append", default=[], help="glob to ignore")
@@ -274,6 +279,7 @@ def config_from_args(args: argparse.Namespace) -> DashboardConfig:
         graceful_timeout=max(0.0, args.graceful_timeout),
         block_threshold_ms=max(1.0, args.block_threshold),
         n_plus_one=max(0, args.n_plus_one),
+        hops=not args.no_hops,
         reload_dirs=tuple(Path(d).resolve() for d in args.reload_dir),
         reload_includes=tuple(args.reload_include),
         reload_excludes=tuple(args.reload_exclude),

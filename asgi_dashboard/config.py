@@ -61,6 +61,8 @@ class DashboardConfig:
     env_files: tuple[EnvFile, ...] = ()
     #: ``--n-plus-one N``: a SQL shape issued N times from one line is flagged N+1 (0: never).
     n_plus_one: int = 5
+    #: ``--no-hops``: the server records no thread-hop timeline (its cost, bench/hopcost.py).
+    hops: bool = True
     #: ``--otlp [URL]``: export traces over OTLP/HTTP (see asgi_dashboard/otlp). None: off; "":
     #: the endpoint the ``OTEL_EXPORTER_OTLP_*`` variables name (default localhost:4318).
     otlp: str | None = None

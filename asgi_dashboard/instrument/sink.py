@@ -95,7 +95,6 @@ class PipeSink:
             written = os.write(self.fd, view)
             view = view[written:]
 
-
     def _run(self) -> None:
         try:
             while not self._closed:

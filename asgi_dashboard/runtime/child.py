@@ -238,7 +238,7 @@ def _run(spec: ServerSpec, prepared: Prepared | None) -> int:
     except ProjectLoadError as exc:
         return _failed(spec, sink, control, sock, exc)
     control.on_templates = lambda payload: reset_templates(sink, spec.generation, payload)
-    instrument_process(sink, spec.project_dir, n_plus_one=spec.n_plus_one)
+    instrument_process(sink, spec.project_dir, n_plus_one=spec.n_plus_one, hops=spec.hops)
     gen = assemble(
         loaded,
         sink,

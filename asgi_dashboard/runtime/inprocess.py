@@ -163,7 +163,7 @@ class InProcessRuntime(Runtime):
                 self.server = make_server(app, graceful_timeout=c.graceful_timeout)
                 self.task = asyncio.create_task(serve(self.server, self.sock))
             return None
-        instrument_process(self.sink, str(c.project_dir), n_plus_one=c.n_plus_one)
+        instrument_process(self.sink, str(c.project_dir), n_plus_one=c.n_plus_one, hops=c.hops)
         return loaded
 
     async def _serve(self, server: DashServer, sock: socket.socket, generation: int) -> None:

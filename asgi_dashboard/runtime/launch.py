@@ -96,6 +96,7 @@ def child_spec(
         graceful_timeout=config.graceful_timeout,
         block_threshold_ms=config.block_threshold_ms,
         n_plus_one=config.n_plus_one,
+        hops=config.hops,
         spawned_at=time.time(),
         serve_errors=config.reload,
         # The first start's checks wait less: nobody is waiting on a reload's first request.

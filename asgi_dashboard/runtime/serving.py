@@ -17,6 +17,7 @@ from typing import Any
 
 from ..events import Mode, ServerStarted
 from ..instrument import EventSink, InstrumentedApp, identity, install, nplus1
+from ..instrument import hops as hop_timeline
 from ..instrument.logbridge import install_log_bridge, strip_console_handlers
 from ..instrument.watchdog import LoopWatchdog
 from .bootstrap import LoadedProject, wrap_static
@@ -48,7 +49,11 @@ def channel_layer_backend() -> str | None:
 
 
 def instrument_process(
-    sink: EventSink, project_dir: str, *, n_plus_one: int = nplus1.DEFAULT_THRESHOLD
+    sink: EventSink,
+    project_dir: str,
+    *,
+    n_plus_one: int = nplus1.DEFAULT_THRESHOLD,
+    hops: bool = True,
 ) -> None:
     """Once per process, after ``django.setup()``: logging into ``sink``, the hooks installed.
 
@@ -59,6 +64,7 @@ def instrument_process(
     strip_console_handlers()
     install(project_dir)
     nplus1.configure(n_plus_one)
+    hop_timeline.enabled = hops
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,8 @@ class ServerSpec:
     block_threshold_ms: float = 100.0
     #: ``--n-plus-one``: statements of one shape from one line that make an N+1 (0: off).
     n_plus_one: int = 5
+    #: ``--no-hops``: no thread-hop timeline (RequestFinished.hops stays empty).
+    hops: bool = True
     #: ``time.time()`` when the parent launched it (ServerStarted.startup_s counts from there).
     spawned_at: float = 0.0
     #: With reloading on, a project that fails to load keeps serving an error page until the
