@@ -249,15 +249,20 @@ def _wrap_send(original: Callable[..., Any]) -> Callable[..., Any]:
                 error = _error_text(exc)
             raise
         finally:
-            took = time.perf_counter_ns() - start
             _op.reset(token)
-            if op.size is None:  # (on Redis layers ``serialize`` told it, see layer_backends)
-                op.size = _msgpack_size(message)
-            _report(self, op, took, error, channel=channel, msg_type=_type_of(message))
-            if op.expired:
-                _report_expired(self, op.expired)
+            _finish(self, op, start, message, error, channel=channel)
 
     return send
+
+
+def _finish(layer: Any, op: _Op, start: int, message: Any, error: str | None, **where: str) -> None:
+    """Report a ``send``/``group_send`` that ended (its size, time, error and expired drops)."""
+    took = time.perf_counter_ns() - start
+    if op.size is None:  # (on Redis layers ``serialize`` told it, see layer_backends)
+        op.size = _msgpack_size(message)
+    _report(layer, op, took, error, msg_type=_type_of(message), **where)
+    if op.expired:
+        _report_expired(layer, op.expired)
 
 
 def _wrap_group_send(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -277,13 +282,8 @@ def _wrap_group_send(original: Callable[..., Any]) -> Callable[..., Any]:
             error = _error_text(exc)
             raise
         finally:
-            took = time.perf_counter_ns() - start
             _op.reset(token)
-            if op.size is None:  # (on Redis layers ``serialize`` told it, see layer_backends)
-                op.size = _msgpack_size(message)
-            _report(self, op, took, error, group=group, msg_type=_type_of(message))
-            if op.expired:
-                _report_expired(self, op.expired)
+            _finish(self, op, start, message, error, group=group)
 
     return group_send
 
