@@ -10,6 +10,8 @@ from ..events import (
     Event,
     LayerOp,
     LoopLag,
+    ProcessAttached,
+    ProcessDetached,
     RequestFinished,
     ServerFailed,
     ServerStarted,
@@ -61,6 +63,8 @@ class ServerStatus:
     seen_workers: set[int] = field(default_factory=set)
     #: Several workers share an in-memory channel layer: group messages do not cross them.
     layer_warning: str | None = None
+    #: ``asgi-dash collect``: the processes attached now (pid -> worker index).
+    attached: dict[int, int] = field(default_factory=dict)
 
     @property
     def multi_worker(self) -> bool:
@@ -136,6 +140,12 @@ class ServerStatus:
                     )  # type: ignore[assignment]
                 self.crash = event if event.reason == "crashed" else None
                 self.started_ts = None
+            case ProcessAttached():
+                self.attached[event.pid] = event.worker
+                if event.worker:
+                    self.seen_workers.add(event.worker)
+            case ProcessDetached():
+                return self.attached.pop(event.pid, None) is not None
             case _:
                 return False
         return True

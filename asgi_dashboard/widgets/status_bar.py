@@ -121,7 +121,10 @@ class StatusBar(Static):
             fields.append(("pid", Text(f"pid {s.pid}")))
         if s.started_ts is not None:
             fields.append(("uptime", Text(f"up {uptime(self.clock() - s.started_ts)}")))
-        fields.append(("restarts", Text(f"restarts {s.restarts}")))
+        if s.mode == "collect":  # no server of ours to restart: the processes reporting to us
+            fields.append(("attached", Text(f"attached {len(s.attached)}")))
+        else:
+            fields.append(("restarts", Text(f"restarts {s.restarts}")))
         fields.append(("requests", Text(f"requests {s.requests}")))
         errors_style = f"bold {p.error}" if s.errors else ""
         fields.append(("errors", Text(f"errors {s.errors}", style=errors_style)))

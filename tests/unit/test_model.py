@@ -110,3 +110,16 @@ def test_reload_rows_and_what_is_watched() -> None:
     assert done.reloads_changed and not done.watching_changed
     assert dash.reloads.rows[-1].outcome == "ok"
     assert Dashboard(reload=False).watch_text.startswith("Reloading is off")
+
+
+def test_collect_mode_counts_the_processes_attached_now() -> None:
+    from asgi_dashboard.events import ProcessAttached, ProcessDetached
+    from asgi_dashboard.model.status import ServerStatus
+
+    status = ServerStatus(mode="collect")
+    assert status.apply(ProcessAttached(pid=101, worker=1))
+    assert status.apply(ProcessAttached(pid=102, worker=2))
+    assert status.attached == {101: 1, 102: 2} and status.multi_worker
+    assert status.apply(ProcessDetached(pid=101, worker=1))
+    assert not status.apply(ProcessDetached(pid=999))  # never attached: nothing changes
+    assert status.attached == {102: 2}
