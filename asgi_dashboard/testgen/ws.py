@@ -30,42 +30,19 @@ from .names import GeneratedTest, docstring, function_name, kept_headers, record
 
 _IMPORTS = (
     "import pytest",
+    "from channels.testing import WebsocketCommunicator",
     "from django.conf import settings",
     "from django.utils.module_loading import import_string",
 )
 _LOGIN_IMPORTS = ("from asgiref.sync import sync_to_async", "from django.test import Client")
-#: ``channels/testing/__init__.py`` also imports its live-server test case, which needs daphne
-#: (``channels/testing/live.py``): a project served by Uvicorn often has no daphne, and then
-#: ``from channels.testing import WebsocketCommunicator`` fails although the communicator itself
-#: needs only asgiref. Written once per file, before the first WebSocket test.
-COMMUNICATOR_SHIM = '''def _websocket_communicator():
-    """channels.testing.WebsocketCommunicator, also where daphne is not installed.
-
-    channels/testing/__init__.py imports its live-server test case, which needs daphne;
-    the communicator does not, so without daphne its module is imported on its own.
-    """
-    try:
-        from channels.testing import WebsocketCommunicator
-    except ModuleNotFoundError as missing:
-        if missing.name != "daphne":
-            raise
-        import sys
-        import types
-        from pathlib import Path
-
-        import channels
-
-        package = types.ModuleType("channels.testing")
-        package.__path__ = [str(Path(channels.__file__).parent / "testing")]
-        sys.modules["channels.testing"] = package
-        try:
-            from channels.testing.websocket import WebsocketCommunicator
-        finally:
-            del sys.modules["channels.testing"]
-    return WebsocketCommunicator
-
-
-WebsocketCommunicator = _websocket_communicator()'''
+#: Channels' own test client. ``channels/testing/__init__.py`` also imports its live-server test
+#: case, which needs daphne (``pip install 'channels[daphne]'``, as Channels' docs install it):
+#: the generated file says so once, above the first WebSocket test, rather than carry a
+#: workaround for a project without it.
+COMMUNICATOR_NOTE = (
+    "# WebSocket tests use Channels' WebsocketCommunicator: channels.testing needs daphne\n"
+    "# installed (pip install 'channels[daphne]')."
+)
 
 
 def ws_test(conn: ServerConnection) -> GeneratedTest:
@@ -90,13 +67,13 @@ def ws_test(conn: ServerConnection) -> GeneratedTest:
         lines.append(
             f"{i1}assert not connected  # rejected with HTTP {conn.accepted.status or 403}"
         )
-        return GeneratedTest(name, "\n".join(lines), imports, (), COMMUNICATOR_SHIM)
+        return GeneratedTest(name, "\n".join(lines), imports, (), COMMUNICATOR_NOTE)
     lines.append(f"{i1}assert connected")
     for frame in conn.frames:
         lines += _frame_lines(frame, todos)
     lines += _close_lines(conn)
     body = [*lines[:4], *(f"{i1}# TODO: {t}" for t in todos), *lines[4:]]
-    return GeneratedTest(name, "\n".join(body), imports, tuple(todos), COMMUNICATOR_SHIM)
+    return GeneratedTest(name, "\n".join(body), imports, tuple(todos), COMMUNICATOR_NOTE)
 
 
 def _login_lines(user: str | None, i1: str) -> list[str]:

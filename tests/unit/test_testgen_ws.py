@@ -81,7 +81,8 @@ def test_json_frames_replayed_in_order_and_compared_as_json() -> None:
     assert 'assert await communicator.receive_from() == "plain text"' in src
     assert src.index("send_to(") < src.index("receive_json_from") < src.index("send_json_to")
     assert src.rstrip().endswith("await communicator.disconnect()")
-    assert "from channels.testing import WebsocketCommunicator" in test.prelude
+    assert "from channels.testing import WebsocketCommunicator" in test.imports
+    assert "needs daphne" in test.prelude
     assert_formatted(module_of(test))
 
 
@@ -147,9 +148,9 @@ def test_new_file_then_append_merges_imports_and_keeps_names_unique(tmp_path: Pa
     assert head.count("import pytest") == 1
     assert head.index("import pytest") < head.index("from django.conf import settings")
     assert text.count("import pytest") == 1
-    assert text.count("def _websocket_communicator():") == 1
+    assert text.count("channels.testing needs daphne") == 1
     write_test(target, ws_test(connection([("in", "again")])))
-    assert target.read_text().count("def _websocket_communicator():") == 1
+    assert target.read_text().count("channels.testing needs daphne") == 1
     assert_formatted(text)
 
 
