@@ -35,6 +35,10 @@ STATE_LABELS = {
 SEPARATOR = " │ "
 
 
+#: The in-memory channel layer warning where the bar is too narrow for it and the URL.
+SHORT_LAYER_WARNING = "⚠ in-memory layer"
+
+
 class StatusBar(Static):
     """One line of server facts; the least useful are dropped when narrow (STATUS_DROP_ORDER)."""
 
@@ -76,6 +80,13 @@ class StatusBar(Static):
         keys = [key for key, _ in fields]
         if width is not None:
             keys = fit_status([(k, t.cell_len) for k, t in fields], width, len(SEPARATOR))
+            if "layer_warning" in keys and "url" not in keys and self.status.url:
+                # The URL matters more than the warning's wording (said in full in the console).
+                fields = [
+                    (k, Text(SHORT_LAYER_WARNING, style=t.style) if k == "layer_warning" else t)
+                    for k, t in fields
+                ]
+                keys = fit_status([(k, t.cell_len) for k, t in fields], width, len(SEPARATOR))
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         for key, part in fields:
             if key not in keys:

@@ -50,9 +50,14 @@ async def test_worker_column_status_and_filter_with_two_workers() -> None:
         assert log.worker_column and log.layout_spec.columns()[1][0] == "wk"
         worker_cells = [str(log.get_row_at(i)[1]) for i in range(log.row_count)]
         assert worker_cells == ["2", "1", "2", "1", "2", "1"]
-        bar = app.main_screen.query_one(StatusBar).render_status(160).plain
+        status_bar = app.main_screen.query_one(StatusBar)
+        bar = status_bar.render_status(160).plain
         assert "2 workers (pids 501, 502)" in bar
         assert "in-memory channel layer" in bar
+        # Narrow: the URL stays, the warning is said in short (in full in the console).
+        narrow = status_bar.render_status(80).plain
+        assert "http://127.0.0.1:8000" in narrow and "⚠ in-memory layer" in narrow
+        assert "groups stay" not in narrow
         # The filter: only worker 2's rows, then only the pid of worker 1.
         app.main_screen.query_one(FilterBar).input.value = "worker:2"
         await wait_for(pilot, lambda: log.row_count == 3, what="worker:2 rows")
