@@ -36,6 +36,20 @@ from .redact import REDACTED, SENSITIVE_HEADERS, redact_sql_params  # the one ru
 HAR_VERSION = "1.2"
 
 
+def _server_timings(total: float) -> dict[str, float]:
+    """HAR timings as a server-side recorder knows them: all of it is "wait" (the ASGI call to
+    the last body chunk); the client's phases are unknown (-1) or nothing (0)."""
+    return {
+        "blocked": -1,
+        "dns": -1,
+        "connect": -1,
+        "ssl": -1,
+        "send": 0,
+        "wait": total,
+        "receive": 0,
+    }
+
+
 def default_filename(now: datetime.datetime | None = None) -> str:
     """``./asgi-dash-20250101-120000.har``: the path the export dialog proposes."""
     stamp = (now or datetime.datetime.now()).strftime("%Y%m%d-%H%M%S")
@@ -181,15 +195,7 @@ def entry(request: RequestFinished, base_url: str, *, redact: bool = True) -> di
         "cache": {},
         # The server only knows the time from the ASGI call to the last body chunk: that is the
         # "wait" (time to first byte) as far as a server-side recorder can tell.
-        "timings": {
-            "blocked": -1,
-            "dns": -1,
-            "connect": -1,
-            "ssl": -1,
-            "send": 0,
-            "wait": total,
-            "receive": 0,
-        },
+        "timings": _server_timings(total),
         "_asgiDash": {
             "id": request.id,
             "view": request.view,
@@ -277,15 +283,7 @@ def ws_entry(export: WsExport, base_url: str, *, redact: bool = True) -> dict[st
             "bodySize": 0,
         },
         "cache": {},
-        "timings": {
-            "blocked": -1,
-            "dns": -1,
-            "connect": -1,
-            "ssl": -1,
-            "send": 0,
-            "wait": total,
-            "receive": 0,
-        },
+        "timings": _server_timings(total),
         "comment": note,
         "_webSocketMessages": [_ws_message(f) for f in export.frames],
         "_asgiDash": {

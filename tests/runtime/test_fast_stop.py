@@ -180,7 +180,7 @@ async def test_forked_generation_stopped_right_after_start_exits_fast(
     config = config_for(site, trace)
     launcher = ForkLauncher(config, listener, child_env(config))  # type: ignore[arg-type]
     if launcher.disabled:
-        pytest.skip(launcher.disabled)
+        pytest.skip(f"fork-from-warm is off on this platform: {launcher.disabled}")
     try:
         # Warm up first: the new generation must serve the next request (it also proves the
         # old one let go of the socket).
